@@ -1,0 +1,179 @@
+"""Configuration keys of the identity provider, their defaults and start-up validation.
+
+Every key is read from the environment (``IDP_*``) and may also be passed to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+# Each default, with why it is what it is. Values here are strings or numbers as the environment
+# would give them; ``load_environment`` converts types.
+DEFAULTS: dict[str, object] = {
+    # Public base URL; the ``iss`` of every token and the base of every link in mail.
+    "IDP_ISSUER": "http://127.0.0.1:5000",
+    # SQLAlchemy URL; None means sqlite:///<instance>/idp.sqlite3.
+    "IDP_DATABASE_URL": None,
+    # Session signing key; None means generated once into the instance folder.
+    "IDP_SECRET_KEY": None,
+    # SMTP. With IDP_DEMO on and no server set, mail goes to the local mailbox page instead.
+    "IDP_MAIL_SERVER": None,
+    "IDP_MAIL_PORT": 25,
+    "IDP_MAIL_USERNAME": None,
+    "IDP_MAIL_PASSWORD": None,
+    "IDP_MAIL_USE_TLS": False,
+    "IDP_MAIL_USE_SSL": False,
+    "IDP_MAIL_SENDER": "Espace Client <no-reply@localhost>",
+    # Seconds an activation link stays valid (the seed journey promises 24 hours).
+    "IDP_ACTIVATION_TTL": 86400,
+    # Seconds a password-reset link stays valid; short, as it grants account takeover.
+    "IDP_RESET_TTL": 3600,
+    # Flask-Limiter storage; redis://host:6379 when several app servers share counters.
+    "IDP_RATELIMIT_STORAGE_URL": "memory://",
+    # Switch all rate limits off (tests of other behaviour only).
+    "IDP_RATELIMIT_ENABLED": True,
+    # Demo mode: local mailbox page, demo data commands.
+    "IDP_DEMO": False,
+    # argon2id parameters (RFC 9106 second recommended option, memory in KiB).
+    "IDP_ARGON2_TIME_COST": 3,
+    "IDP_ARGON2_MEMORY_COST": 65536,
+    "IDP_ARGON2_PARALLELISM": 4,
+    # Failed logins before an account is locked, and for how long (seconds).
+    "IDP_LOCKOUT_THRESHOLD": 5,
+    "IDP_LOCKOUT_SECONDS": 900,
+    # Seconds an SSO session lives without being used.
+    "IDP_SESSION_LIFETIME": 8 * 3600,
+    # Mail delivery: attempts before a message is marked failed, and the first retry delay.
+    "IDP_MAIL_MAX_ATTEMPTS": 8,
+    "IDP_MAIL_RETRY_BASE_SECONDS": 30,
+    # Send the outbox right after the request that wrote it (a worker sends the rest).
+    "IDP_MAIL_SEND_AFTER_REQUEST": True,
+    # Languages offered, the first is the default.
+    "IDP_LANGUAGES": "fr,en",
+    # Links shown on the sign-up form next to the terms checkbox.
+    "IDP_TERMS_URL": None,
+    "IDP_LEGAL_NOTICE_URL": None,
+    # Trust one proxy's X-Forwarded-* headers (behind a load balancer that sets them).
+    "IDP_PROXY_FIX": False,
+}
+
+BOOLEAN_KEYS = {
+    key for key, value in DEFAULTS.items() if isinstance(value, bool)
+}
+INTEGER_KEYS = {
+    key for key, value in DEFAULTS.items() if isinstance(value, int) and not isinstance(value, bool)
+}
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class ConfigurationError(RuntimeError):
+    """A configuration value cannot be used; raised at start-up, never later."""
+
+
+def _convert(key: str, value: object) -> object:
+    if value is None:
+        return None
+    if key in BOOLEAN_KEYS and isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ConfigurationError(f"{key} must be a boolean (true/false), got {value!r}")
+    if key in INTEGER_KEYS and isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigurationError(f"{key} must be an integer, got {value!r}") from None
+    return value
+
+
+def load_environment(environ: os._Environ | dict | None = None) -> dict[str, object]:
+    """Return the IDP_* settings found in the environment, converted to their types."""
+    environ = os.environ if environ is None else environ
+    return {
+        key: _convert(key, environ[key])
+        for key in environ
+        if key.startswith("IDP_") and (key in DEFAULTS or key.startswith("IDP_MAIL_"))
+    }
+
+
+def apply_defaults(app) -> None:
+    """Fill every missing IDP_* key, derive Flask's own keys, and validate."""
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    for key in list(app.config):
+        if key.startswith("IDP_"):
+            app.config[key] = _convert(key, app.config[key])
+
+    if not app.config["IDP_DATABASE_URL"]:
+        db_path = Path(app.instance_path) / "idp.sqlite3"
+        app.config["IDP_DATABASE_URL"] = f"sqlite:///{db_path}"
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", app.config["IDP_DATABASE_URL"])
+
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = app.config["IDP_SECRET_KEY"] or _instance_secret(app)
+
+    issuer = str(app.config["IDP_ISSUER"]).rstrip("/")
+    if not issuer.startswith(("https://", "http://")):
+        raise ConfigurationError("IDP_ISSUER must be an absolute http(s) URL")
+    app.config["IDP_ISSUER"] = issuer
+    secure = issuer.startswith("https://")
+    app.config.setdefault("SESSION_COOKIE_SECURE", secure)
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_NAME", "idp_session")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", app.config["IDP_SESSION_LIFETIME"])
+    # Forms larger than this are refused with 413 before any parsing.
+    app.config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024)
+    app.config.setdefault("MAX_FORM_MEMORY_SIZE", 64 * 1024)
+
+    languages = [lang.strip() for lang in str(app.config["IDP_LANGUAGES"]).split(",")]
+    app.config["IDP_LANGUAGES"] = [lang for lang in languages if lang]
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["IDP_LANGUAGES"][0])
+
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["IDP_RATELIMIT_STORAGE_URL"])
+    app.config.setdefault("RATELIMIT_ENABLED", app.config["IDP_RATELIMIT_ENABLED"])
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+
+    _apply_mail_config(app)
+
+    if app.config["IDP_ACTIVATION_TTL"] <= 0:
+        raise ConfigurationError("IDP_ACTIVATION_TTL must be a positive number of seconds")
+
+
+def _apply_mail_config(app) -> None:
+    config = app.config
+    config.setdefault("MAIL_SERVER", config["IDP_MAIL_SERVER"] or "localhost")
+    config.setdefault("MAIL_PORT", int(config["IDP_MAIL_PORT"]))
+    config.setdefault("MAIL_USERNAME", config["IDP_MAIL_USERNAME"])
+    config.setdefault("MAIL_PASSWORD", config["IDP_MAIL_PASSWORD"])
+    config.setdefault("MAIL_USE_TLS", bool(config["IDP_MAIL_USE_TLS"]))
+    config.setdefault("MAIL_USE_SSL", bool(config["IDP_MAIL_USE_SSL"]))
+    config.setdefault("MAIL_DEFAULT_SENDER", config["IDP_MAIL_SENDER"])
+    # The outbox decides when to send; Flask-Mail must never silently drop a message.
+    config["MAIL_SUPPRESS_SEND"] = False
+    if config["MAIL_USE_TLS"] and config["MAIL_USE_SSL"]:
+        raise ConfigurationError("IDP_MAIL_USE_TLS and IDP_MAIL_USE_SSL exclude each other")
+
+
+def _instance_secret(app) -> str:
+    """Read the instance's session key, creating it once with owner-only permissions."""
+    path = Path(app.instance_path) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Another process created it first; use theirs so all workers agree.
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,57 @@
+"""Error pages: every client error is a readable page with its 4xx status, never a 500."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .security.ratelimit import TooManyAttemptsError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "La demande n'a pas pu être comprise.",
+    403: "Vous n'avez pas accès à cette page.",
+    404: "Cette page n'existe pas ou n'existe plus.",
+    405: "Cette action n'est pas possible sur cette page.",
+    413: "Les données envoyées sont trop volumineuses.",
+    429: "Trop de tentatives. Merci de patienter quelques minutes avant de réessayer.",
+}
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and not request.accept_mimetypes.accept_html
+
+
+def render_error(status: int, message: str | None = None):
+    text = _(message or MESSAGES.get(status, MESSAGES[400]))
+    if wants_json():
+        return {"error": "request_error", "error_description": text}, status
+    return render_template("errors/error.html", status=status, message=text), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(400, "Votre session a expiré ou le formulaire n'est plus valide. "
+                                 "Merci de recharger la page et de recommencer.")
+
+    @app.errorhandler(TooManyAttemptsError)
+    def too_many(error):
+        return render_error(429)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        if status >= 500:
+            return error
+        return render_error(status)
+
+    @app.errorhandler(UnicodeError)
+    def broken_encoding(error):
+        return render_error(400, "Les données envoyées ne sont pas un texte valide (UTF-8).")

@@ -1,0 +1,53 @@
+"""Outside systems as small protocols: each has a real and a development implementation."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Protocol
+
+
+class MemberRecordLike(Protocol):
+    member_number: str
+    last_name: str
+    first_name: str
+    birth_date: date
+    status: str  # "active" or "terminated"
+
+
+class MemberRegistry(Protocol):
+    """The insurer's register of members.
+
+    An HTTP registry of the insurer's core system fits as long as it answers ``lookup``::
+
+        class CoreSystemRegistry:
+            def lookup(self, member_number):
+                reply = session.get(f"{base}/members/{member_number}", timeout=5)
+                return None if reply.status_code == 404 else Record(**reply.json())
+    """
+
+    def lookup(self, member_number: str) -> MemberRecordLike | None: ...
+
+
+class MailTransport(Protocol):
+    """Delivers one rendered message; raises on failure so the outbox retries it.
+
+    ``permanent`` failures (the server refused the recipient for good) raise
+    ``PermanentDeliveryError``; any other exception is retried.
+    """
+
+    def send(self, *, sender: str, recipient: str, subject: str, body_text: str,
+             body_html: str | None, message_id: str, date_header: str) -> None: ...
+
+
+class SmsSender(Protocol):
+    def send(self, phone_e164: str, text: str) -> None: ...
+
+
+class NullSmsSender:
+    """Development SMS sender: keeps messages in memory, sends nothing."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, phone_e164: str, text: str) -> None:
+        self.sent.append((phone_e164, text))

@@ -1,0 +1,1 @@
+"""Signing keys for ID tokens. Owned by the oidc work."""

@@ -1,0 +1,1 @@
+"""OpenID Connect models (clients, codes, tokens, consents). Owned by the oidc work."""

@@ -1,0 +1,79 @@
+"""The only place that hashes or verifies a password: argon2id, rehash when parameters change."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+# Longer input is refused before hashing: argon2 cost grows with it and nobody types this much.
+MAX_PASSWORD_LENGTH = 128
+MIN_PASSWORD_LENGTH = 8
+SPECIAL_CHARACTERS = "!@#*$%&"
+
+
+@dataclass(frozen=True)
+class PasswordRule:
+    code: str
+    label: str  # French source text, translated by the views
+
+
+# The seed's checklist, in its order. The server enforces the same rules whatever the browser did.
+RULES = (
+    PasswordRule("length", "Au moins 8 caractères"),
+    PasswordRule("lower", "Au moins une lettre minuscule (abc...)"),
+    PasswordRule("upper", "Au moins une lettre majuscule (ABC...)"),
+    PasswordRule("digit", "Au moins un chiffre (123...)"),
+    PasswordRule("special", "Au moins un caractère spécial autorisé (! @ # * $ % &)"),
+)
+
+_CHECKS = {
+    "length": lambda p: MIN_PASSWORD_LENGTH <= len(p) <= MAX_PASSWORD_LENGTH,
+    "lower": lambda p: re.search(r"[a-z]", p) is not None,
+    "upper": lambda p: re.search(r"[A-Z]", p) is not None,
+    "digit": lambda p: re.search(r"[0-9]", p) is not None,
+    "special": lambda p: any(c in SPECIAL_CHARACTERS for c in p),
+}
+
+
+def unmet_rules(password: str) -> list[PasswordRule]:
+    """The policy rules this password breaks, in checklist order (empty when it is acceptable)."""
+    return [rule for rule in RULES if not _CHECKS[rule.code](password)]
+
+
+class PasswordHashing:
+    """argon2id with the parameters from config (IDP_ARGON2_*)."""
+
+    def __init__(self, time_cost: int, memory_cost: int, parallelism: int):
+        self._hasher = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism
+        )
+
+    @classmethod
+    def from_config(cls, config) -> PasswordHashing:
+        return cls(
+            config["IDP_ARGON2_TIME_COST"],
+            config["IDP_ARGON2_MEMORY_COST"],
+            config["IDP_ARGON2_PARALLELISM"],
+        )
+
+    def hash(self, password: str) -> str:
+        if len(password) > MAX_PASSWORD_LENGTH:
+            raise ValueError("password too long")
+        return self._hasher.hash(password)
+
+    def verify(self, stored_hash: str | None, password: str) -> bool:
+        """True when the password matches; False for no hash, a mismatch or an oversized input."""
+        if not stored_hash or len(password) > MAX_PASSWORD_LENGTH:
+            # Spend comparable time so that a missing account is not told apart by timing.
+            self._hasher.hash("timing-equaliser")
+            return False
+        try:
+            return self._hasher.verify(stored_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(stored_hash)

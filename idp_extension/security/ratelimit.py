@@ -1,0 +1,26 @@
+"""Rate limits: per IP through Flask-Limiter's decorators, per identity through ``hit``."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from limits import parse
+
+limiter = Limiter(key_func=get_remote_address)
+
+
+class TooManyAttemptsError(Exception):
+    """An identity (member number, email) was tried too often; the view answers 429."""
+
+
+def hit(scope: str, identity: str, limit: str) -> None:
+    """Count one attempt for ``identity`` within ``scope``; raise once ``limit`` is exceeded.
+
+    >>> hit("signup-member", "12345678", "5/hour")
+    """
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    item = parse(limit)
+    if not limiter.limiter.hit(item, scope, identity.casefold()):
+        raise TooManyAttemptsError(scope)

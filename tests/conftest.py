@@ -1,0 +1,127 @@
+"""Shared fixtures: the app on SQLite (and PostgreSQL on request), a real SMTP server, a clock."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+
+from idp_extension import create_app
+from idp_extension.clock import FrozenClock
+from idp_extension.db import db
+from idp_extension.models import MemberRecord, MemberStatus
+
+from .databases import PostgresSchema, postgres_url
+from .smtp import SmtpServer
+
+_POSTGRES_URL = postgres_url()
+
+# Use as @both_databases on a test that must pass on SQLite and PostgreSQL.
+both_databases = pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
+    indirect=True,
+)
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server):
+    smtp_server.clear()
+    yield smtp_server
+    smtp_server.clear()
+
+
+@pytest.fixture
+def database(request, tmp_path):
+    """The database URL for this test: SQLite unless parametrized with "postgresql"."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'idp.sqlite3'}"
+        return
+    if _POSTGRES_URL is None:
+        pytest.skip("PostgreSQL is not reachable (set IDP_TEST_DATABASE_URL)")
+    schema = PostgresSchema(_POSTGRES_URL)
+    url = schema.create()
+    yield url
+    schema.drop()
+
+
+@pytest.fixture
+def clock():
+    return FrozenClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def app_config(database, smtp_server, tmp_path):
+    """Settings for the app under test; override this fixture to change one."""
+    return {
+        "TESTING": True,
+        "IDP_DATABASE_URL": database,
+        "IDP_SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "IDP_ISSUER": "http://localhost",
+        "IDP_MAIL_SERVER": "127.0.0.1",
+        "IDP_MAIL_PORT": smtp_server.port,
+        "IDP_MAIL_SENDER": "Espace Client <no-reply@mutuelle.test>",
+        # Cheap hashing keeps the suite fast; production parameters are tested on their own.
+        "IDP_ARGON2_TIME_COST": 1,
+        "IDP_ARGON2_MEMORY_COST": 1024,
+        "IDP_ARGON2_PARALLELISM": 1,
+        "IDP_RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "localhost",
+    }
+
+
+@pytest.fixture
+def app(app_config, clock, tmp_path):
+    app = create_app(app_config, clock=clock)
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def members(app):
+    """A small register of members, as an insurer's export would give it."""
+    records = [
+        MemberRecord(member_number="12345678", last_name="Lefèvre-Dupont", first_name="Hélène",
+                     birth_date=date(1980, 5, 17), status=MemberStatus.ACTIVE),
+        MemberRecord(member_number="87654321", last_name="Cœur", first_name="Zoé",
+                     birth_date=date(1992, 2, 29), status=MemberStatus.ACTIVE),
+        MemberRecord(member_number="11112222", last_name="Martin", first_name="Paul",
+                     birth_date=date(1955, 11, 3), status=MemberStatus.TERMINATED),
+    ]
+    with app.app_context():
+        db.session.add_all(records)
+        db.session.commit()
+    return {record.member_number: record for record in records}
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the (first) form in a page, as a browser would submit it."""
+    found = CSRF_PATTERN.search(html) or re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
+
+
+def page_text(response) -> str:
+    """A response's HTML with entities decoded, as a reader sees the words."""
+    import html
+
+    return html.unescape(response.get_data(as_text=True))
