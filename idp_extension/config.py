@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 # Each default, with why it is what it is. Values here are strings or numbers as the environment
@@ -122,14 +123,15 @@ def apply_defaults(app) -> None:
         raise ConfigurationError("IDP_ISSUER must be an absolute http(s) URL")
     app.config["IDP_ISSUER"] = issuer
     secure = issuer.startswith("https://")
-    app.config.setdefault("SESSION_COOKIE_SECURE", secure)
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_NAME", "idp_session")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", app.config["IDP_SESSION_LIFETIME"])
+    _flask_default(app, "SESSION_COOKIE_SECURE", secure)
+    _flask_default(app, "SESSION_COOKIE_HTTPONLY", True)
+    _flask_default(app, "SESSION_COOKIE_SAMESITE", "Lax")
+    _flask_default(app, "SESSION_COOKIE_NAME", "idp_session")
+    _flask_default(app, "PERMANENT_SESSION_LIFETIME", timedelta(
+        seconds=app.config["IDP_SESSION_LIFETIME"]))
     # Forms larger than this are refused with 413 before any parsing.
-    app.config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024)
-    app.config.setdefault("MAX_FORM_MEMORY_SIZE", 64 * 1024)
+    _flask_default(app, "MAX_CONTENT_LENGTH", 256 * 1024)
+    _flask_default(app, "MAX_FORM_MEMORY_SIZE", 64 * 1024)
 
     languages = [lang.strip() for lang in str(app.config["IDP_LANGUAGES"]).split(",")]
     app.config["IDP_LANGUAGES"] = [lang for lang in languages if lang]
@@ -143,6 +145,12 @@ def apply_defaults(app) -> None:
 
     if app.config["IDP_ACTIVATION_TTL"] <= 0:
         raise ConfigurationError("IDP_ACTIVATION_TTL must be a positive number of seconds")
+
+
+def _flask_default(app, key: str, value) -> None:
+    """Set one of Flask's own keys unless the host application already changed it."""
+    if app.config.get(key) == app.default_config.get(key):
+        app.config[key] = value
 
 
 def _apply_mail_config(app) -> None:
