@@ -15,3 +15,27 @@ fi
 if compgen -G "idp_extension/translations/*/LC_MESSAGES/messages.po" >/dev/null; then
   .venv/bin/pybabel compile --use-fuzzy -q -d idp_extension/translations
 fi
+
+# Browser tests: Debian's Chromium (never Playwright's own download) and axe-core from npm.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "setup: installing chromium (Debian package) for the browser tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "setup: /usr/bin/chromium is missing and this is not root with apt-get;" \
+         "browser tests will be skipped (install the 'chromium' package to run them)" >&2
+  fi
+fi
+if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
+  if ! command -v npm >/dev/null && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "setup: installing npm (Debian package) for axe-core"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  if command -v npm >/dev/null; then
+    (cd tests/browser && npm ci --no-audit --no-fund --silent)
+  else
+    echo "setup: npm is missing; the browser tests cannot check accessibility with axe-core" >&2
+  fi
+fi
