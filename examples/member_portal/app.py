@@ -16,8 +16,17 @@ from datetime import date
 
 import requests
 from authlib.integrations.flask_client import OAuth, OAuthError
-from flask import (Blueprint, Flask, abort, current_app, redirect, render_template, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 # Each setting, read from the environment or passed to create_portal(config).
 DEFAULTS: dict[str, str | None] = {
@@ -47,9 +56,11 @@ CLAIM_LABELS = [
     ("sub", "Identifiant de connexion"),
 ]
 
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
-                           "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-                           "form-action 'self' {issuer}; frame-ancestors 'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self' {issuer}; frame-ancestors 'none'"
+)
 
 bp = Blueprint("portal", __name__)
 
@@ -68,7 +79,8 @@ def create_portal(config: dict | None = None) -> Flask:
     if missing:
         raise PortalConfigurationError(
             f"{' and '.join(missing)} must be set; `flask --app wsgi idp demo --json` "
-            "prints the demo portal's credentials")
+            "prints the demo portal's credentials"
+        )
     settings["PORTAL_ISSUER"] = settings["PORTAL_ISSUER"].rstrip("/")
     settings["PORTAL_BASE_URL"] = settings["PORTAL_BASE_URL"].rstrip("/")
     app.config.update(settings)
@@ -117,19 +129,25 @@ def home():
             signed_out = True
         except OAuthError:
             signed_out = False
-    return render_template("portal/home.html", member=session.get("member"),
-                           signed_out=signed_out)
+    return render_template("portal/home.html", member=session.get("member"), signed_out=signed_out)
 
 
 @bp.get("/connexion")
 def login():
-    return _idp().authorize_redirect(_url("/callback"))
+    return _send_to_provider()
 
 
 @bp.get("/inscription")
 def sign_up():
     # OpenID Connect "Initiating User Registration": straight to the provider's sign-up form.
-    return _idp().authorize_redirect(_url("/callback"), prompt="create")
+    return _send_to_provider(prompt="create")
+
+
+def _send_to_provider(**extra):
+    try:
+        return _idp().authorize_redirect(_url("/callback"), **extra)
+    except requests.RequestException:
+        return _unreachable()
 
 
 @bp.get("/callback")
@@ -140,11 +158,16 @@ def callback():
         claims.update(_idp().userinfo(token=token))
     except OAuthError as error:
         if error.error == "access_denied":
-            return _error(403, "Connexion annulée",
-                          "Vous n'avez pas autorisé le portail à accéder à votre compte.")
-        return _error(400, "Connexion impossible",
-                      "La réponse du service de connexion n'a pas pu être vérifiée. "
-                      "Merci de recommencer.")
+            return _error(
+                403,
+                "Connexion annulée",
+                "Vous n'avez pas autorisé le portail à accéder à votre compte.",
+            )
+        return _error(
+            400,
+            "Connexion impossible",
+            "La réponse du service de connexion n'a pas pu être vérifiée. Merci de recommencer.",
+        )
     except requests.RequestException:
         return _unreachable()
     session.clear()
@@ -170,8 +193,7 @@ def logout():
     id_token = session.get("id_token")
     session.clear()
     try:
-        return _idp().logout_redirect(post_logout_redirect_uri=_url("/"),
-                                      id_token_hint=id_token)
+        return _idp().logout_redirect(post_logout_redirect_uri=_url("/"), id_token_hint=id_token)
     except requests.RequestException:
         return _unreachable()
 
@@ -192,8 +214,11 @@ def _error(status: int, title: str, message: str):
 
 
 def _unreachable():
-    return _error(502, "Service momentanément indisponible",
-                  "Le service de connexion ne répond pas. Merci de réessayer dans un instant.")
+    return _error(
+        502,
+        "Service momentanément indisponible",
+        "Le service de connexion ne répond pas. Merci de réessayer dans un instant.",
+    )
 
 
 def _init_pages(app: Flask) -> None:
@@ -210,7 +235,8 @@ def _init_pages(app: Flask) -> None:
     def security_headers(response):
         response.headers.setdefault(
             "Content-Security-Policy",
-            CONTENT_SECURITY_POLICY.format(issuer=app.config["PORTAL_ISSUER"]))
+            CONTENT_SECURITY_POLICY.format(issuer=app.config["PORTAL_ISSUER"]),
+        )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         # The callback's URL carries the authorization code.
         response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -220,9 +246,11 @@ def _init_pages(app: Flask) -> None:
 
     @app.errorhandler(400)
     def bad_request(error):
-        return _error(400, "Demande invalide",
-                      "Votre session a expiré ou la demande n'a pas pu être comprise. "
-                      "Merci de recommencer.")
+        return _error(
+            400,
+            "Demande invalide",
+            "Votre session a expiré ou la demande n'a pas pu être comprise. Merci de recommencer.",
+        )
 
     @app.errorhandler(404)
     def not_found(error):
