@@ -106,6 +106,10 @@ def members(app):
     with app.app_context():
         db.session.add_all(records)
         db.session.commit()
+        # Loaded and detached, so tests can read them outside an app context.
+        for record in records:
+            db.session.refresh(record)
+        db.session.expunge_all()
     return {record.member_number: record for record in records}
 
 
