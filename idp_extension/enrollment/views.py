@@ -1,5 +1,184 @@
-"""Sign-up, activation link and first password (owned by the enrollment work)."""
+"""Sign-up, activation link and first password: parse, call one service, render or redirect."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from werkzeug.routing import BuildError
+
+from ..account.session import pop_next, sign_in
+from ..i18n import current_language
+from ..mail.outbox import send_after_response
+from ..security import tokens
+from ..security.passwords import RULES
+from ..security.ratelimit import hit, limiter
+from . import service
+from .forms import PasswordForm, ResendForm, SignUpForm
+from .service import (AccountAlreadyActiveError, AccountDisabledError, ActivationExpiredError,
+                      ActivationInvalidError, ConcurrentSignUpError, EmailInUseError,
+                      PasswordPolicyError, RegistryMismatchError)
 
 bp = Blueprint("enrollment", __name__)
+
+# The browser's pending sign-up, so the "email sent" page can offer a new link.
+SESSION_KEY = "enrollment_account_id"
+
+
+def forgot_password_url() -> str:
+    try:
+        return url_for("account.forgot_password")
+    except BuildError:  # the account blueprint's reset page is not registered (yet)
+        return "/mot-de-passe-oublie"
+
+
+@bp.app_context_processor
+def legal_links():
+    config = current_app.config
+    return {
+        "legal_notice_url": config["IDP_LEGAL_NOTICE_URL"] or url_for("enrollment.legal_notice"),
+        "terms_url": config["IDP_TERMS_URL"] or url_for("enrollment.terms"),
+    }
+
+
+@bp.route("/inscription", methods=["GET", "POST"])
+@limiter.limit("20/hour", methods=["POST"])
+def start():
+    form = SignUpForm()
+    if not form.validate_on_submit():
+        return _sign_up_page(form, 422 if request.method == "POST" else 200)
+    hit("signup-member", form.member_number.data, "10/hour")
+    try:
+        result = service.enroll(
+            first_name=form.first_name.data, last_name=form.last_name.data,
+            birth_date=form.birth_date.data, member_number=form.member_number.data,
+            email=form.normalised_email, phone=form.phone_e164,
+            ip_address=request.remote_addr, locale=current_language(),
+        )
+    except RegistryMismatchError:
+        form.form_errors.append(_(
+            "Ces informations ne correspondent pas à celles de votre carte de tiers payant. "
+            "Vérifiez votre numéro d'adhérent, votre nom, votre prénom et votre date de "
+            "naissance."))
+        return _sign_up_page(form, 422)
+    except AccountAlreadyActiveError:
+        return _sign_up_page(form, 409, already_active=True)
+    except AccountDisabledError:
+        form.form_errors.append(_("Votre espace client a été fermé. Contactez votre mutuelle "
+                                  "pour le rouvrir."))
+        return _sign_up_page(form, 409)
+    except EmailInUseError:
+        form.email.errors.append(_("Cette adresse email est déjà utilisée par un autre espace "
+                                   "client. Saisissez une autre adresse."))
+        return _sign_up_page(form, 409)
+    except ConcurrentSignUpError:
+        form.form_errors.append(_(
+            "Une inscription vient d'être enregistrée pour ce numéro d'adhérent. Consultez "
+            "votre messagerie : un email d'activation vous a peut-être déjà été envoyé."))
+        return _sign_up_page(form, 409)
+    session[SESSION_KEY] = result.account.id
+    return send_after_response(redirect(url_for("enrollment.sent")), result.outbox_ids)
+
+
+def _sign_up_page(form: SignUpForm, status: int, already_active: bool = False):
+    return render_template(
+        "enrollment/start.html", form=form, already_active=already_active,
+        login_url=url_for("account.login"), forgot_password_url=forgot_password_url(),
+    ), status
+
+
+@bp.get("/inscription/email-envoye")
+def sent():
+    account = service.find_account(session.get(SESSION_KEY))
+    if account is None:
+        return redirect(url_for("enrollment.start"))
+    if account.is_active:
+        return _already_activated_page()
+    return render_template("enrollment/sent.html", email=account.email, form=ResendForm(),
+                           valid_hours=service.activation_valid_hours())
+
+
+@bp.post("/inscription/nouveau-lien")
+@limiter.limit("10/hour")
+def resend():
+    account_id = session.get(SESSION_KEY)
+    if not isinstance(account_id, int):
+        return redirect(url_for("enrollment.start"))
+    hit("resend-activation", str(account_id), "5/hour")
+    try:
+        outbox_id = service.resend_activation(account_id, ip_address=request.remote_addr)
+    except AccountAlreadyActiveError:
+        return _already_activated_page()
+    except ActivationInvalidError:
+        session.pop(SESSION_KEY, None)
+        return redirect(url_for("enrollment.start"))
+    flash(_("Un nouveau lien vient de vous être envoyé. Les liens précédents ne fonctionnent "
+            "plus."), "success")
+    return send_after_response(redirect(url_for("enrollment.sent")), [outbox_id])
+
+
+@bp.route("/activation/<token>", methods=["GET", "POST"])
+@limiter.limit("30/hour", methods=["POST"])
+def activate(token: str):
+    # GET never uses the link: mail scanners open links before the member does.
+    form = PasswordForm()
+    try:
+        if form.validate_on_submit():
+            try:
+                account = service.activate(token, form.password.data,
+                                           ip_address=request.remote_addr)
+            except PasswordPolicyError as error:
+                form.password.errors.append(_(
+                    "Le mot de passe ne respecte pas toutes les conditions : %(rules)s.",
+                    rules=", ".join(_(rule.label).lower() for rule in error.unmet)))
+            else:
+                sign_in(account, current_app.extensions["idp"].clock.now())
+                return redirect(pop_next(url_for("account.home")))
+        else:
+            service.check_activation(token)
+    except ActivationInvalidError:
+        return _invalid_link_page()
+    except ActivationExpiredError:
+        return render_template("enrollment/expired.html", form=ResendForm(), token=token), 410
+    except AccountAlreadyActiveError:
+        return _already_activated_page()
+    status = 422 if request.method == "POST" else 200
+    return render_template("enrollment/password.html", form=form, rules=RULES), status
+
+
+@bp.post("/activation/<token>/nouveau-lien")
+@limiter.limit("10/hour")
+def renew(token: str):
+    hit("renew-activation", tokens.digest(token), "5/hour")
+    try:
+        account, outbox_id = service.renew_activation(token, ip_address=request.remote_addr)
+    except ActivationInvalidError:
+        return _invalid_link_page()
+    except AccountAlreadyActiveError:
+        return _already_activated_page()
+    session[SESSION_KEY] = account.id
+    flash(_("Un nouveau lien vient de vous être envoyé. Les liens précédents ne fonctionnent "
+            "plus."), "success")
+    return send_after_response(redirect(url_for("enrollment.sent")), [outbox_id])
+
+
+def _invalid_link_page():
+    pending = service.find_account(session.get(SESSION_KEY))
+    can_resend = pending is not None and not pending.is_active
+    return render_template("enrollment/invalid.html", can_resend=can_resend), 404
+
+
+def _already_activated_page():
+    return render_template("enrollment/already_activated.html",
+                           login_url=url_for("account.login"),
+                           forgot_password_url=forgot_password_url())
+
+
+@bp.get("/mentions-legales")
+def legal_notice():
+    return render_template("enrollment/legal_notice.html")
+
+
+@bp.get("/conditions-generales")
+def terms():
+    return render_template("enrollment/terms.html")

@@ -1,0 +1,273 @@
+"""Sign-up rules: identity proofing, one account per member, activation links, first password.
+
+Services take explicit arguments, commit, write the audit and raise the typed errors below; the
+views map each error to a page. Nothing here reads the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..clock import as_utc
+from ..db import db
+from ..mail import messages
+from ..models import Account, AccountStatus, OneTimeToken, TokenPurpose
+from ..security import tokens
+from ..security.audit import record
+from ..security.passwords import PasswordRule, unmet_rules
+from .matching import record_matches
+
+
+class EnrollmentError(Exception):
+    """Base of every refusal of this module."""
+
+
+class RegistryMismatchError(EnrollmentError):
+    """Number, names or birth date do not match an active member (deliberately not which)."""
+
+
+class AccountAlreadyActiveError(EnrollmentError):
+    """This member already has an active account: they should sign in instead."""
+
+
+class AccountDisabledError(EnrollmentError):
+    """The member's account was closed by the insurer; sign-up cannot reopen it."""
+
+
+class EmailInUseError(EnrollmentError):
+    """The email address belongs to another member's account."""
+
+
+class ConcurrentSignUpError(EnrollmentError):
+    """Another sign-up for the same member number won the race (the unique constraint said so)."""
+
+
+class ActivationInvalidError(EnrollmentError):
+    """The link is unknown, was replaced by a newer one, or its account cannot be activated."""
+
+
+class ActivationExpiredError(EnrollmentError):
+    """The link is genuine but its lifetime is over; a new one can be sent."""
+
+    def __init__(self, account_id: int):
+        super().__init__(account_id)
+        self.account_id = account_id
+
+
+class PasswordPolicyError(EnrollmentError):
+    """The password breaks the rules listed in ``unmet`` (checklist order)."""
+
+    def __init__(self, unmet: list[PasswordRule]):
+        super().__init__([rule.code for rule in unmet])
+        self.unmet = unmet
+
+
+@dataclass(frozen=True)
+class EnrollmentResult:
+    account: Account
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+def _state():
+    return current_app.extensions["idp"]
+
+
+def _now() -> datetime:
+    return _state().clock.now()
+
+
+def enroll(*, first_name: str, last_name: str, birth_date: date, member_number: str,
+           email: str, phone: str, ip_address: str | None = None,
+           locale: str = "fr") -> EnrollmentResult:
+    """Create (or replace the pending) account of a proven member and queue its activation mail.
+
+    ``email`` and ``phone`` come normalised from the form (lower-case address, E.164 number).
+    """
+    now = _now()
+    email = email.strip().lower()
+    registered = _state().registry.lookup(member_number)
+    if not record_matches(registered, first_name=first_name, last_name=last_name,
+                          birth_date=birth_date):
+        _reject("registry_mismatch", member_number, ip_address)
+        raise RegistryMismatchError()
+
+    try:
+        account = db.session.scalars(
+            select(Account).where(Account.member_number == member_number).with_for_update()
+        ).first()
+        if account is not None and account.status == AccountStatus.ACTIVE:
+            _reject("already_active", member_number, ip_address)
+            raise AccountAlreadyActiveError()
+        if account is not None and account.status != AccountStatus.PENDING:
+            _reject("account_disabled", member_number, ip_address)
+            raise AccountDisabledError()
+        if _email_taken_by_another(email, member_number):
+            _reject("email_in_use", member_number, ip_address)
+            raise EmailInUseError()
+
+        replacing = account is not None
+        if account is None:
+            account = Account(member_number=member_number, created_at=now)
+            db.session.add(account)
+        # The register's spelling is kept: it is what relying parties receive as names.
+        account.first_name = registered.first_name
+        account.last_name = registered.last_name
+        account.birth_date = registered.birth_date
+        account.email = email
+        account.phone = phone
+        account.locale = locale
+        account.email_verified = False
+        account.phone_verified = False
+        db.session.flush()
+
+        message = _issue_activation(account, now, ip_address)
+        record("signup", account_id=account.id, ip_address=ip_address,
+               member_number=member_number, replaced_pending=replacing)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if _email_taken_by_another(email, member_number):
+            raise EmailInUseError() from None
+        raise ConcurrentSignUpError() from None
+    return EnrollmentResult(account=account, outbox_ids=[message.id])
+
+
+def resend_activation(account_id: int, *, ip_address: str | None = None) -> int:
+    """Send a fresh activation link to a pending account (older links die). Returns the outbox id."""
+    account = db.session.get(Account, account_id, with_for_update=True)
+    if account is None or account.status not in (AccountStatus.PENDING, AccountStatus.ACTIVE):
+        db.session.rollback()
+        raise ActivationInvalidError()
+    if account.status == AccountStatus.ACTIVE:
+        db.session.rollback()
+        raise AccountAlreadyActiveError()
+    message = _issue_activation(account, _now(), ip_address)
+    db.session.commit()
+    return message.id
+
+
+def renew_activation(token: str, *, ip_address: str | None = None) -> tuple[Account, int]:
+    """Answer "send me a new link" from an expired link's page: (account, outbox id)."""
+    try:
+        account = check_activation(token)
+    except ActivationExpiredError as expired:
+        outbox_id = resend_activation(expired.account_id, ip_address=ip_address)
+        return db.session.get(Account, expired.account_id), outbox_id
+    # Still valid: a new one is sent all the same, as asked.
+    outbox_id = resend_activation(account.id, ip_address=ip_address)
+    return account, outbox_id
+
+
+def check_activation(token: str) -> Account:
+    """The pending account a link activates, without using the link (mail scanners open links)."""
+    try:
+        return _usable_token(token, lock=False).account
+    finally:
+        db.session.rollback()
+
+
+def activate(token: str, password: str, *, ip_address: str | None = None) -> Account:
+    """Use the link once: set the first password, verify the email, make the account active."""
+    found = _usable_token(token, lock=True)
+    account = found.account
+    unmet = unmet_rules(password)
+    if unmet:
+        db.session.rollback()
+        raise PasswordPolicyError(unmet)
+    now = _now()
+    account.password_hash = _state().passwords.hash(password)
+    account.status = AccountStatus.ACTIVE
+    account.email_verified = True
+    account.activated_at = now
+    account.password_changed_at = now
+    found.used_at = now
+    record("activation", account_id=account.id, ip_address=ip_address)
+    db.session.commit()
+    return account
+
+
+def activation_link(token: str) -> str:
+    """The absolute link mailed to the member: the issuer, then the route's path."""
+    # Built from the URL map, not url_for: it must not depend on the current request's host.
+    path = current_app.url_map.bind("localhost").build("enrollment.activate", {"token": token})
+    return current_app.config["IDP_ISSUER"] + path
+
+
+def activation_valid_hours() -> int:
+    """The link lifetime as members read it (IDP_ACTIVATION_TTL, in whole hours)."""
+    return max(1, round(int(current_app.config["IDP_ACTIVATION_TTL"]) / 3600))
+
+
+def _usable_token(token: str, *, lock: bool) -> OneTimeToken:
+    query = select(OneTimeToken).where(
+        OneTimeToken.digest == tokens.digest(token),
+        OneTimeToken.purpose == TokenPurpose.ACTIVATION,
+    )
+    if lock:
+        query = query.with_for_update()
+    found = db.session.scalars(query).first()
+    if found is None:
+        db.session.rollback()
+        raise ActivationInvalidError()
+    account = found.account
+    if account.status == AccountStatus.ACTIVE:
+        db.session.rollback()
+        raise AccountAlreadyActiveError()
+    if (account.status != AccountStatus.PENDING or found.used_at is not None
+            or found.voided_at is not None):
+        db.session.rollback()
+        raise ActivationInvalidError()
+    if _now() > as_utc(found.expires_at):
+        db.session.rollback()
+        raise ActivationExpiredError(account.id)
+    return found
+
+
+def _issue_activation(account: Account, now: datetime, ip_address: str | None):
+    """Void the account's earlier activation links, create one, and queue its mail."""
+    db.session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.account_id == account.id,
+               OneTimeToken.purpose == TokenPurpose.ACTIVATION,
+               OneTimeToken.used_at.is_(None), OneTimeToken.voided_at.is_(None))
+        .values(voided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    ttl = int(current_app.config["IDP_ACTIVATION_TTL"])
+    token = tokens.new_token()
+    db.session.add(OneTimeToken(
+        digest=tokens.digest(token), purpose=TokenPurpose.ACTIVATION, account_id=account.id,
+        created_at=now, expires_at=now + timedelta(seconds=ttl),
+    ))
+    message = messages.activation(account, activation_link(token),
+                                  valid_hours=activation_valid_hours())
+    db.session.flush()
+    record("activation_link_issued", account_id=account.id, ip_address=ip_address,
+           outbox_id=message.id)
+    return message
+
+
+def _email_taken_by_another(email: str, member_number: str) -> bool:
+    return db.session.scalars(
+        select(Account.id).where(Account.email == email,
+                                 Account.member_number != member_number)
+    ).first() is not None
+
+
+def _reject(reason: str, member_number: str, ip_address: str | None) -> None:
+    """Audit a refused sign-up in its own transaction (nothing else of it is kept)."""
+    db.session.rollback()
+    record("signup_rejected", ip_address=ip_address, member_number=member_number, reason=reason)
+    db.session.commit()
+
+
+def find_account(account_id: object) -> Account | None:
+    """The account of a browser's pending sign-up (None for anything that is not one)."""
+    if not isinstance(account_id, int):
+        return None
+    return db.session.get(Account, account_id)
