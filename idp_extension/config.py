@@ -49,6 +49,15 @@ DEFAULTS: dict[str, object] = {
     # Mail delivery: attempts before a message is marked failed, and the first retry delay.
     "IDP_MAIL_MAX_ATTEMPTS": 8,
     "IDP_MAIL_RETRY_BASE_SECONDS": 30,
+    # Longest wait between two attempts (the backoff doubles up to this).
+    "IDP_MAIL_RETRY_MAX_SECONDS": 6 * 3600,
+    # Seconds one SMTP operation may take before the attempt counts as failed.
+    "IDP_MAIL_TIMEOUT": 30,
+    # Seconds a sender owns a claimed message; a sender killed mid-send loses it after this.
+    # Must exceed IDP_MAIL_TIMEOUT by far, or a slow send could be claimed twice.
+    "IDP_MAIL_LEASE_SECONDS": 300,
+    # CA bundle to check the SMTP server's certificate (STARTTLS/SSL); None: system CAs.
+    "IDP_MAIL_CA_FILE": None,
     # Send the outbox right after the request that wrote it (a worker sends the rest).
     "IDP_MAIL_SEND_AFTER_REQUEST": True,
     # Languages offered, the first is the default.
@@ -56,6 +65,11 @@ DEFAULTS: dict[str, object] = {
     # Links shown on the sign-up form next to the terms checkbox.
     "IDP_TERMS_URL": None,
     "IDP_LEGAL_NOTICE_URL": None,
+    # OpenID Connect lifetimes, seconds. Codes are short (RFC 6749 4.1.2 recommends <= 10 min).
+    "IDP_AUTH_CODE_TTL": 120,
+    "IDP_ACCESS_TOKEN_TTL": 600,
+    "IDP_REFRESH_TOKEN_TTL": 30 * 86400,
+    "IDP_ID_TOKEN_TTL": 3600,
     # Trust one proxy's X-Forwarded-* headers (behind a load balancer that sets them).
     "IDP_PROXY_FIX": False,
 }
@@ -166,6 +180,12 @@ def _apply_mail_config(app) -> None:
     config["MAIL_SUPPRESS_SEND"] = False
     if config["MAIL_USE_TLS"] and config["MAIL_USE_SSL"]:
         raise ConfigurationError("IDP_MAIL_USE_TLS and IDP_MAIL_USE_SSL exclude each other")
+    if config["IDP_MAIL_RETRY_BASE_SECONDS"] < 1 or config["IDP_MAIL_MAX_ATTEMPTS"] < 1:
+        raise ConfigurationError(
+            "IDP_MAIL_RETRY_BASE_SECONDS and IDP_MAIL_MAX_ATTEMPTS must be at least 1")
+    if config["IDP_MAIL_LEASE_SECONDS"] < 5 * config["IDP_MAIL_TIMEOUT"]:
+        raise ConfigurationError(
+            "IDP_MAIL_LEASE_SECONDS must be at least five times IDP_MAIL_TIMEOUT")
 
 
 def _instance_secret(app) -> str:

@@ -1,32 +1,43 @@
 """One function per mail the provider sends. Each renders the member's language and puts the
-message in the outbox of the current transaction; the caller commits it with its change."""
+message in the outbox of the current transaction; the caller commits it with its change.
+
+Templates live in ``templates/mail/<name>/``: ``subject.txt``, ``body.txt`` and ``body.html``,
+written in French and wrapped in ``_()``; the member's ``locale`` picks the catalogue.
+"""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 
 from ..models import Account, OutboxMessage
 from . import outbox
 
 
-def _render(name: str, locale: str, **context) -> tuple[str, str, str]:
+def _locale_for(account: Account) -> str:
+    languages = current_app.config["IDP_LANGUAGES"]
+    return account.locale if account.locale in languages else languages[0]
+
+
+def render(name: str, locale: str, **context) -> tuple[str, str, str]:
+    """Subject (one line), text body and HTML body of ``templates/mail/<name>/`` in ``locale``."""
     with force_locale(locale):
-        subject = render_template(f"mail/{name}/subject.txt", **context).strip()
+        subject = render_template(f"mail/{name}/subject.txt", **context)
         text = render_template(f"mail/{name}/body.txt", **context)
         html = render_template(f"mail/{name}/body.html", **context)
     return " ".join(subject.split()), text, html
 
 
+def to_account(name: str, account: Account, **context) -> OutboxMessage:
+    """Render mail ``name`` in the account's language and add it to the current transaction."""
+    locale = _locale_for(account)
+    subject, text, html = render(name, locale, account=account, **context)
+    return outbox.enqueue(name, account.email, subject, text, html, locale=locale)
+
+
 def activation(account: Account, link: str, valid_hours: int) -> OutboxMessage:
-    subject, text, html = _render(
-        "activation", account.locale, account=account, link=link, valid_hours=valid_hours
-    )
-    return outbox.enqueue("activation", account.email, subject, text, html)
+    return to_account("activation", account, link=link, valid_hours=valid_hours)
 
 
 def password_reset(account: Account, link: str, valid_minutes: int) -> OutboxMessage:
-    subject, text, html = _render(
-        "password_reset", account.locale, account=account, link=link, valid_minutes=valid_minutes
-    )
-    return outbox.enqueue("password_reset", account.email, subject, text, html)
+    return to_account("password_reset", account, link=link, valid_minutes=valid_minutes)

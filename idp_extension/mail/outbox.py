@@ -1,130 +1,264 @@
 """The transactional outbox: write with the change, deliver after commit, retry with backoff.
 
-Delivery is at-least-once: a worker that dies between the SMTP server's acceptance and its own
-commit will send that one message again after restart. Every message carries a fixed Message-ID
-so receiving systems can recognise such a duplicate.
+Guarantees
+----------
+* ``enqueue`` only adds a row to the caller's session: the mail exists if and only if the
+  change that caused it is committed. Nothing else in the provider sends mail.
+* A sender *claims* a due message with one conditional UPDATE (PostgreSQL picks the candidate
+  with ``FOR UPDATE SKIP LOCKED``, so concurrent workers never wait on each other) that sets it
+  SENDING with a lease, and commits at once; only then does it talk SMTP, and it commits the
+  outcome right after. No database lock or transaction is held across the SMTP call, so a
+  slow mail server never blocks sign-ups (on SQLite a held transaction would lock the whole
+  file). The claim is atomic on every backend, so any number of workers and requests may
+  send at once, and none sends a message another one holds.
+* Delivery is at-least-once. A sender killed after the server accepted a message but before
+  its own commit leaves the row SENDING; once the lease (``IDP_MAIL_LEASE_SECONDS``) runs out
+  another sender claims and sends it again: at most one duplicate per killed sender, carrying
+  the same Message-ID so receiving systems can recognise it.
+* Transient failures are retried with exponential backoff (``IDP_MAIL_RETRY_BASE_SECONDS``,
+  doubling, capped by ``IDP_MAIL_RETRY_MAX_SECONDS``) until ``IDP_MAIL_MAX_ATTEMPTS``
+  attempts, then the message is FAILED. A permanent refusal of the message itself (a 5xx to
+  the recipient or the content) fails it at once: the retry budget for a permanent reply is
+  zero, since asking the same server the same thing again only repeats the refusal and delays
+  the member's "new link" action. Session-level 5xx (authentication, sender refused) are the
+  provider's configuration, not the message's, and are retried like transient errors.
+  An admin can put a FAILED message back in the queue with ``retry_failed``.
+* Bodies are sealed at rest (they carry one-time links) and emptied once the message is sent,
+  except with the demo mailbox transport, which shows them on its page.
 """
 
 from __future__ import annotations
 
 import email.utils
 import logging
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager, nullcontext
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select, update
 
 from ..db import db
 from ..models import OutboxMessage, OutboxStatus
+from ..security import audit
 from ..security.sealing import InvalidToken, seal, unseal
-from .sender import PermanentDeliveryError
+from .sender import PermanentDeliveryError, TransportUnavailableError
 
 log = logging.getLogger(__name__)
+
+OUTCOMES = ("sent", "retry", "failed")
+
+
+class OutboxMessageNotFoundError(LookupError):
+    """No outbox message has this id."""
+
+
+class MessageNotFailedError(ValueError):
+    """Only a FAILED message can be put back in the queue."""
 
 
 def _state():
     return current_app.extensions["idp"]
 
 
+def _now() -> datetime:
+    return _state().clock.now()
+
+
+def _message_domain() -> str:
+    return current_app.config["IDP_ISSUER"].split("://", 1)[1].split("/")[0].split(":")[0]
+
+
 def enqueue(kind: str, recipient: str, subject: str, body_text: str,
-            body_html: str | None) -> OutboxMessage:
-    """Add a message to the current transaction; bodies are sealed since they carry links."""
+            body_html: str | None, *, locale: str | None = None) -> OutboxMessage:
+    """Add a message to the caller's transaction (never commits); bodies are sealed.
+
+    Its ``id`` exists once the caller flushes or commits; pass it to ``send_after_response``.
+    """
+    if any(char in recipient + subject for char in "\r\n") or len(recipient) > 254:
+        raise ValueError("a mail recipient or subject cannot hold a line break")
     key = current_app.config["SECRET_KEY"]
-    domain = current_app.config["IDP_ISSUER"].split("://", 1)[1].split("/")[0].split(":")[0]
     message = OutboxMessage(
         kind=kind,
         recipient=recipient,
-        subject=subject,
+        locale=locale,
+        subject=subject[:255],
         body_text=seal(key, body_text),
         body_html=seal(key, body_html) if body_html is not None else None,
-        message_id=email.utils.make_msgid(domain=domain),
-        next_attempt_at=_state().clock.now(),
+        message_id=email.utils.make_msgid(domain=_message_domain()),
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=_now(),
     )
     db.session.add(message)
     return message
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff: base, 2×base, 4×base ... capped at six hours."""
-    base = current_app.config["IDP_MAIL_RETRY_BASE_SECONDS"]
-    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
+    """Exponential backoff after ``attempts`` failures: base, 2×base, 4×base ... capped."""
+    config = current_app.config
+    base = config["IDP_MAIL_RETRY_BASE_SECONDS"]
+    cap = config["IDP_MAIL_RETRY_MAX_SECONDS"]
+    exponent = min(max(attempts - 1, 0), 32)  # keeps the integer small for huge counts
+    return timedelta(seconds=min(base * 2**exponent, cap))
 
 
-def _claim(ids: list[int] | None, limit: int) -> OutboxMessage | None:
-    """Lock the next due message; on PostgreSQL other workers skip it (SKIP LOCKED)."""
-    now = _state().clock.now()
-    query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.PENDING,
-               OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
+def _due(cutoff: datetime):
+    return or_(
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= cutoff),
+        # A sender died holding it: its lease ran out.
+        and_(OutboxMessage.status == OutboxStatus.SENDING,
+             OutboxMessage.lease_expires_at <= cutoff),
+    )
+
+
+def claim_next(*, ids: Iterable[int] | None = None,
+               cutoff: datetime | None = None) -> OutboxMessage | None:
+    """Atomically take the next due message (SENDING, leased to us) and commit the claim."""
+    now = _now()
+    cutoff = now if cutoff is None else cutoff
+    candidate = (
+        select(OutboxMessage.id)
+        .where(_due(cutoff))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(1)
-        .with_for_update(skip_locked=True)
     )
     if ids is not None:
-        query = query.where(OutboxMessage.id.in_(ids))
-    return db.session.scalars(query).first()
+        candidate = candidate.where(OutboxMessage.id.in_(list(ids)))
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidate = candidate.with_for_update(skip_locked=True)
+    lease = timedelta(seconds=current_app.config["IDP_MAIL_LEASE_SECONDS"])
+    claim = (
+        update(OutboxMessage)
+        # Repeating the due condition makes the UPDATE a compare-and-set: a row another
+        # sender claimed in between no longer matches (PostgreSQL re-checks it after the lock).
+        .where(OutboxMessage.id == candidate.scalar_subquery(), _due(cutoff))
+        .values(status=OutboxStatus.SENDING, lease_expires_at=now + lease,
+                attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    try:
+        claimed = db.session.execute(claim).scalar_one_or_none()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if claimed is None:
+        return None
+    return db.session.get(OutboxMessage, claimed, populate_existing=True)
 
 
-def deliver_one(message: OutboxMessage) -> bool:
-    """Try to send one claimed message and commit its new state. True when it went out."""
-    state = _state()
+def _reschedule(message: OutboxMessage, now: datetime, error: str) -> str:
+    message.last_error = error[:500]
+    message.lease_expires_at = None
+    if message.attempts >= current_app.config["IDP_MAIL_MAX_ATTEMPTS"]:
+        message.status = OutboxStatus.FAILED
+        log.warning("mail %s failed after %s attempts", message.id, message.attempts)
+        return "failed"
+    message.status = OutboxStatus.PENDING
+    message.next_attempt_at = now + retry_delay(message.attempts)
+    log.info("mail %s not sent (attempt %s), next try at %s", message.id, message.attempts,
+             message.next_attempt_at.isoformat())
+    return "retry"
+
+
+def _fail(message: OutboxMessage, error: str) -> str:
+    message.status = OutboxStatus.FAILED
+    message.lease_expires_at = None
+    message.last_error = error[:500]
+    log.warning("mail %s failed permanently", message.id)
+    return "failed"
+
+
+def _mark_sent(message: OutboxMessage, now: datetime) -> str:
+    message.status = OutboxStatus.SENT
+    message.sent_at = now
+    message.lease_expires_at = None
+    message.last_error = None
+    if not getattr(_state().mailer, "keeps_bodies", False):
+        # Sent: the link inside must not linger in the database.
+        message.body_text, message.body_html = "", None
+    return "sent"
+
+
+class Attempt(NamedTuple):
+    """The outcome of one attempt, and whether the mail server looked unreachable."""
+
+    outcome: str  # one of OUTCOMES
+    unavailable: bool
+
+
+def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
+    """Send one claimed message with ``send`` and commit its new state."""
     config = current_app.config
-    now = state.clock.now()
-    message.attempts += 1
+    now = _now()
+    unavailable = False
     try:
         key = config["SECRET_KEY"]
         body_text = unseal(key, message.body_text)
         body_html = unseal(key, message.body_html) if message.body_html else None
-        state.mailer.send(
-            sender=config["MAIL_DEFAULT_SENDER"], recipient=message.recipient,
-            subject=message.subject, body_text=body_text, body_html=body_html,
-            message_id=message.message_id,
-            date_header=email.utils.format_datetime(now),
-        )
-    except (PermanentDeliveryError, InvalidToken) as error:
-        message.status = OutboxStatus.FAILED
-        message.last_error = f"permanent: {type(error).__name__}: {error}"[:500]
-        log.warning("mail %s failed permanently: %s", message.id, type(error).__name__)
-    except Exception as error:  # noqa: BLE001 - any transport error is retried
-        message.last_error = f"{type(error).__name__}: {error}"[:500]
-        if message.attempts >= config["IDP_MAIL_MAX_ATTEMPTS"]:
-            message.status = OutboxStatus.FAILED
-        else:
-            message.next_attempt_at = now + retry_delay(message.attempts)
-        log.info("mail %s not sent (attempt %s): %s", message.id, message.attempts,
-                 type(error).__name__)
+        send(sender=config["MAIL_DEFAULT_SENDER"], recipient=message.recipient,
+             subject=message.subject, body_text=body_text, body_html=body_html,
+             message_id=message.message_id, date_header=email.utils.format_datetime(now))
+    except PermanentDeliveryError as error:
+        outcome = _fail(message, f"permanent: {error}")
+    except InvalidToken:
+        outcome = _fail(message, "permanent: the sealed body cannot be opened "
+                                 "(IDP_SECRET_KEY changed since it was written)")
+    except TransportUnavailableError as error:
+        unavailable = True
+        outcome = _reschedule(message, _now(), f"server unavailable: {error}")
+    except Exception as error:  # noqa: BLE001 - any other transport error is retried
+        outcome = _reschedule(message, _now(), f"{type(error).__name__}: {error}")
     else:
-        message.status = OutboxStatus.SENT
-        message.sent_at = now
-        message.last_error = None
-        if not getattr(state.mailer, "keeps_bodies", False):
-            # Sent: the link inside must not linger in the database.
-            message.body_text, message.body_html = "", None
+        outcome = _mark_sent(message, now)
     db.session.commit()
-    return message.status == OutboxStatus.SENT
+    return Attempt(outcome, unavailable)
 
 
-def deliver_due(ids: list[int] | None = None, limit: int = 100) -> dict[str, int]:
-    """Send due messages (all, or only ``ids``), one transaction each. Returns counts."""
-    counts = {"sent": 0, "retry": 0, "failed": 0}
-    for _ in range(limit):
-        message = _claim(ids, limit)
-        if message is None:
-            db.session.rollback()
-            break
-        sent = deliver_one(message)
-        if sent:
-            counts["sent"] += 1
-        elif message.status == OutboxStatus.FAILED:
-            counts["failed"] += 1
-        else:
-            counts["retry"] += 1
+@contextmanager
+def _transport_session():
+    mailer = _state().mailer
+    opener = getattr(mailer, "session", None)
+    with opener() if opener is not None else nullcontext(mailer) as session:
+        yield session
+
+
+def deliver_due(*, ids: Iterable[int] | None = None, limit: int | None = None,
+                should_stop: Callable[[], bool] | None = None) -> dict[str, int]:
+    """Send messages due now (all, or only ``ids``), one claim and one commit each.
+
+    Stops after ``limit`` messages, when ``should_stop()`` turns true (checked between
+    messages), or at the first sign the mail server is unreachable (the others stay due for
+    the next pass). Each message is tried at most once per call. Returns the counts.
+    """
+    counts = dict.fromkeys(OUTCOMES, 0)
+    ids = list(ids) if ids is not None else None
+    cutoff = _now()
+    handled = 0
+    with _transport_session() as transport:
+        while limit is None or handled < limit:
+            if should_stop is not None and should_stop():
+                break
+            message = claim_next(ids=ids, cutoff=cutoff)
+            if message is None:
+                break
+            result = attempt(message, transport.send)
+            counts[result.outcome] += 1
+            handled += 1
+            if result.unavailable:
+                break
     return counts
 
 
 def send_after_response(response, ids: list[int]):
-    """Try the given messages once, after the response has gone to the browser."""
+    """Try the given messages once, after the response has gone to the browser.
+
+    Call it after committing the change that wrote them; whatever fails waits for the worker.
+    """
+    ids = [message_id for message_id in ids if message_id is not None]
     if not ids or not current_app.config["IDP_MAIL_SEND_AFTER_REQUEST"]:
         return response
     app = current_app._get_current_object()
@@ -139,3 +273,34 @@ def send_after_response(response, ids: list[int]):
 
     response.call_on_close(deliver)
     return response
+
+
+def retry_failed(message_id: int, *, actor_id: int | None = None) -> OutboxMessage:
+    """Put a FAILED message back in the queue, due now with a fresh retry budget; commits.
+
+    For the admin console's "retry" button; writes the audit event ``mail_retry``.
+    """
+    message = db.session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None:
+        db.session.rollback()
+        raise OutboxMessageNotFoundError(message_id)
+    if message.status != OutboxStatus.FAILED:
+        db.session.rollback()
+        raise MessageNotFailedError(message_id)
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = _now()
+    message.lease_expires_at = None
+    audit.record("mail_retry", account_id=actor_id, message_id=message.id, kind=message.kind)
+    db.session.commit()
+    return message
+
+
+def counts_by_status() -> dict[str, int]:
+    """How many messages are in each state (for the admin dashboard and the worker)."""
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ).all()
+    counts = {status.value: 0 for status in OutboxStatus}
+    counts.update({str(status): number for status, number in rows})
+    return counts

@@ -1,4 +1,10 @@
-"""Mail waiting to leave: written in the transaction of the change that caused it."""
+"""Mail waiting to leave: written in the transaction of the change that caused it.
+
+Life of a row: PENDING (due at ``next_attempt_at``) -> SENDING (claimed by one sender until
+``lease_expires_at``) -> SENT, or back to PENDING with a later ``next_attempt_at`` after a
+transient failure, or FAILED (permanent refusal, or retries exhausted; an admin may retry it).
+A SENDING row whose lease ran out belongs to a sender that died: it is claimed again.
+"""
 
 from __future__ import annotations
 
@@ -14,18 +20,25 @@ from .types import UTCDateTime, utcnow
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by one sender; see lease_expires_at
     SENT = "sent"
-    FAILED = "failed"  # gave up after the retries; shown to admins
+    FAILED = "failed"  # gave up: permanent refusal or retries exhausted; shown to admins
 
 
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        Index("ix_outbox_messages_lease", "status", "lease_expires_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))  # activation, password_reset, ...
     recipient: Mapped[str] = mapped_column(String(254))
+    # The member's language the mail was rendered in (for the admin console).
+    locale: Mapped[str | None] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(String(255))
+    # Sealed (security/sealing.py): bodies carry one-time links. Emptied once sent.
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
@@ -37,5 +50,9 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.kind} {self.status}>"
