@@ -1,0 +1,96 @@
+"""Demo set-up: sample members and the demo member portal as a registered relying party.
+
+Idempotent: run it again and the members are upserted, the portal's client is reused with a
+fresh secret (only its digest is stored, so handing the secret to the portal means a new one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..db import db
+from ..models.oauth import OAuthClient
+from ..security.audit import record
+from ..security.tokens import digest, new_token
+
+SAMPLE_MEMBERS = Path(__file__).resolve().parents[2] / "demo" / "sample-members.csv"
+DEFAULT_PORTAL_URL = "http://127.0.0.1:5001"
+DEMO_PORTAL_NAME = "Portail adhérent (démo)"
+
+
+class DemoModeOffError(RuntimeError):
+    """The demo set-up only runs with IDP_DEMO on (mailbox page, demo data)."""
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    members_imported: int
+    client_id: str
+    client_secret: str
+    client_created: bool
+    portal_url: str
+
+
+def portal_uris(portal_url: str) -> tuple[str, str]:
+    """The demo portal's redirect URI and post-logout redirect URI."""
+    base = portal_url.rstrip("/")
+    return f"{base}/callback", f"{base}/"
+
+
+def prepare_demo(
+    *, members_csv: Path = SAMPLE_MEMBERS, portal_url: str = DEFAULT_PORTAL_URL
+) -> DemoSetup:
+    """Import the sample members and register (or refresh) the demo portal's client."""
+    if not current_app.config["IDP_DEMO"]:
+        raise DemoModeOffError(
+            "demo mode is off: set IDP_DEMO=1 (it enables the mailbox page "
+            "at /demo/mailbox that the demo's mail goes to)"
+        )
+    members = _import_members(members_csv)
+    client, secret, created = _register_portal(portal_url)
+    return DemoSetup(
+        members_imported=members,
+        client_id=client.client_id,
+        client_secret=secret,
+        client_created=created,
+        portal_url=portal_url.rstrip("/"),
+    )
+
+
+def _import_members(members_csv: Path) -> int:
+    from ..enrollment.importer import import_members_file
+
+    return import_members_file(members_csv).total
+
+
+def _register_portal(portal_url: str) -> tuple[OAuthClient, str, bool]:
+    from ..oidc.clients import create_client
+
+    redirect_uri, post_logout_uri = portal_uris(portal_url)
+    client = db.session.scalars(
+        select(OAuthClient).where(OAuthClient.name == DEMO_PORTAL_NAME).order_by(OAuthClient.id)
+    ).first()
+    if client is None:
+        client, secret = create_client(
+            DEMO_PORTAL_NAME,
+            [redirect_uri],
+            [post_logout_uri],
+            auth_method="client_secret_basic",
+            first_party=True,
+        )
+        return client, secret, True
+    secret = new_token()
+    client.client_secret_digest = digest(secret)
+    client.redirect_uris = [redirect_uri]
+    client.post_logout_redirect_uris = [post_logout_uri]
+    client.token_endpoint_auth_method = "client_secret_basic"  # noqa: S105 - a method name
+    client.is_public = False
+    client.first_party = True
+    client.disabled_at = None
+    record("client_secret_rotated", client_id=client.client_id, reason="demo set-up")
+    db.session.commit()
+    return client, secret, False

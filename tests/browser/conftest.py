@@ -1,0 +1,113 @@
+"""The whole journey in Debian's Chromium: provider and portal on real HTTP servers, real SMTP.
+
+Every test here carries the ``browser`` marker. They skip, with the reason, only when no Chromium
+is installed at /usr/bin/chromium (``bash scripts/setup.sh`` installs it as root).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .harness import (
+    ACCESSIBILITY_REPORT,
+    ARTIFACTS,
+    AXE_SCRIPT,
+    CHROMIUM,
+    AccessibilityLog,
+    BrowserPage,
+    LiveServer,
+    start_portal,
+    start_provider,
+)
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def accessibility_log():
+    log = AccessibilityLog()
+    yield log
+    if log.pages:
+        ACCESSIBILITY_REPORT.parent.mkdir(parents=True, exist_ok=True)
+        ACCESSIBILITY_REPORT.write_text(json.dumps(log.report(), ensure_ascii=False, indent=2))
+        print(f"\naxe-core: {log.summary()} (details in {ACCESSIBILITY_REPORT})")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(
+            f"Chromium not found at {CHROMIUM}: run `bash scripts/setup.sh` as root "
+            "(it installs Debian's chromium package)"
+        )
+    if not AXE_SCRIPT.is_file():
+        pytest.fail(
+            f"axe-core is missing at {AXE_SCRIPT}: run `bash scripts/setup.sh` "
+            "(npm ci in tests/browser)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_screenshots():
+    shutil.rmtree(ARTIFACTS / "screenshots", ignore_errors=True)
+    (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture
+def browser_clock():
+    """The provider's clock: starts at the real time (the portal checks ID tokens against it)."""
+    from idp_extension.clock import FrozenClock
+
+    return FrozenClock()
+
+
+@pytest.fixture
+def provider(tmp_path, smtp, browser_clock):
+    """The identity provider on a real HTTP server, SQLite file, mail to the SMTP fixture."""
+    server = start_provider(tmp_path, smtp_port=smtp.port, clock=browser_clock)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def portal(provider, tmp_path):
+    """The demo member portal on its own HTTP server, registered with the provider."""
+    server: LiveServer = start_portal(provider)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(chromium, request, accessibility_log):
+    """A fresh browser context (no cookies) at 1280 px wide, with its journey helpers."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    context.set_default_timeout(10_000)
+    browser_page = BrowserPage(context.new_page(), request.node.name, accessibility_log)
+    yield browser_page
+    context.close()
+    browser_page.assert_no_page_errors()
