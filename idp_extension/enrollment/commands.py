@@ -1,0 +1,29 @@
+"""``flask idp import-members FILE``: fill the member register from a CSV export."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from ..cli import idp_group
+from .importing import ImportFileError, import_members
+
+
+@idp_group.command("import-members")
+@click.argument("file", type=click.File("rb"))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@with_appcontext
+def import_members_command(file, as_json: bool) -> None:
+    """Upsert the member register from CSV (member_number,last_name,first_name,birth_date[,status])."""
+    try:
+        report = import_members(file.read())
+    except ImportFileError as error:
+        raise click.ClickException(f"{file.name}: {error}") from None
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    click.echo(report.summary())
+    for row in report.rejected:
+        click.echo(f"{file.name}:{row.line}: rejected: {row.reason}", err=True)
