@@ -1,7 +1,249 @@
-"""OpenID Connect endpoints (owned by the oidc work)."""
+"""OpenID Connect endpoints: discovery, JWKS, authorize, token, userinfo, revocation,
+introspection, end-session and the consent answer."""
 
-from flask import Flask
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    json,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from ..account import session as sso
+from . import authorize as authorization
+from . import keys
+from .claims import SCOPE_DESCRIPTIONS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES
+from .server import OAuth2Error, current_server, init_server
+
+bp = Blueprint("oidc", __name__)
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class ConfirmForm(FlaskForm):
+    """Carries the CSRF token of the consent and logout confirmation pages."""
+
+
+def _json_error(error: str, description: str, status: int = 400, headers=None) -> Response:
+    body = json.dumps({"error": error, "error_description": description})
+    response = Response(body, status=status, mimetype="application/json")
+    response.headers.update(NO_STORE)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _check_form_post() -> Response | None:
+    """Shape checks shared by the back-channel endpoints (RFC 6749 3.2, 7009 2.1, 7662 2.1)."""
+    if request.mimetype != FORM_CONTENT_TYPE:
+        return _json_error("invalid_request", f"The body must be {FORM_CONTENT_TYPE}.")
+    if request.args:
+        return _json_error("invalid_request", "Parameters must be sent in the request body.")
+    for name in request.form:
+        if len(request.form.getlist(name)) > 1:
+            return _json_error("invalid_request", f"Repeated parameter: {name}.")
+    header = request.headers.get("Authorization", "")
+    if header[:6].lower() == "basic ":
+        try:
+            base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return _json_error("invalid_client", "Malformed Basic credentials.", 401,
+                               {"WWW-Authenticate": 'Basic error="invalid_client"'})
+    return None
+
+
+def _issuer_url(endpoint: str) -> str:
+    return current_app.config["IDP_ISSUER"] + url_for(endpoint)
+
+
+@bp.get("/.well-known/openid-configuration")
+def discovery():
+    """OpenID Connect Discovery 1.0 section 3 (and RFC 8414 fields)."""
+    document = {
+        "issuer": current_app.config["IDP_ISSUER"],
+        "authorization_endpoint": _issuer_url("oidc.authorize"),
+        "token_endpoint": _issuer_url("oidc.token"),
+        "userinfo_endpoint": _issuer_url("oidc.userinfo"),
+        "jwks_uri": _issuer_url("oidc.jwks"),
+        "revocation_endpoint": _issuer_url("oidc.revoke"),
+        "introspection_endpoint": _issuer_url("oidc.introspect"),
+        "end_session_endpoint": _issuer_url("oidc.end_session"),
+        "scopes_supported": list(SUPPORTED_SCOPES),
+        "claims_supported": list(SUPPORTED_CLAIMS),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": list(keys.SUPPORTED_ALGORITHMS),
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login", "consent", "create"],
+        "claims_parameter_supported": True,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "authorization_response_iss_parameter_supported": True,
+        "acr_values_supported": [authorization.oidc_claims.ACR_LEVEL],
+        "ui_locales_supported": list(current_app.config["IDP_LANGUAGES"]),
+        "claim_types_supported": ["normal"],
+        "display_values_supported": ["page", "popup", "touch"],
+    }
+    response = current_app.response_class(json.dumps(document), mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/jwks.json")
+def jwks():
+    """The public keys verifying our ID tokens (RFC 7517), retired ones until their tokens end."""
+    response = current_app.response_class(json.dumps(keys.jwks()),
+                                          mimetype="application/jwk-set+json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _outcome_response(outcome: authorization.Outcome):
+    if isinstance(outcome, authorization.RedirectToRP):
+        return outcome.response
+    if isinstance(outcome, authorization.ErrorPage):
+        return render_template("oidc/error.html", message=_(outcome.message),
+                               detail=outcome.detail), 400
+    if isinstance(outcome, authorization.SignInNeeded):
+        hint = outcome.login_hint
+        return redirect(url_for("account.login", login_hint=hint) if hint
+                        else url_for("account.login"))
+    if isinstance(outcome, authorization.SignUpNeeded):
+        return redirect(url_for("enrollment.start"))
+    descriptions = [SCOPE_DESCRIPTIONS[s] for s in outcome.scopes if s in SCOPE_DESCRIPTIONS]
+    return render_template("oidc/consent.html", client=outcome.client,
+                           descriptions=descriptions, params=outcome.params,
+                           form=ConfirmForm())
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+def authorize():
+    """OIDC Core 3.1.2.1: GET or a form POST from the relying party (hence no CSRF token)."""
+    if request.method == "POST" and request.mimetype != FORM_CONTENT_TYPE:
+        return render_template("oidc/error.html",
+                               message=_("La demande de connexion est invalide."),
+                               detail="The body must be form-encoded."), 400
+    outcome = authorization.decide(request.values, sso.signed_in_account(),
+                                   url_for("oidc.authorize"), ip_address=request.remote_addr)
+    return _outcome_response(outcome)
+
+
+@bp.post("/authorize/decision")
+def decide_consent():
+    """The member's answer on our consent page (CSRF-protected)."""
+    decision = "allow" if request.form.get("decision") == "allow" else "deny"
+    account = sso.signed_in_account()
+    outcome = authorization.decide(request.form, account, url_for("oidc.authorize"),
+                                   decision=decision if account else None,
+                                   ip_address=request.remote_addr)
+    return _outcome_response(outcome)
+
+
+@bp.post("/token")
+def token():
+    """RFC 6749 3.2: authorization_code and refresh_token grants."""
+    refused = _check_form_post()
+    if refused is not None:
+        return refused
+    return current_server().authorization.create_token_response()
+
+
+@bp.route("/userinfo", methods=["GET", "POST"])
+def userinfo():
+    """OIDC Core 5.3, bearer token in the header or (form POST) in the body."""
+    if request.method == "POST" and request.content_length and \
+            request.mimetype != FORM_CONTENT_TYPE:
+        return _json_error("invalid_request", f"The body must be {FORM_CONTENT_TYPE}.")
+    return current_server().authorization.create_endpoint_response("userinfo")
+
+
+@bp.post("/revoke")
+def revoke():
+    """RFC 7009."""
+    refused = _check_form_post()
+    if refused is not None:
+        return refused
+    return current_server().authorization.create_endpoint_response("revocation")
+
+
+@bp.post("/introspect")
+def introspect():
+    """RFC 7662."""
+    refused = _check_form_post()
+    if refused is not None:
+        return refused
+    return current_server().authorization.create_endpoint_response("introspection")
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def end_session():
+    """RP-Initiated Logout 1.0 section 2: GET or a form POST from the relying party."""
+    server = current_server().authorization
+    try:
+        logout_request = server.validate_endpoint_request("end_session")
+    except OAuth2Error as error:
+        return render_template("oidc/error.html",
+                               message=_("La demande de déconnexion est invalide."),
+                               detail=error.description or ""), 400
+    account = sso.signed_in_account()
+    claims = logout_request.id_token_claims
+    if claims is None or (account is not None and claims.get("sub") != account.subject):
+        params = authorization.request_params(request.values)
+        return render_template("oidc/logout.html", client=logout_request.client,
+                               params=params, form=ConfirmForm())
+    return _finish_logout(logout_request)
+
+
+@bp.post("/logout/confirm")
+def confirm_logout():
+    """The member confirmed on our page (CSRF-protected): end the session."""
+    server = current_server().authorization
+    try:
+        logout_request = server.validate_endpoint_request("end_session")
+    except OAuth2Error as error:
+        return render_template("oidc/error.html",
+                               message=_("La demande de déconnexion est invalide."),
+                               detail=error.description or ""), 400
+    return _finish_logout(logout_request)
+
+
+def _finish_logout(logout_request):
+    response = current_server().authorization.create_endpoint_response(
+        "end_session", logout_request)
+    if response is not None:
+        return response
+    return render_template("oidc/logged_out.html")
+
+
+EXEMPT_FROM_CSRF = (authorize, token, userinfo, revoke, introspect, jwks, end_session)
 
 
 def register(app: Flask) -> None:
     """Register the oidc blueprint and Authlib's server on ``app``."""
+    init_server(app)
+    app.register_blueprint(bp)
+    csrf = app.extensions["csrf"]
+    for view in EXEMPT_FROM_CSRF:
+        csrf.exempt(view)

@@ -1,0 +1,253 @@
+"""The authorization endpoint's decisions (OIDC Core 3.1.2): who must sign in, consent, or be
+sent back with a code or an error.
+
+``decide`` reads the request parameters and the SSO session and returns one outcome; the view
+turns it into a page or a redirect. Errors that cannot safely go back to the relying party
+(unknown client, unregistered redirect URI) become an error page here, never a redirect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from flask import current_app, session
+from joserfc import jwt
+from joserfc.errors import JoseError
+from werkzeug.datastructures import MultiDict
+
+from ..account import session as sso
+from ..models import Account
+from ..models.oauth import OAuthClient
+from . import claims as oidc_claims
+from . import keys
+from .consent import consent_needed, grant_consent, record_refusal
+from .server import (
+    AccessDeniedError,
+    ConsentRequiredError,
+    InvalidRequestError,
+    LoginRequiredError,
+    OAuth2Error,
+    RequestNotSupportedError,
+    RequestURINotSupportedError,
+    current_server,
+    error_response,
+    query_client,
+)
+
+# Form fields of our own consent page, not part of the relying party's request.
+OWN_FIELDS = ("csrf_token", "decision")
+# Longest accepted value per parameter; longer ones are refused, not truncated.
+MAX_LENGTHS = {"id_token_hint": 8192, "claims": oidc_claims.MAX_CLAIMS_PARAMETER,
+               "redirect_uri": 2000}
+DEFAULT_MAX_LENGTH = 1024
+PENDING_KEY = "pending_authorization"
+AWAITING_SIGN_IN_KEY = "oidc_awaiting_sign_in"
+
+
+@dataclass
+class ErrorPage:
+    """Shown at the provider (400): the relying party cannot be trusted with a redirect."""
+
+    message: str
+    detail: str = ""
+
+
+@dataclass
+class RedirectToRP:
+    response: object  # a Flask response redirecting to the relying party
+
+
+@dataclass
+class SignInNeeded:
+    login_hint: str | None = None
+
+
+@dataclass
+class SignUpNeeded:
+    pass
+
+
+@dataclass
+class ConsentNeeded:
+    client: OAuthClient
+    scopes: list[str]
+    params: list[tuple[str, str]] = field(default_factory=list)
+
+
+Outcome = ErrorPage | RedirectToRP | SignInNeeded | SignUpNeeded | ConsentNeeded
+
+
+def request_params(values: MultiDict) -> list[tuple[str, str]]:
+    """The relying party's parameters, in order, without our own form fields."""
+    return [(k, v) for k, v in values.items(multi=True) if k not in OWN_FIELDS]
+
+
+def request_key(params: list[tuple[str, str]]) -> str:
+    canonical = urlencode(sorted(params))
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _redirect_error(error: OAuth2Error, redirect_uri: str, state: str | None) -> RedirectToRP:
+    error.redirect_uri = redirect_uri
+    error.state = state
+    _forget_pending()
+    return RedirectToRP(error_response(error))
+
+
+def _forget_pending() -> None:
+    session.pop(PENDING_KEY, None)
+    session.pop(AWAITING_SIGN_IN_KEY, None)
+
+
+def park(params: list[tuple[str, str]], authorize_path: str, *, create: bool) -> None:
+    """Keep the request so the login or sign-up journey comes back to it (as a GET URL)."""
+    key = request_key(params)
+    session[PENDING_KEY] = {"key": key, "create": create}
+    # sign_in() clears every session key but a few: this one vanishing proves a fresh sign-in.
+    session[AWAITING_SIGN_IN_KEY] = key
+    sso.remember_next(f"{authorize_path}?{urlencode(params)}")
+
+
+def _parked(key: str) -> dict | None:
+    pending = session.get(PENDING_KEY)
+    return pending if isinstance(pending, dict) and pending.get("key") == key else None
+
+
+def _verify_id_token_hint(hint: str) -> dict | None:
+    """The claims of an ID token we issued (expired ones too), or None if it is not ours."""
+    try:
+        token = jwt.decode(hint, keys.public_key_set(), algorithms=list(keys.SUPPORTED_ALGORITHMS))
+    except (JoseError, ValueError, TypeError):
+        return None
+    claims = dict(token.claims)
+    if claims.get("iss") != current_app.config["IDP_ISSUER"]:
+        return None
+    return claims
+
+
+def _check_client_and_redirect(values: MultiDict) -> tuple[OAuthClient, str] | ErrorPage:
+    for name in ("client_id", "redirect_uri"):
+        if len(values.getlist(name)) > 1:
+            return ErrorPage("La demande de connexion est invalide.",
+                             f"Parameter '{name}' is repeated.")
+    client_id = values.get("client_id")
+    if not client_id:
+        return ErrorPage("La demande de connexion est invalide.", "Missing 'client_id'.")
+    client = query_client(client_id)
+    if client is None:
+        return ErrorPage("Le service qui vous a envoyé ici n'est pas reconnu.",
+                         "Unknown client.")
+    redirect_uri = values.get("redirect_uri")
+    if not redirect_uri:
+        return ErrorPage("La demande de connexion est invalide.", "Missing 'redirect_uri'.")
+    if not client.check_redirect_uri(redirect_uri):
+        return ErrorPage("La demande de connexion est invalide.",
+                         "The redirect URI is not registered for this client.")
+    return client, redirect_uri
+
+
+def decide(values: MultiDict, account: Account | None, authorize_path: str,
+           decision: str | None = None, ip_address: str | None = None) -> Outcome:
+    """Process one authorization request (GET, POST, or our consent form's answer)."""
+    checked = _check_client_and_redirect(values)
+    if isinstance(checked, ErrorPage):
+        return checked
+    client, redirect_uri = checked
+    params = request_params(values)
+    states = values.getlist("state")
+    state = states[0] if len(states) == 1 else None
+
+    def fail(error: OAuth2Error) -> RedirectToRP:
+        return _redirect_error(error, redirect_uri, state)
+
+    repeated = sorted({k for k, _ in params if len(values.getlist(k)) > 1})
+    if repeated:
+        return fail(InvalidRequestError(f"Repeated parameter: {repeated[0]}."))
+    for name, value in params:
+        if len(value) > MAX_LENGTHS.get(name, DEFAULT_MAX_LENGTH):
+            return fail(InvalidRequestError(f"Parameter '{name}' is too long."))
+    if "request" in values:
+        return fail(RequestNotSupportedError("Request objects are not supported."))
+    if "request_uri" in values:
+        return fail(RequestURINotSupportedError("Request URIs are not supported."))
+    if values.get("response_mode", "query") != "query":
+        return fail(InvalidRequestError("Only response_mode=query is supported."))
+
+    prompts = set(values.get("prompt", "").split())
+    if "none" in prompts and len(prompts) > 1:
+        return fail(InvalidRequestError("prompt=none cannot be combined with other values."))
+    max_age = values.get("max_age")
+    if max_age is not None:
+        if not max_age.isascii() or not max_age.isdigit():
+            return fail(InvalidRequestError("max_age must be a non-negative integer."))
+        max_age = int(max_age)
+    try:
+        claims_request = oidc_claims.parse_claims_request(values.get("claims"))
+    except oidc_claims.ClaimsRequestError as error:
+        return fail(InvalidRequestError(str(error)))
+    hint_subject = None
+    if values.get("id_token_hint"):
+        hint = _verify_id_token_hint(values["id_token_hint"])
+        if hint is None:
+            return fail(InvalidRequestError("The id_token_hint was not issued here."))
+        hint_subject = hint.get("sub")
+
+    # Authlib validates response_type, scope, PKCE and nonce, and binds the client.
+    server = current_server().authorization
+    try:
+        grant = server.get_consent_grant(end_user=account)
+    except OAuth2Error as error:
+        if error.redirect_uri:
+            return fail(error)
+        return ErrorPage("La demande de connexion est invalide.", error.description or "")
+
+    key = request_key(params)
+    parked = _parked(key)
+    signed_in_since_parked = parked is not None and session.get(AWAITING_SIGN_IN_KEY) != key
+    if "create" in prompts and not (parked and parked.get("create")):
+        park(params, authorize_path, create=True)
+        return SignUpNeeded()
+
+    now = current_app.extensions["idp"].clock.now()
+    auth_time = sso.auth_time()
+    need_sign_in = account is None or (not signed_in_since_parked and (
+        "login" in prompts
+        or (max_age is not None and (auth_time is None
+                                     or auth_time + max_age < int(now.timestamp())))
+        or (hint_subject is not None and hint_subject != account.subject)))
+    if need_sign_in:
+        if "none" in prompts:
+            return fail(LoginRequiredError())
+        park(params, authorize_path, create=False)
+        return SignInNeeded(login_hint=values.get("login_hint"))
+
+    scope = grant.request.scope or ""
+    if decision is None:
+        if consent_needed(account, client, scope) or (
+                "consent" in prompts and not client.first_party):
+            if "none" in prompts:
+                return fail(ConsentRequiredError())
+            return ConsentNeeded(client=client, scopes=scope.split(), params=params)
+    elif decision == "deny":
+        record_refusal(account, client, scope, ip_address)
+        return fail(AccessDeniedError())
+    else:
+        grant_consent(account, client, scope, now, ip_address)
+
+    grant.request.oidc_context = {
+        "auth_time": auth_time,
+        "amr": session.get("amr") or ["pwd"],
+        "acr": oidc_claims.ACR_LEVEL if _acr_requested(values, claims_request) else None,
+        "claims_request": claims_request,
+        "max_age_requested": max_age is not None,
+    }
+    _forget_pending()
+    response = server.create_authorization_response(grant_user=account, grant=grant)
+    return RedirectToRP(response)
+
+
+def _acr_requested(values: MultiDict, claims_request: dict | None) -> bool:
+    return bool(values.get("acr_values")) or "acr" in oidc_claims.requested_claim_names(
+        claims_request, "id_token")

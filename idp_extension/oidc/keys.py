@@ -1,0 +1,101 @@
+"""ID token signing keys: creation on first need, rotation, and the published JWKS.
+
+A retired key stays in the JWKS until every ID token it signed has expired
+(``retired_at + IDP_ID_TOKEN_TTL``), so relying parties never meet an unknown ``kid``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from joserfc.jwk import ECKey, KeySet, RSAKey
+
+from ..db import db
+from ..models.keys import SigningKey
+from ..security.audit import record
+from ..security.sealing import seal, unseal
+
+DEFAULT_ALGORITHM = "RS256"
+SUPPORTED_ALGORITHMS = ("RS256", "ES256")
+
+
+def _now() -> datetime:
+    return current_app.extensions["idp"].clock.now()
+
+
+def _generate(alg: str) -> SigningKey:
+    kid = secrets.token_urlsafe(12)
+    parameters = {"kid": kid, "use": "sig", "alg": alg}
+    if alg == "RS256":
+        key = RSAKey.generate_key(2048, parameters=parameters, private=True)
+    elif alg == "ES256":
+        key = ECKey.generate_key("P-256", parameters=parameters, private=True)
+    else:
+        raise ValueError(f"unsupported signing algorithm {alg!r}")
+    pem = key.as_pem(private=True).decode("ascii")
+    return SigningKey(kid=kid, alg=alg, active=True, created_at=_now(),
+                      private_key_sealed=seal(current_app.config["SECRET_KEY"], pem),
+                      public_jwk=key.as_dict(private=False))
+
+
+def active_key(alg: str = DEFAULT_ALGORITHM) -> SigningKey:
+    """The newest active key for ``alg``, created (and committed) on first need."""
+    if alg not in SUPPORTED_ALGORITHMS:
+        raise ValueError(f"unsupported signing algorithm {alg!r}")
+    key = db.session.scalars(
+        db.select(SigningKey).filter_by(alg=alg, active=True)
+        .order_by(SigningKey.created_at.desc(), SigningKey.id.desc())
+    ).first()
+    if key is None:
+        key = _generate(alg)
+        db.session.add(key)
+        record("signing_key_created", kid=key.kid, alg=alg)
+        db.session.commit()
+    return key
+
+
+def private_key(key: SigningKey) -> RSAKey | ECKey:
+    """The joserfc private key of ``key``, with its ``kid``."""
+    pem = unseal(current_app.config["SECRET_KEY"], key.private_key_sealed)
+    parameters = {"kid": key.kid, "use": "sig", "alg": key.alg}
+    key_class = RSAKey if key.alg == "RS256" else ECKey
+    return key_class.import_key(pem, parameters=parameters)
+
+
+def published_keys() -> list[SigningKey]:
+    """Active keys, and retired keys whose ID tokens may still be unexpired."""
+    cutoff = _now() - timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
+    keys = db.session.scalars(db.select(SigningKey).order_by(SigningKey.created_at)).all()
+    return [k for k in keys if k.active or (k.retired_at and k.retired_at > cutoff)]
+
+
+def jwks() -> dict:
+    """The public JSON Web Key Set (RFC 7517 section 5), creating the first key if none."""
+    if not any(k.active for k in published_keys()):
+        active_key(DEFAULT_ALGORITHM)
+    return {"keys": [dict(k.public_jwk) for k in published_keys()]}
+
+
+def public_key_set() -> KeySet:
+    return KeySet.import_key_set(jwks())
+
+
+def rotate_keys() -> tuple[list[SigningKey], list[SigningKey]]:
+    """Make a new active key for each algorithm in use (RS256 always); retire the old ones.
+
+    Returns ``(created, retired)``; the caller's transaction is committed here.
+    """
+    now = _now()
+    old = db.session.scalars(db.select(SigningKey).filter_by(active=True)).all()
+    algorithms = {DEFAULT_ALGORITHM} | {k.alg for k in old}
+    for key in old:
+        key.active = False
+        key.retired_at = now
+    created = [_generate(alg) for alg in sorted(algorithms)]
+    db.session.add_all(created)
+    record("signing_keys_rotated", created=[k.kid for k in created],
+           retired=[k.kid for k in old])
+    db.session.commit()
+    return created, old
