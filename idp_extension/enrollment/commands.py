@@ -16,7 +16,7 @@ from .importing import ImportFileError, import_members
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @with_appcontext
 def import_members_command(file, as_json: bool) -> None:
-    """Upsert the member register from CSV (member_number,last_name,first_name,birth_date[,status])."""
+    """Upsert the member register from a CSV export (see idp_extension.enrollment.importing)."""
     try:
         report = import_members(file.read())
     except ImportFileError as error:

@@ -10,11 +10,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields import TelField
-from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
+from wtforms.validators import InputRequired, StopValidation, ValidationError
 
 from ..security.passwords import MAX_PASSWORD_LENGTH
-from .phone import DEFAULT_COUNTRY, MAX_PHONE_LENGTH, InvalidMobileError, country_choices, \
-    parse_mobile
+from .phone import (
+    DEFAULT_COUNTRY,
+    MAX_PHONE_LENGTH,
+    InvalidMobileError,
+    country_choices,
+    parse_mobile,
+)
 
 MAX_NAME_LENGTH = 100  # the accounts and member_records columns
 MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit

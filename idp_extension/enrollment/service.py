@@ -138,7 +138,7 @@ def enroll(*, first_name: str, last_name: str, birth_date: date, member_number: 
 
 
 def resend_activation(account_id: int, *, ip_address: str | None = None) -> int:
-    """Send a fresh activation link to a pending account (older links die). Returns the outbox id."""
+    """Mail a fresh activation link to a pending account, voiding older ones; the outbox id."""
     account = db.session.get(Account, account_id, with_for_update=True)
     if account is None or account.status not in (AccountStatus.PENDING, AccountStatus.ACTIVE):
         db.session.rollback()

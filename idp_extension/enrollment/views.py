@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
@@ -15,9 +23,16 @@ from ..security.passwords import RULES
 from ..security.ratelimit import hit, limiter
 from . import service
 from .forms import PasswordForm, ResendForm, SignUpForm
-from .service import (AccountAlreadyActiveError, AccountDisabledError, ActivationExpiredError,
-                      ActivationInvalidError, ConcurrentSignUpError, EmailInUseError,
-                      PasswordPolicyError, RegistryMismatchError)
+from .service import (
+    AccountAlreadyActiveError,
+    AccountDisabledError,
+    ActivationExpiredError,
+    ActivationInvalidError,
+    ConcurrentSignUpError,
+    EmailInUseError,
+    PasswordPolicyError,
+    RegistryMismatchError,
+)
 
 bp = Blueprint("enrollment", __name__)
 

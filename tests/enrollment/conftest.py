@@ -55,3 +55,8 @@ def sign_up(client, members):
         return submit_sign_up(client, **overrides)
 
     return _sign_up
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
