@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import current_app, session
+from flask import current_app, g, session
 
 from ..db import db
 from ..models import Account, AccountStatus
@@ -21,6 +21,7 @@ _KEEP_ACROSS_SIGN_IN = ("next", "lang", "pending_authorization")
 def sign_in(account: Account, now: datetime, method: str = "pwd") -> None:
     kept = {key: session[key] for key in _KEEP_ACROSS_SIGN_IN if key in session}
     session.clear()
+    _forget_csrf_token()
     session.update(kept)
     session.permanent = True
     session["account_id"] = account.id
@@ -33,8 +34,15 @@ def sign_in(account: Account, now: datetime, method: str = "pwd") -> None:
 def sign_out() -> None:
     lang = session.get("lang")
     session.clear()
+    _forget_csrf_token()
     if lang:
         session["lang"] = lang
+
+
+def _forget_csrf_token() -> None:
+    """The CSRF secret went with the session: drop Flask-WTF's copy of the signed token too,
+    so the next form gets a fresh one (the token is rotated at sign-in, never carried over)."""
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 def signed_in_account() -> Account | None:

@@ -1,21 +1,224 @@
-"""Login, logout, home, forgotten password (the login/reset parts are owned by the account work)."""
+"""Login, logout, home (profile), forgotten password and a new activation link.
 
-from flask import Blueprint, redirect, render_template, url_for
+Views stay thin: they read the form, call one function of ``service``, and render or redirect.
+"""
 
-from .session import signed_in_account
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from werkzeug.routing import BuildError
+
+from ..mail import outbox
+from ..security.passwords import RULES
+from ..security.ratelimit import hit, limiter
+from . import service
+from . import session as sso
+from .forms import ChangePasswordForm, ConfirmForm, EmailOnlyForm, LoginForm, NewPasswordForm
 
 bp = Blueprint("account", __name__)
+
+# Per client IP (Flask-Limiter) and per address typed (security.ratelimit.hit), each overridable
+# in config. The per-address limits sit above the lockout threshold: lockout protects the
+# account, these protect the server and the members' mailboxes.
+RATE_LIMITS = {
+    "IDP_LOGIN_LIMIT_PER_IP": "30 per minute;300 per hour",
+    "IDP_LOGIN_LIMIT_PER_EMAIL": "30/hour",
+    "IDP_MAIL_LIMIT_PER_IP": "10 per minute;60 per hour",
+    "IDP_MAIL_LIMIT_PER_EMAIL": "5/hour",
+}
+
+
+def _limit(key: str):
+    """The rate limit configured under ``key`` (read per request, so tests may change it)."""
+    return lambda: current_app.config.get(key) or RATE_LIMITS[key]
+
+
+# Reset links that cannot be used: "unknown" is 404, spent or expired ones are gone (410).
+RESET_LINK_STATUS = {"unknown": 404, "used": 410, "expired": 410}
+
+
+def _now():
+    return current_app.extensions["idp"].clock.now()
+
+
+def _ip() -> str | None:
+    return request.remote_addr
+
+
+def _signup_url() -> str:
+    try:
+        return url_for("enrollment.start")
+    except BuildError:
+        return "/inscription"
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for a mail: the public base URL (IDP_ISSUER) and the endpoint's path."""
+    path = url_for(endpoint, **values)
+    root = request.script_root
+    issuer = current_app.config["IDP_ISSUER"]
+    if root and issuer.endswith(root):
+        path = path[len(root):]
+    return issuer + path
+
+
+def checklist() -> list[tuple[str, str]]:
+    """The password rules as (code, label in the page's language), for the checklist partial."""
+    return [(rule.code, _(rule.label)) for rule in RULES]
+
+
+def _remember_requested_next() -> None:
+    wanted = request.args.get("next")
+    if wanted:
+        sso.remember_next(wanted)  # ignored unless it is a path of this provider
 
 
 @bp.get("/")
 def home():
-    account = signed_in_account()
+    account = sso.signed_in_account()
     if account is None:
         return redirect(url_for("account.login"))
-    return render_template("account/home.html", account=account)
+    return render_template("account/home.html", account=account,
+                           password_form=ChangePasswordForm(), logout_form=ConfirmForm(),
+                           password_rules=checklist())
+
+
+@bp.post("/mot-de-passe")
+def change_password():
+    account = sso.signed_in_account()
+    if account is None:
+        return redirect(url_for("account.login"))
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.change_password(account, form.current.data, form.password.data,
+                                    now=_now(), ip_address=_ip())
+        except service.WrongCurrentPasswordError:
+            form.current.errors.append(_("Le mot de passe actuel est incorrect."))
+        else:
+            # This browser stays signed in with the new password; every other session ends.
+            sso.sign_in(account, _now())
+            flash(_("Votre mot de passe a été changé."), "success")
+            return redirect(url_for("account.home"))
+    return render_template("account/home.html", account=account, password_form=form,
+                           logout_form=ConfirmForm(), password_rules=checklist()), 422
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
+@limiter.limit(_limit("IDP_LOGIN_LIMIT_PER_IP"), methods=["POST"])
 def login():
-    """Placeholder until the login work lands."""
-    return render_template("account/home.html", account=None)
+    """Sign in with email and password; also re-authentication when a session exists."""
+    _remember_requested_next()
+    form = LoginForm()
+    if request.method == "GET" and request.args.get("login_hint"):
+        form.email.data = request.args["login_hint"][:254]
+    failed = False
+    if form.validate_on_submit():
+        hit("login-email", service.normalise_email(form.email.data),
+            _limit("IDP_LOGIN_LIMIT_PER_EMAIL")())
+        try:
+            account = service.authenticate(form.email.data, form.password.data, now=_now(),
+                                           ip_address=_ip())
+        except service.LoginFailedError:
+            failed = True
+        else:
+            sso.sign_in(account, _now())
+            return redirect(sso.pop_next(url_for("account.home")))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "account/login.html", form=form, failed=failed, signup_url=_signup_url(),
+        current_account=sso.signed_in_account(),
+        lockout_threshold=current_app.config["IDP_LOCKOUT_THRESHOLD"],
+        lockout_minutes=max(current_app.config["IDP_LOCKOUT_SECONDS"] // 60, 1),
+    ), status
+
+
+@bp.route("/deconnexion", methods=["GET", "POST"])
+def logout():
+    """GET asks for confirmation; POST (with its CSRF token) ends the session."""
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        account = sso.signed_in_account()
+        if account is not None:
+            service.record_logout(account.id, ip_address=_ip())
+        sso.sign_out()
+        flash(_("Vous êtes déconnecté."), "success")
+        return redirect(url_for("account.login"))
+    if request.method == "POST":
+        return render_template("account/logout.html", form=form), 400
+    return render_template("account/logout.html", form=form,
+                           current_account=sso.signed_in_account())
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@limiter.limit(_limit("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
+def forgot_password():
+    """Always the same answer, whether an account has this address or not."""
+    form = EmailOnlyForm()
+    if request.method == "GET" and request.args.get("email"):
+        form.email.data = request.args["email"][:254]
+    if form.validate_on_submit():
+        hit("reset-email", service.normalise_email(form.email.data),
+            _limit("IDP_MAIL_LIMIT_PER_EMAIL")())
+        message_id = service.request_password_reset(
+            form.email.data, now=_now(), ip_address=_ip(),
+            link_for=lambda token: external_url("account.reset_password", token=token),
+        )
+        response = current_app.make_response(
+            render_template("account/forgot_password_sent.html", email=form.email.data))
+        return outbox.send_after_response(response, [message_id] if message_id else [])
+    status = 422 if request.method == "POST" else 200
+    return render_template("account/forgot_password.html", form=form), status
+
+
+@bp.route("/mot-de-passe-oublie/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
+def reset_password(token: str):
+    """The page behind the mailed link: choose a new password, once."""
+    try:
+        service.check_reset_token(token, now=_now())
+    except service.ResetLinkError as error:
+        return _reset_link_refused(error)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            account = service.reset_password(token, form.password.data, now=_now(),
+                                              ip_address=_ip())
+        except service.ResetLinkError as error:
+            return _reset_link_refused(error)
+        sso.sign_in(account, _now())
+        flash(_("Votre nouveau mot de passe est enregistré. Vous êtes connecté."), "success")
+        return redirect(sso.pop_next(url_for("account.home")))
+    status = 422 if request.method == "POST" else 200
+    return render_template("account/reset_password.html", form=form,
+                           password_rules=checklist()), status
+
+
+def _reset_link_refused(error: service.ResetLinkError):
+    return render_template("account/reset_link_invalid.html", reason=error.reason), \
+        RESET_LINK_STATUS[error.reason]
+
+
+@bp.route("/activation/renvoyer", methods=["GET", "POST"])
+@limiter.limit(_limit("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
+def resend_activation():
+    """A new activation link for an account not yet activated; the same answer for any address."""
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        hit("resend-email", service.normalise_email(form.email.data),
+            _limit("IDP_MAIL_LIMIT_PER_EMAIL")())
+        message_id = service.resend_activation(form.email.data, ip_address=_ip())
+        response = current_app.make_response(
+            render_template("account/resend_activation_sent.html", email=form.email.data))
+        return outbox.send_after_response(response, [message_id] if message_id else [])
+    status = 422 if request.method == "POST" else 200
+    return render_template("account/resend_activation.html", form=form), status

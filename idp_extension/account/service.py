@@ -1,0 +1,254 @@
+"""Account rules: password login with lockout, forgotten password, password change, logout.
+
+Every function takes its inputs explicitly (no request), commits its change together with the
+audit events and mail it causes, and raises a typed error the views map to a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from ..clock import as_utc
+from ..db import db
+from ..models import Account, AccountStatus, OneTimeToken, TokenPurpose
+from ..security import tokens
+from ..security.audit import record
+from ..security.passwords import unmet_rules
+
+
+class LoginFailedError(Exception):
+    """Email unknown, password wrong, account pending, disabled or locked: one answer for all."""
+
+
+class ResetLinkError(Exception):
+    """A password-reset link that cannot be used; ``reason`` is unknown, expired or used."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PasswordPolicyError(Exception):
+    """The new password breaks a rule of security/passwords.py (``rules`` lists which)."""
+
+    def __init__(self, rules):
+        super().__init__(", ".join(rule.code for rule in rules))
+        self.rules = rules
+
+
+class WrongCurrentPasswordError(Exception):
+    """The current password given to change it is not the account's."""
+
+
+def _state():
+    return current_app.extensions["idp"]
+
+
+def normalise_email(email: str) -> str:
+    """Emails are stored lower-cased; compare people's typing the same way."""
+    return email.strip().lower()
+
+
+def find_account_by_email(email: str) -> Account | None:
+    return db.session.scalar(select(Account).where(Account.email == normalise_email(email)))
+
+
+def is_locked(account: Account, now: datetime) -> bool:
+    locked_until = as_utc(account.locked_until)
+    return locked_until is not None and locked_until > now
+
+
+# --- Login ---------------------------------------------------------------------------------
+
+def authenticate(email: str, password: str, *, now: datetime,
+                 ip_address: str | None = None) -> Account:
+    """The active, unlocked account whose password this is; else ``LoginFailedError``.
+
+    Every failure costs one argon2 computation, so timing does not tell the cases apart.
+    The password of a locked account is not even checked: guessing it gains nothing.
+    """
+    hashing = _state().passwords
+    account = find_account_by_email(email)
+
+    if account is None or account.status != AccountStatus.ACTIVE:
+        hashing.verify(None, password)
+        reason = "unknown_email" if account is None else f"account_{account.status.value}"
+        _fail(account, reason, ip_address)
+
+    if is_locked(account, now):
+        hashing.verify(None, password)
+        _fail(account, "locked", ip_address)
+
+    if not hashing.verify(account.password_hash, password):
+        _count_failure(account, now, ip_address)
+        _fail(account, "wrong_password", ip_address)
+
+    if hashing.needs_rehash(account.password_hash):
+        # The argon2 parameters changed since this hash was made: upgrade it while we hold
+        # the password in clear.
+        account.password_hash = hashing.hash(password)
+    account.failed_logins = 0
+    account.locked_until = None
+    record("login_succeeded", account_id=account.id, ip_address=ip_address)
+    db.session.commit()
+    return account
+
+
+def _count_failure(account: Account, now: datetime, ip_address: str | None) -> None:
+    # Incremented in SQL: parallel wrong guesses must all count.
+    db.session.execute(
+        update(Account).where(Account.id == account.id)
+        .values(failed_logins=Account.failed_logins + 1)
+    )
+    db.session.refresh(account)
+    config = current_app.config
+    if account.failed_logins >= config["IDP_LOCKOUT_THRESHOLD"]:
+        account.locked_until = now + timedelta(seconds=config["IDP_LOCKOUT_SECONDS"])
+        # Once the lock ends, a full new series of attempts is allowed.
+        account.failed_logins = 0
+        record("account_locked", account_id=account.id, ip_address=ip_address,
+               until=account.locked_until.isoformat())
+
+
+def _fail(account: Account | None, reason: str, ip_address: str | None):
+    record("login_failed", account_id=account.id if account else None,
+           ip_address=ip_address, reason=reason)
+    db.session.commit()
+    raise LoginFailedError(reason)
+
+
+def record_logout(account_id: int | None, *, ip_address: str | None = None) -> None:
+    """Write the logout to the audit trail (the caller clears the session)."""
+    record("logout", account_id=account_id, ip_address=ip_address)
+    db.session.commit()
+
+
+# --- Activation link, again ------------------------------------------------------------------
+
+def resend_activation(email: str, *, ip_address: str | None = None) -> int | None:
+    """Send a new activation link when a pending account has this email; the outbox id or None.
+
+    The caller answers the same either way (no enumeration).
+    """
+    account = find_account_by_email(email)
+    if account is None or account.status != AccountStatus.PENDING:
+        return None
+    from ..enrollment import service as enrollment
+
+    try:
+        return enrollment.resend_activation(account.id, ip_address=ip_address)
+    except enrollment.EnrollmentError:
+        # Activated or closed meanwhile: nothing to send, and the answer stays the same.
+        return None
+
+
+# --- Forgotten password ----------------------------------------------------------------------
+
+def request_password_reset(email: str, *, now: datetime, link_for: Callable[[str], str],
+                           ip_address: str | None = None) -> int | None:
+    """Mail a single-use reset link to an active account with this email; the outbox id or None.
+
+    ``link_for(token)`` builds the absolute URL of the reset page. A new link voids the
+    previous ones. Nothing is written for an unknown address; the caller answers the same.
+    """
+    from ..mail import messages
+
+    account = find_account_by_email(email)
+    if account is None or account.status != AccountStatus.ACTIVE:
+        return None
+    ttl = current_app.config["IDP_RESET_TTL"]
+    _void_tokens(account.id, TokenPurpose.PASSWORD_RESET, now)
+    token = tokens.new_token()
+    db.session.add(OneTimeToken(
+        digest=tokens.digest(token), purpose=TokenPurpose.PASSWORD_RESET, account_id=account.id,
+        created_at=now, expires_at=now + timedelta(seconds=ttl),
+    ))
+    message = messages.password_reset(account, link_for(token), valid_minutes=max(ttl // 60, 1))
+    record("token_issued", account_id=account.id, ip_address=ip_address,
+           purpose=TokenPurpose.PASSWORD_RESET.value)
+    db.session.commit()
+    return message.id
+
+
+def _void_tokens(account_id: int, purpose: TokenPurpose, now: datetime) -> None:
+    db.session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.account_id == account_id, OneTimeToken.purpose == purpose,
+               OneTimeToken.used_at.is_(None), OneTimeToken.voided_at.is_(None))
+        .values(voided_at=now)
+    )
+
+
+def check_reset_token(token: str, *, now: datetime) -> OneTimeToken:
+    """The live reset token behind this link; ``ResetLinkError`` when it cannot be used."""
+    found = db.session.scalar(select(OneTimeToken).where(
+        OneTimeToken.digest == tokens.digest(token),
+        OneTimeToken.purpose == TokenPurpose.PASSWORD_RESET,
+    ))
+    if found is None:
+        raise ResetLinkError("unknown")
+    if found.used_at is not None or found.voided_at is not None:
+        raise ResetLinkError("used")
+    if as_utc(found.expires_at) <= now:
+        raise ResetLinkError("expired")
+    if found.account.status != AccountStatus.ACTIVE:
+        raise ResetLinkError("unknown")
+    return found
+
+
+def reset_password(token: str, new_password: str, *, now: datetime,
+                   ip_address: str | None = None) -> Account:
+    """Spend the link once and set the new password; the account, unlocked, to sign in."""
+    check_password_policy(new_password)
+    found = check_reset_token(token, now=now)
+    # Claimed in one UPDATE: of two parallel submissions, only one gets the row.
+    claimed = db.session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.id == found.id, OneTimeToken.used_at.is_(None),
+               OneTimeToken.voided_at.is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise ResetLinkError("used")
+    account = found.account
+    _set_password(account, new_password, now)
+    record("password_changed", account_id=account.id, ip_address=ip_address, via="reset")
+    db.session.commit()
+    return account
+
+
+# --- Password change (profile) ---------------------------------------------------------------
+
+def change_password(account: Account, current_password: str, new_password: str, *,
+                    now: datetime, ip_address: str | None = None) -> Account:
+    """Replace the password after checking the current one; other sessions end."""
+    hashing = _state().passwords
+    if not hashing.verify(account.password_hash, current_password):
+        record("password_change_refused", account_id=account.id, ip_address=ip_address)
+        db.session.commit()
+        raise WrongCurrentPasswordError()
+    check_password_policy(new_password)
+    _set_password(account, new_password, now)
+    _void_tokens(account.id, TokenPurpose.PASSWORD_RESET, now)
+    record("password_changed", account_id=account.id, ip_address=ip_address, via="profile")
+    db.session.commit()
+    return account
+
+
+def check_password_policy(password: str) -> None:
+    broken = unmet_rules(password)
+    if broken:
+        raise PasswordPolicyError(broken)
+
+
+def _set_password(account: Account, password: str, now: datetime) -> None:
+    account.password_hash = _state().passwords.hash(password)
+    # The session stamp derives from this: every other session of the account ends.
+    account.password_changed_at = now
+    account.failed_logins = 0
+    account.locked_until = None
