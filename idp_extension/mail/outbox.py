@@ -36,7 +36,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from flask import current_app
+from flask import current_app, make_response
 from sqlalchemy import and_, func, or_, select, update
 
 from ..db import db
@@ -258,6 +258,7 @@ def send_after_response(response, ids: list[int]):
 
     Call it after committing the change that wrote them; whatever fails waits for the worker.
     """
+    response = make_response(response)
     ids = [message_id for message_id in ids if message_id is not None]
     if not ids or not current_app.config["IDP_MAIL_SEND_AFTER_REQUEST"]:
         return response
