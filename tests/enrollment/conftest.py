@@ -60,3 +60,49 @@ def sign_up(client, members):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def labels_in_order(html: str) -> list[str]:
+    """The text of every <label> in document order, whitespace collapsed, as read aloud."""
+    from html.parser import HTMLParser
+
+    class Labels(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.found: list[str] = []
+            self.depth = 0
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "label":
+                self.depth += 1
+                self.found.append("")
+
+        def handle_endtag(self, tag):
+            if tag == "label":
+                self.depth -= 1
+
+        def handle_data(self, data):
+            if self.depth:
+                self.found[-1] += data
+
+    parser = Labels()
+    parser.feed(html)
+    return [" ".join(text.split()) for text in parser.found]
+
+
+def sign_up_via(client, member_number="12345678", **overrides):
+    return submit_sign_up(client, member_number=member_number, **overrides)
+
+
+@pytest.fixture(autouse=True)
+def _push_request_context():
+    """Replace pytest-flask's: a request context held open for the whole test makes every
+    request share one ``g`` (and its cached CSRF token), which no real browser ever sees."""
+    yield
+
+
+@pytest.fixture
+def client(app):
+    """A browser: unlike pytest-flask's, it does not keep the last request's context pushed
+    (which would hand its ``g`` and CSRF token to the next test client's requests)."""
+    return app.test_client()
