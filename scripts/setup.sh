@@ -16,12 +16,14 @@ if compgen -G "idp_extension/translations/*/LC_MESSAGES/messages.po" >/dev/null;
   .venv/bin/pybabel compile --use-fuzzy -q -d idp_extension/translations
 fi
 
-# Browser tests: Debian's Chromium (never Playwright's own download) and axe-core from npm.
-if [ ! -x /usr/bin/chromium ]; then
+# Browser tests: Debian's Chromium (never Playwright's own download) with its French locale
+# (date inputs then read jj/mm/aaaa as for a French member), and axe-core from npm.
+if [ ! -x /usr/bin/chromium ] || [ ! -f /usr/lib/chromium/locales/fr.pak ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-    echo "setup: installing chromium (Debian package) for the browser tests"
+    echo "setup: installing chromium and chromium-l10n (Debian packages) for the browser tests"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      chromium chromium-l10n >/dev/null
   else
     echo "setup: /usr/bin/chromium is missing and this is not root with apt-get;" \
          "browser tests will be skipped (install the 'chromium' package to run them)" >&2

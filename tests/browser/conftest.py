@@ -7,6 +7,7 @@ is installed at /usr/bin/chromium (``bash scripts/setup.sh`` installs it as root
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -67,7 +68,10 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # A French member's browser (Linux Chromium takes its language from LANGUAGE).
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, "LANGUAGE": "fr"}
+        )
         yield browser
         browser.close()
 

@@ -23,6 +23,9 @@ ACCESSIBILITY_REPORT = ARTIFACTS / "accessibility" / "axe-minor-moderate.json"
 SAMPLE_MEMBERS = ROOT / "demo" / "sample-members.csv"
 BLOCKING_IMPACTS = {"serious", "critical"}
 NARROW_WIDTH = 320
+# Typing a date into a date input follows the browser's language: jj/mm/aaaa when Chromium has
+# its French locale (chromium-l10n, installed by setup.sh), mm/dd/yyyy with English only.
+DATE_TYPING_FORMAT = "%d%m%Y" if Path("/usr/lib/chromium/locales/fr.pak").is_file() else "%m%d%Y"
 
 
 class LiveServer:
@@ -101,6 +104,16 @@ def start_portal(provider: LiveServer) -> LiveServer:
         }
     )
     return server.serve(portal)
+
+
+def add_member(provider: LiveServer, **fields) -> None:
+    """Put one member in the provider's register, as the insurer's import would."""
+    from idp_extension.db import db
+    from idp_extension.models import MemberRecord
+
+    with provider.app.app_context():
+        db.session.add(MemberRecord(**fields))
+        db.session.commit()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,157 @@
+"""The sign-up form in Chromium: wrong data explained field by field, and keyboard-only use."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from playwright.sync_api import expect
+
+from .harness import DATE_TYPING_FORMAT, add_member, wait_for_mail
+
+MEMBER = {
+    "member_number": "12345678",
+    "first_name": "Hélène",
+    "last_name": "Lefèvre-Dupont",
+    "birth_date": date(1980, 5, 17),
+}
+TERMS_LABEL = "Je certifie avoir pris connaissance des mentions légales"
+
+
+@pytest.fixture
+def member(provider):
+    add_member(provider, **MEMBER)
+    return MEMBER
+
+
+def test_every_wrong_field_is_explained_next_to_it(page, provider, member):
+    page.goto(f"{provider.url}/inscription")
+    expect(page.get_by_role("heading", name="Créer mon espace client")).to_be_visible()
+    page.step("signup-empty")
+
+    page.get_by_label("Votre prénom").fill("")
+    page.get_by_label("Votre nom").fill("L" * 101)
+    page.get_by_label("Votre date de naissance").fill("2099-01-01")
+    page.get_by_label("Votre numéro d'adhérent").fill("1234")
+    page.get_by_label("Votre adresse email").fill("pas-une-adresse")
+    page.get_by_label("Confirmer adresse email").fill("")
+    page.get_by_label("Votre téléphone portable").fill("12")
+    page.get_by_label("Confirmer votre numéro").fill("")
+    page.get_by_role("button", name="Valider").click()
+
+    expected = {
+        "Votre prénom": "Saisissez votre prénom.",
+        "Votre nom": "Votre nom doit faire au plus 100 caractères.",
+        "Votre date de naissance": "Saisissez une date de naissance réelle",
+        "Votre numéro d'adhérent": "Votre numéro d'adhérent est composé de 8 chiffres.",
+        "Votre adresse email": "Saisissez une adresse email valide",
+        "Confirmer adresse email": "Saisissez à nouveau votre adresse email.",
+        "Votre téléphone portable": "Saisissez un numéro de téléphone portable valide",
+        "Confirmer votre numéro": "Saisissez à nouveau votre numéro de téléphone portable.",
+        TERMS_LABEL: "Vous devez accepter les mentions légales et les conditions générales.",
+    }
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Merci de corriger les erreurs suivantes")
+    for label, message in expected.items():
+        field = page.get_by_label(label)
+        expect(field).to_have_attribute("aria-invalid", "true")
+        # The message sits in the field's own group, and the field points at it.
+        group = field.locator("xpath=ancestor::div[contains(@class, 'form-group')][1]")
+        expect(group).to_contain_text(message)
+        described = (field.get_attribute("aria-describedby") or "").split()
+        described_text = " ".join(page.locator(f"#{ident}").inner_text() for ident in described)
+        assert message in described_text, f"{label}: {message!r} not in {described_text!r}"
+        # The error summary links to the field itself.
+        field_id = field.get_attribute("id")
+        expect(summary.locator(f'a[href="#{field_id}"]')).to_contain_text(message)
+
+    # Nothing typed is lost on the re-display.
+    expect(page.get_by_label("Votre nom")).to_have_value("L" * 101)
+    expect(page.get_by_label("Votre date de naissance")).to_have_value("2099-01-01")
+    expect(page.get_by_label("Votre numéro d'adhérent")).to_have_value("1234")
+    expect(page.get_by_label("Votre adresse email")).to_have_value("pas-une-adresse")
+    expect(page.get_by_label("Votre téléphone portable")).to_have_value("12")
+    page.step("signup-every-field-wrong")
+
+    # A summary link moves the focus to its field.
+    summary.get_by_role("link", name="Votre numéro d'adhérent est composé de 8 chiffres.").click()
+    expect(page.get_by_label("Votre numéro d'adhérent")).to_be_focused()
+
+
+def test_registry_mismatch_does_not_say_which_datum_was_wrong(page, provider, member):
+    page.goto(f"{provider.url}/inscription")
+    _fill_sign_up(page, {**member, "birth_date": date(1980, 5, 18)}, "helene@exemple.fr")
+    page.get_by_role("button", name="Valider").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("ne correspondent pas à celles de votre carte de tiers payant")
+    assert page.locator("[aria-invalid=true]").count() == 0
+    expect(page.get_by_label("Votre prénom")).to_have_value(member["first_name"])
+    page.step("signup-registry-mismatch")
+
+
+def test_sign_up_with_the_keyboard_only(page, provider, member, smtp):
+    page.goto(f"{provider.url}/inscription")
+    keyboard = page.keyboard
+
+    # The skip link comes first and lands on the content.
+    keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Aller au contenu")).to_be_focused()
+    keyboard.press("Enter")
+    _tab_to(page, page.get_by_label("Votre prénom"))
+
+    keyboard.type(member["first_name"])
+    _next_field(page, "Votre nom")
+    keyboard.type(member["last_name"])
+    _next_field(page, "Votre date de naissance")
+    keyboard.type(member["birth_date"].strftime(DATE_TYPING_FORMAT))
+    expect(page.get_by_label("Votre date de naissance")).to_have_value(
+        member["birth_date"].isoformat()
+    )
+    _tab_to(page, page.get_by_label("Votre numéro d'adhérent"))
+    keyboard.type(member["member_number"])
+    _next_field(page, "Votre adresse email")
+    keyboard.type("helene@exemple.fr")
+    _next_field(page, "Confirmer adresse email")
+    keyboard.type("helene@exemple.fr")
+    _tab_to(page, page.get_by_label("Votre téléphone portable"))
+    keyboard.type("06 12 34 56 78")
+    _next_field(page, "Confirmer votre numéro")
+    keyboard.type("06 12 34 56 78")
+    _next_field(page, TERMS_LABEL)
+    keyboard.press("Space")
+    expect(page.get_by_label(TERMS_LABEL)).to_be_checked()
+    page.step("signup-keyboard-filled")
+    _tab_to(page, page.get_by_role("button", name="Valider"))
+    keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="Consultez votre messagerie")).to_be_visible()
+    expect(page.get_by_text("pensez à vérifier vos spams", exact=False)).to_be_visible()
+    wait_for_mail(smtp, "helene@exemple.fr")
+    page.step("signup-keyboard-email-sent")
+
+
+def _fill_sign_up(page, member: dict, email: str, phone: str = "06 12 34 56 78") -> None:
+    page.get_by_label("Votre prénom").fill(member["first_name"])
+    page.get_by_label("Votre nom").fill(member["last_name"])
+    page.get_by_label("Votre date de naissance").fill(member["birth_date"].isoformat())
+    page.get_by_label("Votre numéro d'adhérent").fill(member["member_number"])
+    page.get_by_label("Votre adresse email").fill(email)
+    page.get_by_label("Confirmer adresse email").fill(email)
+    page.get_by_label("Votre téléphone portable").fill(phone)
+    page.get_by_label("Confirmer votre numéro").fill(phone)
+    page.get_by_label(TERMS_LABEL).check()
+
+
+def _next_field(page, label: str) -> None:
+    """One Tab press moves to the field labelled ``label`` (the form's reading order)."""
+    page.keyboard.press("Tab")
+    expect(page.get_by_label(label)).to_be_focused()
+
+
+def _tab_to(page, target, limit: int = 12) -> None:
+    """Press Tab until ``target`` has the focus; it must be reachable within ``limit`` presses."""
+    for _ in range(limit):
+        if target.evaluate("element => element === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    expect(target).to_be_focused()
