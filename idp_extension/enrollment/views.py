@@ -158,7 +158,8 @@ def activate(token: str):
     except AccountAlreadyActiveError:
         return _already_activated_page()
     status = 422 if request.method == "POST" else 200
-    return render_template("enrollment/password.html", form=form, rules=RULES), status
+    rules = [(rule.code, _(rule.label)) for rule in RULES]
+    return render_template("enrollment/password.html", form=form, rules=rules), status
 
 
 @bp.post("/activation/<token>/nouveau-lien")
