@@ -40,15 +40,24 @@ def get_account(app, account_id) -> Account:
         return account
 
 
+def finished(response):
+    """Read the whole response and close it, as a browser does: what the app runs once the
+    response is out (the mail sent right after the request) happens now."""
+    response.get_data()
+    response.close()
+    return response
+
+
 def login(client, email, password, path="/connexion"):
     """Open the login page and submit it, as a browser does (CSRF token included)."""
     page = client.get(path)
-    return client.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True)),
-                                   "email": email, "password": password})
+    return finished(client.post(path, data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": email,
+        "password": password}))
 
 
 def post_form(client, path, data, page_path=None):
     """Submit the form found at ``page_path`` (default: ``path``) with its CSRF token."""
     page = client.get(page_path or path)
-    return client.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True)),
-                                   **data})
+    return finished(client.post(path, data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), **data}))
