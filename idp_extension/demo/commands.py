@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..cli import idp_group, summary
-from .service import DEFAULT_PORTAL_URL, SAMPLE_MEMBERS, DemoModeOffError, prepare_demo
+from .service import DEFAULT_PORTAL_URL, SAMPLE_MEMBERS, DemoSetupError, prepare_demo
 
 
 @idp_group.command("demo")
@@ -34,11 +34,12 @@ def demo_command(portal_url: str, members_csv: str, as_json: bool) -> None:
 
     try:
         setup = prepare_demo(members_csv=Path(members_csv), portal_url=portal_url)
-    except DemoModeOffError as error:
+    except DemoSetupError as error:
         raise click.ClickException(str(error)) from None
     issuer = current_app.config["IDP_ISSUER"]
     data = {
         "members_imported": setup.members_imported,
+        "members_rejected": setup.members_rejected,
         "client_id": setup.client_id,
         "client_secret": setup.client_secret,
         "client_created": setup.client_created,
@@ -48,7 +49,8 @@ def demo_command(portal_url: str, members_csv: str, as_json: bool) -> None:
     }
     # Like create-client, the secret is printed once: only its digest is kept.
     line = (
-        f"demo ready: {setup.members_imported} members; portal {setup.portal_url} "
+        f"demo ready: {setup.members_imported} members "
+        f"({setup.members_rejected} rows rejected); portal {setup.portal_url} "
         f"client_id={setup.client_id} client_secret={setup.client_secret} "
         f"({'created' if setup.client_created else 'new secret'}); "
         f"mailbox {issuer}/demo/mailbox"

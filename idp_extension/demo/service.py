@@ -22,13 +22,18 @@ DEFAULT_PORTAL_URL = "http://127.0.0.1:5001"
 DEMO_PORTAL_NAME = "Portail adhérent (démo)"
 
 
-class DemoModeOffError(RuntimeError):
+class DemoSetupError(RuntimeError):
+    """The demo cannot be set up; the message says why."""
+
+
+class DemoModeOffError(DemoSetupError):
     """The demo set-up only runs with IDP_DEMO on (mailbox page, demo data)."""
 
 
 @dataclass(frozen=True)
 class DemoSetup:
     members_imported: int
+    members_rejected: int
     client_id: str
     client_secret: str
     client_created: bool
@@ -50,10 +55,11 @@ def prepare_demo(
             "demo mode is off: set IDP_DEMO=1 (it enables the mailbox page "
             "at /demo/mailbox that the demo's mail goes to)"
         )
-    members = _import_members(members_csv)
+    members, rejected = _import_members(members_csv)
     client, secret, created = _register_portal(portal_url)
     return DemoSetup(
         members_imported=members,
+        members_rejected=rejected,
         client_id=client.client_id,
         client_secret=secret,
         client_created=created,
@@ -61,10 +67,14 @@ def prepare_demo(
     )
 
 
-def _import_members(members_csv: Path) -> int:
-    from ..enrollment.importer import import_members_file
+def _import_members(members_csv: Path) -> tuple[int, int]:
+    from ..enrollment.importing import ImportFileError, import_members
 
-    return import_members_file(members_csv).total
+    try:
+        report = import_members(members_csv.read_bytes())
+    except (ImportFileError, OSError) as error:
+        raise DemoSetupError(f"{members_csv}: {error}") from None
+    return report.added + report.updated + report.unchanged, len(report.rejected)
 
 
 def _register_portal(portal_url: str) -> tuple[OAuthClient, str, bool]:
