@@ -167,6 +167,8 @@ def token():
     refused = _check_form_post()
     if refused is not None:
         return refused
+    if not request.form.get("grant_type"):
+        return _json_error("invalid_request", "Missing 'grant_type'.")
     return current_server().authorization.create_token_response()
 
 
