@@ -50,14 +50,6 @@ def counts(app) -> tuple[int, int]:
 
 
 @pytest.fixture
-def sign_up(client, members):
-    def _sign_up(**overrides):
-        return submit_sign_up(client, **overrides)
-
-    return _sign_up
-
-
-@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 
@@ -88,10 +80,6 @@ def labels_in_order(html: str) -> list[str]:
     parser = Labels()
     parser.feed(html)
     return [" ".join(text.split()) for text in parser.found]
-
-
-def sign_up_via(client, member_number="12345678", **overrides):
-    return submit_sign_up(client, member_number=member_number, **overrides)
 
 
 @pytest.fixture(autouse=True)

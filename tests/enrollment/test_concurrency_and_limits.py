@@ -1,0 +1,87 @@
+"""Races and floods: the unique member number decides parallel sign-ups; limits stop floods."""
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from idp_extension.db import db
+from idp_extension.models import Account
+
+from ..conftest import page_text
+from .conftest import counts, submit_sign_up
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_two_sign_ups_at_once_end_with_one_account(app, members, smtp, round_):
+    browsers = [app.test_client(), app.test_client()]
+    barrier = threading.Barrier(2)
+    answers: list = [None, None]
+
+    def sign_up(index: int, email: str) -> None:
+        client = browsers[index]
+        original_post = client.post
+
+        def post_together(*args, **kwargs):
+            barrier.wait(timeout=10)  # both browsers press "Valider" at the same moment
+            return original_post(*args, **kwargs)
+
+        client.post = post_together
+        try:
+            answers[index] = submit_sign_up(client, email=email, email_confirm=email)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertions below
+            answers[index] = error
+
+    threads = [threading.Thread(target=sign_up, args=(0, "helene@example.org")),
+               threading.Thread(target=sign_up, args=(1, "helene.bis@example.org"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert all(not isinstance(answer, BaseException) for answer in answers), answers
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [302, 409], statuses
+    loser = next(answer for answer in answers if answer.status_code == 409)
+    assert "Une inscription vient d'être enregistrée pour ce numéro d'adhérent" in page_text(loser)
+    for answer in answers:
+        answer.close()
+    with app.app_context():
+        accounts = db.session.scalars(select(Account)).all()
+        assert len(accounts) == 1
+        winner = next(answer for answer in answers if answer.status_code == 302)
+        assert accounts[0].email == ("helene@example.org" if winner is answers[0]
+                                     else "helene.bis@example.org")
+    assert counts(app) == (1, 1)
+    assert len(smtp.messages) == 1
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "IDP_RATELIMIT_ENABLED": True,
+            "IDP_RATELIMIT_STORAGE_URL": "memory://"}
+
+
+def test_sign_ups_for_one_member_number_are_limited(app, client, members):
+    for _ in range(10):
+        assert submit_sign_up(client, birth_date="1980-01-01").status_code == 422
+    other_browser = app.test_client()
+    response = submit_sign_up(other_browser)  # right data now, but the number is flooded
+    assert response.status_code == 429
+    assert "Trop de tentatives" in page_text(response)
+    assert counts(app) == (0, 0)
+    # Another member is not affected.
+    assert submit_sign_up(client, member_number="87654321", first_name="Zoé", last_name="Cœur",
+                          birth_date="1992-02-29", email="zoe@example.org",
+                          email_confirm="zoe@example.org").status_code == 302
+
+
+def test_sign_up_posts_are_limited_per_address(app, client, members):
+    for index in range(20):
+        number = f"{90000000 + index}"
+        assert submit_sign_up(client, member_number=number).status_code == 422
+    response = submit_sign_up(client, member_number="87654321")
+    assert response.status_code == 429
+    assert client.get("/inscription").status_code == 200  # reading the form stays possible
