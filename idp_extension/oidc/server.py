@@ -406,6 +406,17 @@ class AccessTokenValidator(BearerTokenValidator):
             raise InsufficientScopeError()
 
 
+class MissingBearerTokenError(InvalidTokenError):
+    """No access token at all: a bare ``Bearer`` challenge (RFC 6750 3.1, no error code)."""
+
+    description = "Missing access token."
+
+    def get_headers(self):
+        headers = [h for h in super().get_headers() if h[0] != "WWW-Authenticate"]
+        headers.append(("WWW-Authenticate", 'Bearer realm="userinfo"'))
+        return headers
+
+
 class BearerProtector(ResourceProtector):
     """Accepts the access token in the Authorization header or, for a form POST, in the body
     (RFC 6750 2.1 and 2.2); never both, never in the query string."""
@@ -425,6 +436,8 @@ class BearerProtector(ResourceProtector):
             raise InvalidRequestError("Use one method to send the access token.")
         if in_body:
             return self.get_token_validator("bearer"), in_body
+        if not header:
+            raise MissingBearerTokenError()
         return super().parse_request_authorization(request)
 
 
