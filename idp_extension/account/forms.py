@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from ..security.passwords import MAX_PASSWORD_LENGTH, unmet_rules
 
@@ -20,8 +20,10 @@ def _email_field(label):
     return EmailField(label, filters=[_strip], validators=[
         DataRequired(message=_l("Saisissez votre adresse email.")),
         Length(max=EMAIL_MAX_LENGTH, message=_l("L'adresse email est trop longue.")),
-        Email(message=_l("Saisissez une adresse email valide, par exemple nom@exemple.fr."),
-              check_deliverability=False),
+        # Lenient on purpose: an account exists or not; a stricter syntax check (special-use
+        # domains, say) would only lock out addresses that sign-up or an operator accepted.
+        Regexp(r"^[^@\s]+@[^@\s]+$",
+               message=_l("Saisissez une adresse email valide, par exemple nom@exemple.fr.")),
     ])
 
 

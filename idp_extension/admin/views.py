@@ -1,5 +1,148 @@
-"""The admin console under /admin."""
+"""The admin console under /admin: registry, accounts, outgoing mail, audit log.
 
-from flask import Blueprint
+Only signed-in admins: anonymous visitors are sent to the login page (and back), other members
+get 403. Every change is a POST carrying its CSRF token.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from ..account import session as sso
+from ..enrollment.importing import ImportFileError
+from ..mail import outbox
+from . import service
+from .forms import ActionForm, MemberImportForm, SearchForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ACTION_ERRORS = {
+    "not_found": "Cet élément n'existe pas ou plus.",
+    "self": "Vous ne pouvez pas désactiver votre propre compte.",
+    "not_failed": "Seul un message en échec peut être renvoyé.",
+}
+
+
+@bp.before_request
+def require_admin():
+    account = sso.signed_in_account()
+    if account is None:
+        sso.remember_next(request.full_path if request.query_string else request.path)
+        return redirect(url_for("account.login"))
+    if not account.is_admin:
+        abort(403)
+    g.admin = account
+
+
+def _now():
+    return current_app.extensions["idp"].clock.now()
+
+
+def _action_failed(error: service.AdminActionError, endpoint: str):
+    flash(_(ACTION_ERRORS[error.reason]), "error")
+    return redirect(url_for(endpoint))
+
+
+@bp.context_processor
+def console_context():
+    return {"action_form": ActionForm()}
+
+
+@bp.get("/")
+def dashboard():
+    return render_template("admin/dashboard.html", counts=service.dashboard_counts())
+
+
+@bp.get("/membres")
+def members():
+    form = SearchForm(request.args, meta={"csrf": False})
+    query = form.q.data if form.validate() else ""
+    return render_template("admin/members.html", form=form,
+                           members=service.search_members(query or ""),
+                           import_form=MemberImportForm())
+
+
+@bp.post("/membres/import")
+def import_members():
+    form = MemberImportForm()
+    report = None
+    if form.validate_on_submit():
+        try:
+            report = service.import_members(form.file.data.read(), admin_id=g.admin.id,
+                                            ip_address=request.remote_addr)
+        except ImportFileError as error:
+            form.file.errors.append(_("Ce fichier ne peut pas être lu comme un registre "
+                                      "d'adhérents (%(reason)s). Rien n'a été importé.",
+                                      reason=str(error)))
+    if report is not None and not report.rejected:
+        flash(_("Import terminé : %(added)s ajoutés, %(updated)s mis à jour, %(unchanged)s "
+                "inchangés.", added=report.added, updated=report.updated,
+                unchanged=report.unchanged), "success")
+        return redirect(url_for("admin.members"))
+    status = 200 if report is not None else 422
+    return render_template("admin/members.html", form=SearchForm(meta={"csrf": False}),
+                           members=service.search_members(""), import_form=form,
+                           report=report), status
+
+
+@bp.get("/comptes")
+def accounts():
+    form = SearchForm(request.args, meta={"csrf": False})
+    query = form.q.data if form.validate() else ""
+    return render_template("admin/accounts.html", form=form,
+                           accounts=service.search_accounts(query or ""))
+
+
+@bp.post("/comptes/<int:account_id>/desactiver")
+def disable_account(account_id: int):
+    return _set_enabled(account_id, False)
+
+
+@bp.post("/comptes/<int:account_id>/reactiver")
+def enable_account(account_id: int):
+    return _set_enabled(account_id, True)
+
+
+def _set_enabled(account_id: int, enabled: bool):
+    try:
+        account = service.set_account_enabled(account_id, enabled, admin_id=g.admin.id,
+                                              ip_address=request.remote_addr)
+    except service.AdminActionError as error:
+        return _action_failed(error, "admin.accounts")
+    message = (_("Le compte %(email)s est réactivé.", email=account.email) if enabled
+               else _("Le compte %(email)s est désactivé.", email=account.email))
+    flash(message, "success")
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.get("/courriers")
+def mail():
+    return render_template("admin/mail.html", messages=service.list_outbox())
+
+
+@bp.post("/courriers/<int:message_id>/renvoyer")
+def retry_mail(message_id: int):
+    try:
+        message = service.retry_mail(message_id, admin_id=g.admin.id, now=_now(),
+                                     ip_address=request.remote_addr)
+    except service.AdminActionError as error:
+        return _action_failed(error, "admin.mail")
+    flash(_("Le message à %(recipient)s est de nouveau en file d'envoi.",
+            recipient=message.recipient), "success")
+    return outbox.send_after_response(redirect(url_for("admin.mail")), [message.id])
+
+
+@bp.get("/journal")
+def audit():
+    return render_template("admin/audit.html", events=service.latest_audit())

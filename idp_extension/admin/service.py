@@ -1,0 +1,167 @@
+"""Admin console rules: what admins may see and change, each change audited as "admin_action"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+
+from ..db import db
+from ..models import (
+    Account,
+    AccountStatus,
+    AuditEvent,
+    MemberRecord,
+    OutboxMessage,
+    OutboxStatus,
+)
+from ..security.audit import record
+
+LIST_LIMIT = 200
+
+
+class AdminActionError(Exception):
+    """An admin action that cannot be done (``reason`` says why, for the console)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def dashboard_counts() -> dict[str, int]:
+    """Figures for the dashboard: accounts per status, members, mail waiting or failed."""
+    counts = {f"accounts_{status.value}": 0 for status in AccountStatus}
+    for status, number in db.session.execute(
+            select(Account.status, func.count()).group_by(Account.status)):
+        counts[f"accounts_{AccountStatus(status).value}"] = number
+    counts["members"] = db.session.scalar(select(func.count()).select_from(MemberRecord))
+    for status in (OutboxStatus.PENDING, OutboxStatus.FAILED):
+        counts[f"mail_{status.value}"] = db.session.scalar(
+            select(func.count()).select_from(OutboxMessage)
+            .where(OutboxMessage.status == status))
+    return counts
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_members(query: str = "", limit: int = LIST_LIMIT) -> list[MemberRecord]:
+    """Members whose number starts with, or whose names contain, ``query`` (all when empty)."""
+    statement = select(MemberRecord).order_by(MemberRecord.member_number).limit(limit)
+    query = query.strip()
+    if query:
+        pattern = _like(query.lower())
+        statement = statement.where(or_(
+            MemberRecord.member_number.startswith(query, autoescape=True),
+            func.lower(MemberRecord.last_name).like(pattern, escape="\\"),
+            func.lower(MemberRecord.first_name).like(pattern, escape="\\"),
+        ))
+    return list(db.session.scalars(statement))
+
+
+def search_accounts(query: str = "", limit: int = LIST_LIMIT) -> list[Account]:
+    """Accounts, newest first, filtered by email, member number or name."""
+    statement = select(Account).order_by(Account.created_at.desc(), Account.id.desc()).limit(limit)
+    query = query.strip()
+    if query:
+        pattern = _like(query.lower())
+        statement = statement.where(or_(
+            Account.email.like(pattern, escape="\\"),
+            Account.member_number.startswith(query, autoescape=True),
+            func.lower(Account.last_name).like(pattern, escape="\\"),
+        ))
+    return list(db.session.scalars(statement))
+
+
+def set_account_enabled(account_id: int, enabled: bool, *, admin_id: int,
+                        ip_address: str | None = None) -> Account:
+    """Disable an account (its sessions end at their next request) or enable it again.
+
+    Enabling returns the account to what it was before: active if it had been activated,
+    pending otherwise.
+    """
+    account = db.session.get(Account, account_id, with_for_update=True)
+    if account is None:
+        db.session.rollback()
+        raise AdminActionError("not_found")
+    if not enabled and account.id == admin_id:
+        db.session.rollback()
+        raise AdminActionError("self")
+    before = account.status
+    if enabled:
+        if before != AccountStatus.DISABLED:
+            db.session.rollback()
+            return account
+        account.status = (AccountStatus.ACTIVE if account.activated_at is not None
+                          else AccountStatus.PENDING)
+    else:
+        if before == AccountStatus.DISABLED:
+            db.session.rollback()
+            return account
+        account.status = AccountStatus.DISABLED
+    record("admin_action", account_id=admin_id, ip_address=ip_address,
+           action="enable_account" if enabled else "disable_account",
+           target_account_id=account.id, status_before=before.value,
+           status_after=account.status.value)
+    db.session.commit()
+    return account
+
+
+def list_outbox(limit: int = LIST_LIMIT) -> list[OutboxMessage]:
+    """Outgoing mail, failed first, then newest first."""
+    failed_first = (OutboxMessage.status == OutboxStatus.FAILED).desc()
+    return list(db.session.scalars(
+        select(OutboxMessage).order_by(failed_first, OutboxMessage.id.desc()).limit(limit)))
+
+
+def retry_mail(message_id: int, *, admin_id: int, now: datetime,
+               ip_address: str | None = None) -> OutboxMessage:
+    """Put a failed message back in the queue, due now, with a fresh series of attempts."""
+    message = db.session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None:
+        db.session.rollback()
+        raise AdminActionError("not_found")
+    if message.status != OutboxStatus.FAILED:
+        db.session.rollback()
+        raise AdminActionError("not_failed")
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = now
+    record("admin_action", account_id=admin_id, ip_address=ip_address, action="retry_mail",
+           outbox_id=message.id, kind=message.kind, last_error=message.last_error)
+    db.session.commit()
+    return message
+
+
+def latest_audit(limit: int = LIST_LIMIT) -> list[AuditEvent]:
+    return list(db.session.scalars(
+        select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+def import_members(data: bytes, *, admin_id: int, ip_address: str | None = None):
+    """Upsert the register from an uploaded CSV (enrollment's importer), naming the admin.
+
+    Raises ``ImportFileError`` when the file as a whole cannot be read; nothing is imported.
+    """
+    from ..enrollment.importing import import_members as upsert_register
+
+    report = upsert_register(data, ip_address=ip_address)
+    record("admin_action", account_id=admin_id, ip_address=ip_address, action="import_members",
+           added=report.added, updated=report.updated, rejected=len(report.rejected))
+    db.session.commit()
+    return report
+
+
+def make_admin(email: str) -> Account | None:
+    """Give admin rights to the account with this email; None when no account has it."""
+    account = db.session.scalar(select(Account).where(Account.email == email.strip().lower()))
+    if account is None:
+        return None
+    if not account.is_admin:
+        account.is_admin = True
+        record("admin_action", account_id=None, action="grant_admin",
+               target_account_id=account.id, via="command")
+        db.session.commit()
+    return account
