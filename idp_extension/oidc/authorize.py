@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from flask import current_app, session
-from joserfc import jwt
-from joserfc.errors import JoseError
 from werkzeug.datastructures import MultiDict
 
 from ..account import session as sso
@@ -115,18 +113,6 @@ def _parked(key: str) -> dict | None:
     return pending if isinstance(pending, dict) and pending.get("key") == key else None
 
 
-def _verify_id_token_hint(hint: str) -> dict | None:
-    """The claims of an ID token we issued (expired ones too), or None if it is not ours."""
-    try:
-        token = jwt.decode(hint, keys.public_key_set(), algorithms=list(keys.SUPPORTED_ALGORITHMS))
-    except (JoseError, ValueError, TypeError):
-        return None
-    claims = dict(token.claims)
-    if claims.get("iss") != current_app.config["IDP_ISSUER"]:
-        return None
-    return claims
-
-
 def _check_client_and_redirect(values: MultiDict) -> tuple[OAuthClient, str] | ErrorPage:
     for name in ("client_id", "redirect_uri"):
         if len(values.getlist(name)) > 1:
@@ -189,7 +175,7 @@ def decide(values: MultiDict, account: Account | None, authorize_path: str,
         return fail(InvalidRequestError(str(error)))
     hint_subject = None
     if values.get("id_token_hint"):
-        hint = _verify_id_token_hint(values["id_token_hint"])
+        hint = keys.verify_own_id_token(values["id_token_hint"])
         if hint is None:
             return fail(InvalidRequestError("The id_token_hint was not issued here."))
         hint_subject = hint.get("sub")

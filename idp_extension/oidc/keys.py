@@ -10,6 +10,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
+from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from ..db import db
@@ -99,3 +101,19 @@ def rotate_keys() -> tuple[list[SigningKey], list[SigningKey]]:
            retired=[k.kid for k in old])
     db.session.commit()
     return created, old
+
+
+def verify_own_id_token(token: str) -> dict | None:
+    """The claims of an ID token this provider signed (expired ones too), or None.
+
+    Used for ``id_token_hint`` (OIDC Core 3.1.2.1, RP-Initiated Logout 2): expiry does not
+    matter, the signature and the issuer do.
+    """
+    try:
+        decoded = jwt.decode(token, public_key_set(), algorithms=list(SUPPORTED_ALGORITHMS))
+    except (JoseError, ValueError, TypeError):
+        return None
+    claims = dict(decoded.claims)
+    if claims.get("iss") != current_app.config["IDP_ISSUER"] or not claims.get("sub"):
+        return None
+    return claims

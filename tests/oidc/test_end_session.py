@@ -1,0 +1,98 @@
+"""RP-Initiated Logout 1.0 (OpenID Config OP: oidcc-rp-initiated-logout-*)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+from ..conftest import csrf_token
+from .conftest import RP_LOGOUT, signed_in
+
+
+@pytest.fixture
+def id_token(member, browser, relying_party):
+    signed_in(browser)
+    return relying_party.exchange(relying_party.run(browser, relying_party.start()))["id_token"]
+
+
+def still_signed_in(browser, rp_client) -> bool:
+    reply = browser.get("/authorize?" + urlencode({
+        "response_type": "code", "client_id": rp_client.client_id,
+        "redirect_uri": rp_client.redirect_uri, "scope": "openid", "prompt": "none"}))
+    return "code" in parse_qs(urlsplit(reply.headers["Location"]).query)
+
+
+def test_logout_with_id_token_hint_redirects_with_state(browser, rp_client, id_token):
+    assert still_signed_in(browser, rp_client)
+    reply = browser.get("/logout?" + urlencode({
+        "id_token_hint": id_token, "post_logout_redirect_uri": RP_LOGOUT, "state": "bye",
+        "client_id": rp_client.client_id}))
+    assert reply.status_code == 302
+    assert reply.headers["Location"] == RP_LOGOUT + "?state=bye"
+    assert not still_signed_in(browser, rp_client)
+
+
+def test_logout_by_form_post_from_the_rp(browser, rp_client, id_token):
+    reply = browser.post("/logout", data={"id_token_hint": id_token,
+                                          "post_logout_redirect_uri": RP_LOGOUT})
+    assert reply.status_code == 302 and reply.headers["Location"] == RP_LOGOUT
+    assert not still_signed_in(browser, rp_client)
+
+
+@pytest.mark.parametrize("uri", ["http://127.0.0.1:9/elsewhere", RP_LOGOUT + "/",
+                                 "https://evil.example/"])
+def test_unregistered_post_logout_uri_is_never_followed(browser, rp_client, id_token, uri):
+    reply = browser.get("/logout?" + urlencode({"id_token_hint": id_token,
+                                                "post_logout_redirect_uri": uri}))
+    assert reply.status_code == 200
+    assert "Location" not in reply.headers
+    assert "Vous êtes déconnecté" in reply.text
+    assert not still_signed_in(browser, rp_client)
+
+
+def test_logout_without_hint_asks_for_confirmation(member, browser, rp_client):
+    signed_in(browser)
+    page = browser.get("/logout?" + urlencode({"client_id": rp_client.client_id,
+                                               "post_logout_redirect_uri": RP_LOGOUT,
+                                               "state": "s1"}))
+    assert page.status_code == 200
+    assert "Se déconnecter" in page.text
+    assert still_signed_in(browser, rp_client)
+    # Without our CSRF token the confirmation is refused.
+    forged = browser.post("/logout/confirm", data={"client_id": rp_client.client_id})
+    assert forged.status_code == 400
+    assert still_signed_in(browser, rp_client)
+    confirmed = browser.post("/logout/confirm", data={
+        "csrf_token": csrf_token(page.text), "client_id": rp_client.client_id,
+        "post_logout_redirect_uri": RP_LOGOUT, "state": "s1"})
+    assert confirmed.status_code == 302
+    assert confirmed.headers["Location"] == RP_LOGOUT + "?state=s1"
+    assert not still_signed_in(browser, rp_client)
+
+
+@pytest.mark.parametrize("params", [
+    {"id_token_hint": "garbage"},
+    {"id_token_hint": "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."},
+])
+def test_invalid_id_token_hint_is_an_error_page(member, browser, rp_client, params):
+    signed_in(browser)
+    reply = browser.get("/logout?" + urlencode({**params,
+                                                "post_logout_redirect_uri": RP_LOGOUT}))
+    assert reply.status_code == 400 and "Location" not in reply.headers
+    assert still_signed_in(browser, rp_client)
+
+
+def test_client_id_must_match_the_hint_audience(browser, rp_client, id_token, register_client):
+    other = register_client(name="Autre")
+    reply = browser.get("/logout?" + urlencode({"id_token_hint": id_token,
+                                                "client_id": other.client_id,
+                                                "post_logout_redirect_uri": RP_LOGOUT}))
+    assert reply.status_code == 400 and "Location" not in reply.headers
+
+
+def test_expired_id_token_hint_is_still_accepted(browser, rp_client, id_token, clock):
+    clock.advance(hours=3)
+    reply = browser.get("/logout?" + urlencode({"id_token_hint": id_token,
+                                                "post_logout_redirect_uri": RP_LOGOUT}))
+    assert reply.status_code == 302 and reply.headers["Location"] == RP_LOGOUT
