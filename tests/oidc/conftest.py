@@ -98,7 +98,8 @@ def register_client(app):
 
     def register(name="Portail adhérent", public=False, auth_method="client_secret_basic",
                  first_party=True, scopes=None, redirect_uris=(RP_CALLBACK,),
-                 post_logout_uris=(RP_LOGOUT,), id_token_alg="RS256") -> Client:
+                 post_logout_uris=(RP_LOGOUT,),
+                 id_token_alg="RS256") -> Client:  # noqa: S107 - an algorithm name
         with app.app_context():
             client, secret = create_client(name, list(redirect_uris), list(post_logout_uris),
                                            public=public, auth_method=auth_method,

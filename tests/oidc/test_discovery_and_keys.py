@@ -1,0 +1,130 @@
+"""Discovery, JWKS and key rotation (OpenID Config OP: oidcc-discovery-*, oidcc-jwks-*,
+oidcc-id-token-signature, oidcc-idtoken-rs256; rotation per DESIGN section 4)."""
+
+from __future__ import annotations
+
+import json
+
+import requests
+from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
+from authlib.oauth2.rfc9207 import AuthorizationServerMetadata as IssMetadata
+from authlib.oidc.discovery import OpenIDProviderMetadata
+from joserfc import jwt
+
+from idp_extension.oidc.commands import rotate_keys_command
+
+from .conftest import RelyingParty, signed_in
+
+
+def test_discovery_document(provider_url, issuer):
+    reply = requests.get(f"{provider_url}/.well-known/openid-configuration", timeout=10)
+    assert reply.status_code == 200
+    document = reply.json()
+    assert document["issuer"] == issuer
+    for name, path in [("authorization_endpoint", "/authorize"), ("token_endpoint", "/token"),
+                       ("userinfo_endpoint", "/userinfo"), ("jwks_uri", "/jwks.json"),
+                       ("revocation_endpoint", "/revoke"),
+                       ("introspection_endpoint", "/introspect"),
+                       ("end_session_endpoint", "/logout")]:
+        assert document[name] == issuer + path
+    assert document["response_types_supported"] == ["code"]
+    assert document["subject_types_supported"] == ["public"]
+    assert document["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert set(document["scopes_supported"]) == {"openid", "profile", "email", "phone",
+                                                 "member"}
+    assert {"sub", "email", "member_number", "birthdate"} <= set(document["claims_supported"])
+    assert document["prompt_values_supported"] == ["none", "login", "consent", "create"]
+    assert document["claims_parameter_supported"] is True
+    assert document["request_parameter_supported"] is False
+    assert document["authorization_response_iss_parameter_supported"] is True
+    assert document["ui_locales_supported"] == ["fr", "en"]
+    assert set(document["token_endpoint_auth_methods_supported"]) == {
+        "client_secret_basic", "client_secret_post", "none"}
+    # Authlib's metadata validators accept it (the issuer's https check is left out: loopback).
+    metadata = OpenIDProviderMetadata(document)
+    for name in ("validate_jwks_uri", "validate_response_types_supported",
+                 "validate_subject_types_supported",
+                 "validate_id_token_signing_alg_values_supported",
+                 "validate_claims_parameter_supported"):
+        getattr(metadata, name)()
+    AuthorizationServerMetadata(document).validate_code_challenge_methods_supported()
+    IssMetadata(document).validate_authorization_response_iss_parameter_supported()
+
+
+def test_jwks_publishes_public_keys_only(provider_url):
+    reply = requests.get(f"{provider_url}/jwks.json", timeout=10)
+    assert reply.status_code == 200
+    keys = reply.json()["keys"]
+    assert len(keys) == 1
+    key = keys[0]
+    assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["use"] == "sig"
+    assert key["kid"]
+    assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key)
+
+
+def test_id_token_header_names_the_key(member, browser, relying_party):
+    signed_in(browser)
+    flow = relying_party.run(browser, relying_party.start())
+    token = relying_party.exchange(flow)
+    decoded = jwt.decode(token["id_token"], relying_party.jwks())
+    kids = [k["kid"] for k in requests.get(relying_party.config["jwks_uri"], timeout=10)
+            .json()["keys"]]
+    assert decoded.header["alg"] == "RS256" and decoded.header["kid"] in kids
+
+
+def test_es256_for_a_client_that_asks_for_it(member, browser, register_client, provider_url,
+                                             clock):
+    rp = RelyingParty(provider_url, register_client(id_token_alg="ES256"), clock)
+    signed_in(browser)
+    flow = rp.run(browser, rp.start())
+    token = rp.exchange(flow)
+    claims = rp.verify_id_token(token["id_token"], flow, token["access_token"])
+    assert claims.header["alg"] == "ES256"
+
+
+def test_rotation_keeps_old_key_until_its_tokens_expire(app, member, browser, relying_party,
+                                                        clock):
+    signed_in(browser)
+    flow = relying_party.run(browser, relying_party.start())
+    before = relying_party.exchange(flow)
+    old_kid = jwt.decode(before["id_token"], relying_party.jwks()).header["kid"]
+
+    result = app.test_cli_runner().invoke(rotate_keys_command, ["--json"])
+    assert result.exit_code == 0, result.output
+    rotated = json.loads(result.output)
+    assert rotated["retired"] == [{"kid": old_kid, "alg": "RS256"}]
+    new_kid = rotated["active"][0]["kid"]
+
+    kids = {k["kid"] for k in relying_party.jwks().keys}
+    assert kids == {old_kid, new_kid}
+    # A token signed before the rotation still verifies against the published set.
+    relying_party.verify_id_token(before["id_token"], flow, before["access_token"])
+    # New tokens are signed with the new key.
+    flow2 = relying_party.run(browser, relying_party.start())
+    after = relying_party.exchange(flow2)
+    assert jwt.decode(after["id_token"], relying_party.jwks()).header["kid"] == new_kid
+
+    clock.advance(seconds=3600 - 1)
+    assert old_kid in {k.kid for k in relying_party.jwks().keys}
+    clock.advance(seconds=2)
+    assert {k.kid for k in relying_party.jwks().keys} == {new_kid}
+
+
+def test_rotate_keys_one_line_summary(app):
+    result = app.test_cli_runner().invoke(rotate_keys_command, [])
+    assert result.exit_code == 0
+    assert len(result.output.strip().splitlines()) == 1
+    assert "retired" in result.output
+
+
+def test_private_keys_are_sealed_in_the_database(app, provider_url):
+    from idp_extension.db import db
+    from idp_extension.models.keys import SigningKey
+
+    requests.get(f"{provider_url}/jwks.json", timeout=10)
+    with app.app_context():
+        key = db.session.scalars(db.select(SigningKey)).one()
+        assert "PRIVATE KEY" not in key.private_key_sealed
+        assert key.created_at == app.extensions["idp"].clock.now()
+        assert key.retired_at is None and key.active
