@@ -32,7 +32,7 @@ def validate_redirect_uri(uri: str) -> str:
         raise ClientRegistrationError(f"redirect URI must not have a fragment: {uri!r}")
     if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
         raise ClientRegistrationError(
-            f"http is only allowed for localhost or 127.0.0.1, use https: {uri!r}")
+            f"redirect URI must use https (http only for localhost or 127.0.0.1): {uri!r}")
     if len(uri) > 2000:
         raise ClientRegistrationError("redirect URI too long")
     return uri
