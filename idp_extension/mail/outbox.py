@@ -4,13 +4,15 @@ Guarantees
 ----------
 * ``enqueue`` only adds a row to the caller's session: the mail exists if and only if the
   change that caused it is committed. Nothing else in the provider sends mail.
-* A sender *claims* a due message with one conditional UPDATE (PostgreSQL picks the candidate
-  with ``FOR UPDATE SKIP LOCKED``, so concurrent workers never wait on each other) that sets it
-  SENDING with a lease, and commits at once; only then does it talk SMTP, and it commits the
-  outcome right after. No database lock or transaction is held across the SMTP call, so a
-  slow mail server never blocks sign-ups (on SQLite a held transaction would lock the whole
-  file). The claim is atomic on every backend, so any number of workers and requests may
-  send at once, and none sends a message another one holds.
+* A sender *claims* a few due messages at a time (``CLAIM_SIZE``): it picks candidates (on
+  PostgreSQL with ``FOR UPDATE SKIP LOCKED``, so concurrent workers never wait on each other)
+  and marks them SENDING with a lease by a conditional UPDATE (a compare-and-set, which is
+  what makes the claim atomic on SQLite), and commits at once. Only then does it talk SMTP,
+  committing each message's outcome right after its send. No database lock or transaction is
+  held across the SMTP call, so a slow mail server never blocks sign-ups (on SQLite a held
+  write transaction would lock the whole file). Any number of workers and requests may send
+  at once; none sends a message another one holds. Sender hosts need synchronised clocks
+  (NTP): leases compare their times.
 * Delivery is at-least-once. A sender killed after the server accepted a message but before
   its own commit leaves the row SENDING; once the lease (``IDP_MAIL_LEASE_SECONDS``) runs out
   another sender claims and sends it again: at most one duplicate per killed sender, carrying
@@ -48,6 +50,9 @@ from .sender import PermanentDeliveryError, TransportUnavailableError
 log = logging.getLogger(__name__)
 
 OUTCOMES = ("sent", "retry", "failed")
+# Messages claimed per statement: fewer commits than one by one, and a small enough set that
+# a killed sender delays only these few (it can re-send at most the one in hand).
+CLAIM_SIZE = 10
 
 
 class OutboxMessageNotFoundError(LookupError):
@@ -113,41 +118,64 @@ def _due(cutoff: datetime):
     )
 
 
-def claim_next(*, ids: Iterable[int] | None = None,
-               cutoff: datetime | None = None) -> OutboxMessage | None:
-    """Atomically take the next due message (SENDING, leased to us) and commit the claim."""
+def claim_due(*, limit: int = 1, ids: Iterable[int] | None = None,
+              cutoff: datetime | None = None) -> list[OutboxMessage]:
+    """Atomically take up to ``limit`` due messages (SENDING, leased to us); commits the claim."""
     now = _now()
     cutoff = now if cutoff is None else cutoff
-    candidate = (
+    candidates = (
         select(OutboxMessage.id)
         .where(_due(cutoff))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(1)
+        .limit(limit)
     )
     if ids is not None:
-        candidate = candidate.where(OutboxMessage.id.in_(list(ids)))
+        candidates = candidates.where(OutboxMessage.id.in_(list(ids)))
     if db.session.get_bind().dialect.name == "postgresql":
-        candidate = candidate.with_for_update(skip_locked=True)
+        # Lock the candidates, skipping rows another sender is claiming right now. (Kept as its
+        # own statement: inside ``UPDATE ... WHERE id IN (subquery)`` PostgreSQL may run the
+        # subquery more than once and claim far more than ``limit`` rows.)
+        candidates = candidates.with_for_update(skip_locked=True)
     lease = timedelta(seconds=current_app.config["IDP_MAIL_LEASE_SECONDS"])
-    claim = (
-        update(OutboxMessage)
-        # Repeating the due condition makes the UPDATE a compare-and-set: a row another
-        # sender claimed in between no longer matches (PostgreSQL re-checks it after the lock).
-        .where(OutboxMessage.id == candidate.scalar_subquery(), _due(cutoff))
-        .values(status=OutboxStatus.SENDING, lease_expires_at=now + lease,
-                attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    )
     try:
-        claimed = db.session.execute(claim).scalar_one_or_none()
+        candidate_ids = db.session.scalars(candidates).all()
+        if not candidate_ids:
+            db.session.rollback()
+            return []
+        claimed = db.session.scalars(
+            update(OutboxMessage)
+            # Repeating the due condition makes the UPDATE a compare-and-set: on SQLite,
+            # where the SELECT locked nothing, a row another sender took no longer matches.
+            .where(OutboxMessage.id.in_(candidate_ids), _due(cutoff))
+            .values(status=OutboxStatus.SENDING, lease_expires_at=now + lease,
+                    attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        ).all()
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    if claimed is None:
-        return None
-    return db.session.get(OutboxMessage, claimed, populate_existing=True)
+    if not claimed:
+        return []
+    return db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def release(messages: list[OutboxMessage]) -> None:
+    """Give back claimed messages that were not tried (the attempt does not count); commits."""
+    if messages:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([message.id for message in messages]),
+                   OutboxMessage.status == OutboxStatus.SENDING)
+            .values(status=OutboxStatus.PENDING, lease_expires_at=None,
+                    attempts=OutboxMessage.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
 
 
 def _reschedule(message: OutboxMessage, now: datetime, error: str) -> str:
@@ -226,13 +254,19 @@ def _transport_session():
         yield session
 
 
+def _lease_too_short(message: OutboxMessage) -> bool:
+    """True when the claim may run out during the send (someone else could then take it)."""
+    margin = timedelta(seconds=2 * current_app.config["IDP_MAIL_TIMEOUT"])
+    return _now() + margin >= message.lease_expires_at
+
+
 def deliver_due(*, ids: Iterable[int] | None = None, limit: int | None = None,
                 should_stop: Callable[[], bool] | None = None) -> dict[str, int]:
-    """Send messages due now (all, or only ``ids``), one claim and one commit each.
+    """Send messages due now (all, or only ``ids``): claimed a few at a time, one commit each.
 
     Stops after ``limit`` messages, when ``should_stop()`` turns true (checked between
-    messages), or at the first sign the mail server is unreachable (the others stay due for
-    the next pass). Each message is tried at most once per call. Returns the counts.
+    messages), or at the first sign the mail server is unreachable; claimed messages not tried
+    are given back at once. Each message is tried at most once per call. Returns the counts.
     """
     counts = dict.fromkeys(OUTCOMES, 0)
     ids = list(ids) if ids is not None else None
@@ -240,15 +274,25 @@ def deliver_due(*, ids: Iterable[int] | None = None, limit: int | None = None,
     handled = 0
     with _transport_session() as transport:
         while limit is None or handled < limit:
-            if should_stop is not None and should_stop():
+            size = CLAIM_SIZE if limit is None else min(CLAIM_SIZE, limit - handled)
+            claimed = claim_due(limit=size, ids=ids, cutoff=cutoff)
+            if not claimed:
                 break
-            message = claim_next(ids=ids, cutoff=cutoff)
-            if message is None:
-                break
-            result = attempt(message, transport.send)
-            counts[result.outcome] += 1
-            handled += 1
-            if result.unavailable:
+            finished = False
+            for index, message in enumerate(claimed):
+                stopping = should_stop is not None and should_stop()
+                if stopping or _lease_too_short(message):
+                    release(claimed[index:])  # a fresh claim follows unless we are stopping
+                    finished = stopping
+                    break
+                result = attempt(message, transport.send)
+                counts[result.outcome] += 1
+                handled += 1
+                if result.unavailable:
+                    release(claimed[index + 1:])
+                    finished = True
+                    break
+            if finished:
                 break
     return counts
 

@@ -208,3 +208,36 @@ def test_a_key_change_fails_the_message_instead_of_sending_garbage(app, smtp,
 def test_line_breaks_in_headers_are_refused_when_written(app):
     with app.app_context(), pytest.raises(ValueError):
         outbox.enqueue("notice", "a@example.test\r\nBcc: b@example.test", "s", "t", None)
+
+
+@both_databases
+def test_a_claim_takes_only_what_it_asked_for(app, clock, notice_template):
+    with app.app_context():
+        for number in range(25):
+            write_notice(number)
+        claimed = outbox.claim_due(limit=10)
+        assert len(claimed) == 10
+        assert outbox.counts_by_status()["sending"] == 10
+        # Another sender sees only the rest.
+        assert {m.id for m in outbox.claim_due(limit=100)}.isdisjoint(m.id for m in claimed)
+        assert outbox.counts_by_status()["pending"] == 0
+
+        # Given back untried, a message keeps its retry budget.
+        outbox.release(claimed)
+        assert {row(m.id).attempts for m in claimed} == {0}
+        assert outbox.counts_by_status()["pending"] == 10
+
+
+@both_databases
+def test_a_dead_senders_claim_is_taken_over_when_its_lease_runs_out(app, smtp, clock,
+                                                                    notice_template):
+    with app.app_context():
+        message_id = write_notice(1)
+        [claimed] = outbox.claim_due()  # ... and this sender dies here
+        assert outbox.deliver_due() == {"sent": 0, "retry": 0, "failed": 0}
+        clock.advance(seconds=299)
+        assert outbox.deliver_due() == {"sent": 0, "retry": 0, "failed": 0}
+        clock.advance(seconds=1)
+        assert outbox.deliver_due() == {"sent": 1, "retry": 0, "failed": 0}
+        assert row(message_id).attempts == 2
+    assert len(smtp.messages) == 1
