@@ -32,7 +32,10 @@ class MailTransport(Protocol):
     """Delivers one rendered message; raises on failure so the outbox retries it.
 
     ``permanent`` failures (the server refused the recipient for good) raise
-    ``PermanentDeliveryError``; any other exception is retried.
+    ``PermanentDeliveryError``; ``TransportUnavailableError`` means the server cannot be
+    reached (the outbox pauses the pass); any other exception is retried. A transport may also
+    offer ``session()``, a context manager yielding an object with this ``send``, to send many
+    messages over one connection (see ``idp_extension.mail.sender``).
     """
 
     def send(self, *, sender: str, recipient: str, subject: str, body_text: str,
