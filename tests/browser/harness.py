@@ -40,6 +40,7 @@ class LiveServer:
         self._server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread: threading.Thread | None = None
+        self._on_stop: list = []
 
     def _dispatch(self, environ, start_response):
         return self.app(environ, start_response)
@@ -51,6 +52,8 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
+        for callback in self._on_stop:
+            callback()
         self._server.shutdown()
         self._server.server_close()
         if self._thread:
@@ -83,7 +86,26 @@ def start_provider(tmp_path: Path, *, smtp_port: int, clock) -> LiveServer:
     with app.app_context():
         db.create_all()
     server.serve(app)
+    _start_mail_worker(server)
     return server
+
+
+def _start_mail_worker(server: LiveServer) -> None:
+    """Run the outbox worker beside the provider, as in production (`flask idp send-mail
+    --loop`). The request's own "send right after the response" attempt is not enough here:
+    werkzeug's development server skips the response's close callbacks when the browser resets
+    the connection first, and such a message then waits for a worker."""
+    from idp_extension.mail.worker import MailWorker
+
+    worker = MailWorker(server.app, interval=0.1)
+    thread = threading.Thread(target=worker.run_forever, daemon=True)
+    thread.start()
+
+    def stop():
+        worker.request_stop()
+        thread.join(timeout=5)
+
+    server._on_stop.append(stop)
 
 
 def start_portal(provider: LiveServer) -> LiveServer:
@@ -145,7 +167,7 @@ def demo_members() -> list[DemoMember]:
     return members
 
 
-def wait_for_mail(smtp, address: str, count: int = 1, timeout: float = 10.0):
+def wait_for_mail(smtp, address: str, count: int = 1, timeout: float = 10.0, provider=None):
     """The ``count``-th mail to ``address``: delivery runs just after the response, so poll."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -155,8 +177,22 @@ def wait_for_mail(smtp, address: str, count: int = 1, timeout: float = 10.0):
         time.sleep(0.05)
     raise AssertionError(
         f"no mail #{count} to {address} within {timeout}s "
-        f"(received: {[m['To'] for m in smtp.messages]})"
+        f"(received: {[m['To'] for m in smtp.messages]}; outbox: {outbox_state(provider)})"
     )
+
+
+def outbox_state(provider) -> list[tuple]:
+    """The provider's outbox rows (status, attempts, last error), to explain a missing mail."""
+    if provider is None:
+        return []
+    from sqlalchemy import select
+
+    from idp_extension.db import db
+    from idp_extension.models import OutboxMessage
+
+    with provider.app.app_context():
+        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        return [(row.kind, str(row.status), row.attempts, row.last_error) for row in rows]
 
 
 def activation_link(message) -> str:

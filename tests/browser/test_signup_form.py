@@ -126,7 +126,7 @@ def test_sign_up_with_the_keyboard_only(page, provider, member, smtp):
 
     expect(page.get_by_role("heading", name="Consultez votre messagerie")).to_be_visible()
     expect(page.get_by_text("pensez à vérifier vos spams", exact=False)).to_be_visible()
-    wait_for_mail(smtp, "helene@exemple.fr")
+    wait_for_mail(smtp, "helene@exemple.fr", provider=provider)
     page.step("signup-keyboard-email-sent")
 
 
