@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -77,8 +76,8 @@ def chromium():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _clean_screenshots():
-    shutil.rmtree(ARTIFACTS / "screenshots", ignore_errors=True)
+def _screenshot_folder():
+    # Overwritten by name on each run; never wiped, as another run may be writing there too.
     (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
 
 
