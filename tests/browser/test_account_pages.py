@@ -92,11 +92,12 @@ def test_wrong_password_then_forgotten_password_through_the_mail(page, provider,
 def test_login_with_the_keyboard_only(page, provider, member):
     page.goto(f"{provider.url}/connexion")
     keyboard = page.keyboard
+    email = page.get_by_label("Adresse email", exact=True)
     for _ in range(8):
         keyboard.press("Tab")
-        if page.get_by_label("Adresse email", exact=True).evaluate("e => e === document.activeElement"):
+        if email.evaluate("e => e === document.activeElement"):
             break
-    expect(page.get_by_label("Adresse email", exact=True)).to_be_focused()
+    expect(email).to_be_focused()
     keyboard.type(member)
     keyboard.press("Tab")
     expect(page.get_by_label("Mot de passe", exact=True)).to_be_focused()
