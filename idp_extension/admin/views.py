@@ -38,7 +38,8 @@ ACTION_ERRORS = {
 def require_admin():
     account = sso.signed_in_account()
     if account is None:
-        sso.remember_next(request.full_path if request.query_string else request.path)
+        if request.method == "GET":  # a form post cannot be replayed after the login
+            sso.remember_next(request.full_path if request.query_string else request.path)
         return redirect(url_for("account.login"))
     if not account.is_admin:
         abort(403)

@@ -198,3 +198,13 @@ def test_audit_log_shows_latest_events_without_secrets(app, admin_browser):
     page = page_text(admin_browser.get("/admin/journal"))
     assert "login_failed" in page and "login_succeeded" in page
     assert "Wrong#Pass1" not in page and PASSWORD not in page
+
+
+def test_anonymous_post_goes_to_login_and_then_home(app, client, clock, admin_id):
+    member_id = make_account(app, clock)
+    token = csrf_token(client.get("/connexion").get_data(as_text=True))
+    response = client.post(f"/admin/comptes/{member_id}/desactiver", data={"csrf_token": token})
+    assert response.headers["Location"] == "/connexion"
+    assert login(client, "admin@mutuelle.test", PASSWORD).headers["Location"] == "/"
+    with app.app_context():
+        assert db.session.get(Account, member_id).status == AccountStatus.ACTIVE
