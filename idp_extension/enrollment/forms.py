@@ -70,6 +70,14 @@ class NativeDateField(DateField):
             self.data = None
 
 
+class CountryField(SelectField):
+    """The country-code select, with a message a member understands when the value is forged."""
+
+    def pre_validate(self, form):
+        if self.data not in {value for value, _label in self.choices}:
+            raise StopValidation(_l("Choisissez l'indicatif de votre pays dans la liste."))
+
+
 def _required(message):
     return InputRequired(message=message)
 
@@ -104,7 +112,7 @@ class SignUpForm(FlaskForm):
         _required(_l("Saisissez à nouveau votre adresse email.")),
         plain_text,
     ])
-    country = SelectField(_l("Indicatif pays"), choices=[], default=DEFAULT_COUNTRY)
+    country = CountryField(_l("Indicatif pays"), choices=[], default=DEFAULT_COUNTRY)
     phone = TelField(_l("Votre téléphone portable"), filters=[_strip], validators=[
         MaxLength(MAX_PHONE_LENGTH, _l("Ce numéro est trop long.")),
         _required(_l("Saisissez votre numéro de téléphone portable.")),

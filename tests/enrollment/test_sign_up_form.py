@@ -92,7 +92,7 @@ def test_terms_links_can_point_to_the_insurers_documents(app, client):
     ({"phone": "0470 12 34 56"}, "phone", "téléphone portable valide"),  # Belgian, FR chosen
     ({"phone": "06" + "1" * 40}, "phone", "trop long"),
     ({"phone_confirm": "06 12 34 56 79"}, "phone_confirm", "pas identiques"),
-    ({"country": "US"}, "country", ""),
+    ({"country": "US"}, "country", "indicatif de votre pays"),
     ({"accept_terms": None}, "accept_terms", "Vous devez accepter"),
 ])
 def test_bad_input_gets_a_message_next_to_the_field_and_writes_nothing(
