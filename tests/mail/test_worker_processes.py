@@ -144,8 +144,8 @@ def test_sigterm_finishes_the_message_in_hand_then_exits_cleanly(app, own_smtp):
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 def test_two_workers_on_postgresql_send_each_of_500_messages_exactly_once(app, own_smtp):
     expected = enqueue_many(app, 500)
-    # A relay taking 10 ms a message keeps the first worker busy until the second one is up.
-    smtp = own_smtp(SlowHandler(delay=0.01))
+    # A relay a little slow keeps the first worker busy until the second one is up.
+    smtp = own_smtp(SlowHandler(delay=0.002))
     env = worker_env(app, smtp.port)
     workers = [subprocess.Popen([*FLASK, "--json", "--batch", "50"], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
