@@ -77,6 +77,13 @@ class ConsentNeeded:
 Outcome = ErrorPage | RedirectToRP | SignInNeeded | SignUpNeeded | ConsentNeeded
 
 
+def _shown(name: str) -> str:
+    """A parameter name fit for error_description (RFC 6749 allows printable ASCII only)."""
+    if len(name) <= 40 and all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in name):
+        return f"'{name}'"
+    return "a parameter"
+
+
 def request_params(values: MultiDict) -> list[tuple[str, str]]:
     """The relying party's parameters, in order, without our own form fields."""
     return [(k, v) for k, v in values.items(multi=True) if k not in OWN_FIELDS]
@@ -150,10 +157,10 @@ def decide(values: MultiDict, account: Account | None, authorize_path: str,
 
     repeated = sorted({k for k, _ in params if len(values.getlist(k)) > 1})
     if repeated:
-        return fail(InvalidRequestError(f"Repeated parameter: {repeated[0]}."))
+        return fail(InvalidRequestError(f"Repeated parameter: {_shown(repeated[0])}."))
     for name, value in params:
         if len(value) > MAX_LENGTHS.get(name, DEFAULT_MAX_LENGTH):
-            return fail(InvalidRequestError(f"Parameter '{name}' is too long."))
+            return fail(InvalidRequestError(f"Parameter {_shown(name)} is too long."))
     if "request" in values:
         return fail(RequestNotSupportedError("Request objects are not supported."))
     if "request_uri" in values:

@@ -7,6 +7,7 @@ The member's browser is a ``requests.Session`` that signs in through the real lo
 
 from __future__ import annotations
 
+import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -196,7 +197,7 @@ class RelyingParty:
             verifier = "v" * 20 + "-" + "x" * 30
             params.setdefault("code_challenge", create_s256_code_challenge(verifier))
             params.setdefault("code_challenge_method", "S256")
-        nonce = params.pop("nonce", "n-" + str(id(session)))
+        nonce = params.pop("nonce", secrets.token_urlsafe(12))
         url, state = session.create_authorization_url(
             self.config["authorization_endpoint"], nonce=nonce, **params)
         return Flow(session, state, nonce, verifier, url, params=params)

@@ -105,6 +105,19 @@ def test_bad_requests_are_sent_back_with_error_state_and_iss(
         assert params["state"] == "st4te"
 
 
+@pytest.mark.parametrize("extra", [
+    "&%C3%A9t%C3%A9=1&%C3%A9t%C3%A9=2",            # a repeated non-ASCII name
+    "&" + "n" * 100 + "=" + "v" * 2000,             # a long name with a long value
+    "&state=%C3%A9t%C3%A9%00%FF",                    # a repeated, odd state
+    "&claims=%FF%FE",                                # broken UTF-8 in JSON
+])
+def test_odd_input_is_refused_cleanly(member, browser, rp_client, extra):
+    signed_in(browser)
+    reply = browser.get(authorize_url(rp_client) + extra)
+    assert reply.status_code == 302
+    assert query(reply.headers["Location"])["error"] == "invalid_request"
+
+
 def test_unsupported_response_type_is_sent_back(member, browser, rp_client):
     signed_in(browser)
     reply = browser.get(authorize_url(rp_client, response_type="token"))
