@@ -7,6 +7,7 @@ grants), RFC 7636 (PKCE, S256 only), RFC 7009 (revocation), RFC 7662 (introspect
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -499,6 +500,11 @@ class OidcServer:
 
 def init_server(app: Flask) -> OidcServer:
     """Build and wire Authlib's server and resource protector for ``app``."""
+    # Authlib's debug lines print issued tokens in clear ("Issue token {...}"): keep them out
+    # of our logs unless an operator configured the authlib logger on purpose.
+    authlib_log = logging.getLogger("authlib")
+    if authlib_log.level == logging.NOTSET:
+        authlib_log.setLevel(logging.INFO)
     server = AuthorizationServer()
     server.init_app(app, query_client=query_client, save_token=save_token)
     server.register_token_generator("default", generate_bearer_token)
