@@ -46,6 +46,9 @@ pids+=($!)
 .venv/bin/gunicorn --bind 127.0.0.1:5001 --workers 2 --log-level warning \
   examples.member_portal.wsgi:app &
 pids+=($!)
+# The outbox worker: whatever the request's own "send right after" attempt left behind.
+"${FLASK[@]}" idp send-mail --loop &
+pids+=($!)
 
 "$PY" - "$PROVIDER_URL/.well-known/openid-configuration" "$PORTAL_URL/" <<'EOF'
 import sys, time, urllib.request

@@ -1,31 +1,65 @@
 """Demo mode only: the local mailbox page, so a person can click an activation link."""
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
 from ..db import db
 from ..models import OutboxMessage, OutboxStatus
+from ..security.sealing import unseal
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
+
+# A mail's HTML is shown as it would be in a mail client: in a sandboxed frame of its own, with
+# its inline styles allowed there (and only there), no script, links opening in the page above.
+MESSAGE_BODY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "style-src 'unsafe-inline'",
+        "img-src data:",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'self'",
+        "sandbox allow-top-navigation-by-user-activation allow-popups "
+        "allow-popups-to-escape-sandbox",
+    ]
+)
 
 
 @bp.get("/mailbox")
 def mailbox():
     messages = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT)
-        .order_by(OutboxMessage.id.desc()).limit(50)
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENT)
+        .order_by(OutboxMessage.id.desc())
+        .limit(50)
     ).all()
     return render_template("demo/mailbox.html", messages=messages)
 
 
 @bp.get("/mailbox/<int:message_id>")
 def message(message_id: int):
-    from flask import current_app
+    return render_template("demo/message.html", message=_shown_message(message_id))
 
-    from ..security.sealing import unseal
 
+@bp.get("/mailbox/<int:message_id>/contenu")
+def message_body(message_id: int):
+    found = _shown_message(message_id)
+    html = unseal(current_app.config["SECRET_KEY"], found.body_html)
+    # Links leave the frame for the whole tab, as a click in a mail client opens the browser.
+    html = html.replace("<head>", '<head><base target="_top">', 1)
+    return (
+        html,
+        200,
+        {
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": MESSAGE_BODY_POLICY,
+            "X-Frame-Options": "SAMEORIGIN",
+        },
+    )
+
+
+def _shown_message(message_id: int) -> OutboxMessage:
     found = db.session.get(OutboxMessage, message_id)
     if found is None or found.status != OutboxStatus.SENT or not found.body_html:
         abort(404)
-    html = unseal(current_app.config["SECRET_KEY"], found.body_html)
-    return render_template("demo/message.html", message=found, body_html=html)
+    return found

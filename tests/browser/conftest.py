@@ -114,3 +114,11 @@ def page(chromium, request, accessibility_log):
     yield browser_page
     context.close()
     browser_page.assert_no_page_errors()
+
+
+@pytest.fixture
+def demo_provider(tmp_path, browser_clock):
+    """The provider as `scripts/demo.sh` runs it: no mail server, mail on the mailbox page."""
+    server = start_provider(tmp_path, smtp_port=None, clock=browser_clock)
+    yield server
+    server.stop()

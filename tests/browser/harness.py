@@ -60,7 +60,8 @@ class LiveServer:
             self._thread.join(timeout=5)
 
 
-def start_provider(tmp_path: Path, *, smtp_port: int, clock) -> LiveServer:
+def start_provider(tmp_path: Path, *, smtp_port: int | None, clock) -> LiveServer:
+    """The provider in demo mode; without ``smtp_port`` its mail goes to the demo mailbox."""
     from idp_extension import create_app
     from idp_extension.db import db
 
@@ -70,8 +71,8 @@ def start_provider(tmp_path: Path, *, smtp_port: int, clock) -> LiveServer:
             "IDP_ISSUER": server.url,
             "IDP_DATABASE_URL": f"sqlite:///{tmp_path / 'idp.sqlite3'}",
             "IDP_SECRET_KEY": "browser-test-secret-" + "x" * 32,
-            "IDP_MAIL_SERVER": "127.0.0.1",
-            "IDP_MAIL_PORT": smtp_port,
+            "IDP_MAIL_SERVER": "127.0.0.1" if smtp_port else None,
+            "IDP_MAIL_PORT": smtp_port or 25,
             "IDP_MAIL_SENDER": "Espace Client <no-reply@mutuelle.test>",
             "IDP_DEMO": True,
             # Each test has its own app; limits are tested on their own, not through the browser.
