@@ -47,7 +47,7 @@ def forgot_password_url() -> str:
         return "/mot-de-passe-oublie"
 
 
-@bp.app_context_processor
+@bp.context_processor
 def legal_links():
     config = current_app.config
     return {

@@ -169,3 +169,16 @@ def test_renew_from_an_expired_link_sends_a_working_one(pending, clock, mailbox)
     with pytest.raises(service.ActivationInvalidError):
         service.renew_activation(expired)  # the expired link was voided by the new one
     assert service.activate(fresh, GOOD_PASSWORD).is_active
+
+
+def test_links_are_built_outside_any_request(app, members, mailbox):
+    """Commands and workers have no request (and often no SERVER_NAME): links use the issuer."""
+    app.config["SERVER_NAME"] = None
+    app.config["IDP_ISSUER"] = "https://compte.mutuelle.example"
+    with app.app_context():
+        result = service.enroll(first_name="Zoé", last_name="Cœur", birth_date=date(1992, 2, 29),
+                                member_number="87654321", email="zoe@example.org",
+                                phone="+33612345678")
+        token = issued_token(result.account.id, mailbox)
+    link = link_labelled(mailbox.messages[-1], "Activer mon compte")
+    assert link == f"https://compte.mutuelle.example/activation/{token}"
