@@ -17,21 +17,30 @@ def _strip(value):
 
 
 def _email_field(label):
-    return EmailField(label, filters=[_strip], validators=[
-        DataRequired(message=_l("Saisissez votre adresse email.")),
-        Length(max=EMAIL_MAX_LENGTH, message=_l("L'adresse email est trop longue.")),
-        # Lenient on purpose: an account exists or not; a stricter syntax check (special-use
-        # domains, say) would only lock out addresses that sign-up or an operator accepted.
-        Regexp(r"^[^@\s]+@[^@\s]+$",
-               message=_l("Saisissez une adresse email valide, par exemple nom@exemple.fr.")),
-    ])
+    return EmailField(
+        label,
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Saisissez votre adresse email.")),
+            Length(max=EMAIL_MAX_LENGTH, message=_l("L'adresse email est trop longue.")),
+            # Lenient on purpose: an account exists or not; a stricter syntax check (special-use
+            # domains, say) would only lock out addresses that sign-up or an operator accepted.
+            Regexp(
+                r"^[^@\s]+@[^@\s]+$",
+                message=_l("Saisissez une adresse email valide, par exemple nom@exemple.fr."),
+            ),
+        ],
+    )
 
 
 class LoginForm(FlaskForm):
     email = _email_field(_l("Adresse email"))
-    password = PasswordField(_l("Mot de passe"), validators=[
-        DataRequired(message=_l("Saisissez votre mot de passe.")),
-    ])
+    password = PasswordField(
+        _l("Mot de passe"),
+        validators=[
+            DataRequired(message=_l("Saisissez votre mot de passe.")),
+        ],
+    )
     submit = SubmitField(_l("Se connecter"))
 
 
@@ -44,26 +53,35 @@ class EmailOnlyForm(FlaskForm):
 
 def _policy(form, field):
     if len(field.data or "") > MAX_PASSWORD_LENGTH:
-        raise ValidationError(_l("Le mot de passe ne doit pas dépasser %(max)s caractères.",
-                                 max=MAX_PASSWORD_LENGTH))
+        raise ValidationError(
+            _l("Le mot de passe ne doit pas dépasser %(max)s caractères.", max=MAX_PASSWORD_LENGTH)
+        )
     broken = unmet_rules(field.data or "")
     if broken:
         # The first unmet rule of the checklist, as the member reads it next to the field.
-        raise ValidationError(_l("Le mot de passe ne respecte pas la règle : %(rule)s.",
-                                 rule=_l(broken[0].label)))
+        raise ValidationError(
+            _l("Le mot de passe ne respecte pas la règle : %(rule)s.", rule=_l(broken[0].label))
+        )
 
 
 def _new_password_field(label=None):
-    return PasswordField(label or _l("Mot de passe"), validators=[
-        DataRequired(message=_l("Saisissez un mot de passe.")), _policy,
-    ])
+    return PasswordField(
+        label or _l("Mot de passe"),
+        validators=[
+            DataRequired(message=_l("Saisissez un mot de passe.")),
+            _policy,
+        ],
+    )
 
 
 def _confirm_field(label=None):
-    return PasswordField(label or _l("Confirmer le mot de passe"), validators=[
-        DataRequired(message=_l("Confirmez le mot de passe.")),
-        EqualTo("password", message=_l("Les mots de passe ne sont pas identiques.")),
-    ])
+    return PasswordField(
+        label or _l("Confirmer le mot de passe"),
+        validators=[
+            DataRequired(message=_l("Confirmez le mot de passe.")),
+            EqualTo("password", message=_l("Les mots de passe ne sont pas identiques.")),
+        ],
+    )
 
 
 class NewPasswordForm(FlaskForm):
@@ -75,9 +93,12 @@ class NewPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField(_l("Mot de passe actuel"), validators=[
-        DataRequired(message=_l("Saisissez votre mot de passe actuel.")),
-    ])
+    current = PasswordField(
+        _l("Mot de passe actuel"),
+        validators=[
+            DataRequired(message=_l("Saisissez votre mot de passe actuel.")),
+        ],
+    )
     password = _new_password_field(_l("Nouveau mot de passe"))
     confirm = _confirm_field(_l("Confirmer le nouveau mot de passe"))
     submit = SubmitField(_l("Changer mon mot de passe"))

@@ -64,8 +64,10 @@ def is_locked(account: Account, now: datetime) -> bool:
 
 # --- Login ---------------------------------------------------------------------------------
 
-def authenticate(email: str, password: str, *, now: datetime,
-                 ip_address: str | None = None) -> Account:
+
+def authenticate(
+    email: str, password: str, *, now: datetime, ip_address: str | None = None
+) -> Account:
     """The active, unlocked account whose password this is; else ``LoginFailedError``.
 
     Every failure costs one argon2 computation, so timing does not tell the cases apart.
@@ -101,7 +103,8 @@ def authenticate(email: str, password: str, *, now: datetime,
 def _count_failure(account: Account, now: datetime, ip_address: str | None) -> None:
     # Incremented in SQL: parallel wrong guesses must all count.
     db.session.execute(
-        update(Account).where(Account.id == account.id)
+        update(Account)
+        .where(Account.id == account.id)
         .values(failed_logins=Account.failed_logins + 1)
     )
     db.session.refresh(account)
@@ -110,13 +113,21 @@ def _count_failure(account: Account, now: datetime, ip_address: str | None) -> N
         account.locked_until = now + timedelta(seconds=config["IDP_LOCKOUT_SECONDS"])
         # Once the lock ends, a full new series of attempts is allowed.
         account.failed_logins = 0
-        record("account_locked", account_id=account.id, ip_address=ip_address,
-               until=account.locked_until.isoformat())
+        record(
+            "account_locked",
+            account_id=account.id,
+            ip_address=ip_address,
+            until=account.locked_until.isoformat(),
+        )
 
 
 def _fail(account: Account | None, reason: str, ip_address: str | None):
-    record("login_failed", account_id=account.id if account else None,
-           ip_address=ip_address, reason=reason)
+    record(
+        "login_failed",
+        account_id=account.id if account else None,
+        ip_address=ip_address,
+        reason=reason,
+    )
     db.session.commit()
     raise LoginFailedError(reason)
 
@@ -128,6 +139,7 @@ def record_logout(account_id: int | None, *, ip_address: str | None = None) -> N
 
 
 # --- Activation link, again ------------------------------------------------------------------
+
 
 def resend_activation(email: str, *, ip_address: str | None = None) -> int | None:
     """Send a new activation link when a pending account has this email; the outbox id or None.
@@ -148,8 +160,10 @@ def resend_activation(email: str, *, ip_address: str | None = None) -> int | Non
 
 # --- Forgotten password ----------------------------------------------------------------------
 
-def request_password_reset(email: str, *, now: datetime, link_for: Callable[[str], str],
-                           ip_address: str | None = None) -> int | None:
+
+def request_password_reset(
+    email: str, *, now: datetime, link_for: Callable[[str], str], ip_address: str | None = None
+) -> int | None:
     """Mail a single-use reset link to an active account with this email; the outbox id or None.
 
     ``link_for(token)`` builds the absolute URL of the reset page. A new link voids the
@@ -163,13 +177,22 @@ def request_password_reset(email: str, *, now: datetime, link_for: Callable[[str
     ttl = current_app.config["IDP_RESET_TTL"]
     _void_tokens(account.id, TokenPurpose.PASSWORD_RESET, now)
     token = tokens.new_token()
-    db.session.add(OneTimeToken(
-        digest=tokens.digest(token), purpose=TokenPurpose.PASSWORD_RESET, account_id=account.id,
-        created_at=now, expires_at=now + timedelta(seconds=ttl),
-    ))
+    db.session.add(
+        OneTimeToken(
+            digest=tokens.digest(token),
+            purpose=TokenPurpose.PASSWORD_RESET,
+            account_id=account.id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
     message = messages.password_reset(account, link_for(token), valid_minutes=max(ttl // 60, 1))
-    record("token_issued", account_id=account.id, ip_address=ip_address,
-           purpose=TokenPurpose.PASSWORD_RESET.value)
+    record(
+        "token_issued",
+        account_id=account.id,
+        ip_address=ip_address,
+        purpose=TokenPurpose.PASSWORD_RESET.value,
+    )
     db.session.commit()
     return message.id
 
@@ -177,18 +200,24 @@ def request_password_reset(email: str, *, now: datetime, link_for: Callable[[str
 def _void_tokens(account_id: int, purpose: TokenPurpose, now: datetime) -> None:
     db.session.execute(
         update(OneTimeToken)
-        .where(OneTimeToken.account_id == account_id, OneTimeToken.purpose == purpose,
-               OneTimeToken.used_at.is_(None), OneTimeToken.voided_at.is_(None))
+        .where(
+            OneTimeToken.account_id == account_id,
+            OneTimeToken.purpose == purpose,
+            OneTimeToken.used_at.is_(None),
+            OneTimeToken.voided_at.is_(None),
+        )
         .values(voided_at=now)
     )
 
 
 def check_reset_token(token: str, *, now: datetime) -> OneTimeToken:
     """The live reset token behind this link; ``ResetLinkError`` when it cannot be used."""
-    found = db.session.scalar(select(OneTimeToken).where(
-        OneTimeToken.digest == tokens.digest(token),
-        OneTimeToken.purpose == TokenPurpose.PASSWORD_RESET,
-    ))
+    found = db.session.scalar(
+        select(OneTimeToken).where(
+            OneTimeToken.digest == tokens.digest(token),
+            OneTimeToken.purpose == TokenPurpose.PASSWORD_RESET,
+        )
+    )
     if found is None:
         raise ResetLinkError("unknown")
     if found.used_at is not None or found.voided_at is not None:
@@ -200,16 +229,20 @@ def check_reset_token(token: str, *, now: datetime) -> OneTimeToken:
     return found
 
 
-def reset_password(token: str, new_password: str, *, now: datetime,
-                   ip_address: str | None = None) -> Account:
+def reset_password(
+    token: str, new_password: str, *, now: datetime, ip_address: str | None = None
+) -> Account:
     """Spend the link once and set the new password; the account, unlocked, to sign in."""
     check_password_policy(new_password)
     found = check_reset_token(token, now=now)
     # Claimed in one UPDATE: of two parallel submissions, only one gets the row.
     claimed = db.session.execute(
         update(OneTimeToken)
-        .where(OneTimeToken.id == found.id, OneTimeToken.used_at.is_(None),
-               OneTimeToken.voided_at.is_(None))
+        .where(
+            OneTimeToken.id == found.id,
+            OneTimeToken.used_at.is_(None),
+            OneTimeToken.voided_at.is_(None),
+        )
         .values(used_at=now)
     )
     if claimed.rowcount != 1:
@@ -224,8 +257,15 @@ def reset_password(token: str, new_password: str, *, now: datetime,
 
 # --- Password change (profile) ---------------------------------------------------------------
 
-def change_password(account: Account, current_password: str, new_password: str, *,
-                    now: datetime, ip_address: str | None = None) -> Account:
+
+def change_password(
+    account: Account,
+    current_password: str,
+    new_password: str,
+    *,
+    now: datetime,
+    ip_address: str | None = None,
+) -> Account:
     """Replace the password after checking the current one; other sessions end."""
     hashing = _state().passwords
     if not hashing.verify(account.password_hash, current_password):

@@ -51,8 +51,11 @@ def signed_in_account() -> Account | None:
     if account_id is None:
         return None
     account = db.session.get(Account, account_id)
-    if (account is None or account.status != AccountStatus.ACTIVE
-            or session.get("password_stamp") != _password_stamp(account)):
+    if (
+        account is None
+        or account.status != AccountStatus.ACTIVE
+        or session.get("password_stamp") != _password_stamp(account)
+    ):
         sign_out()
         return None
     return account
@@ -79,8 +82,13 @@ def peek_next() -> str | None:
 
 def is_local_url(url: str) -> bool:
     parts = urlsplit(url)
-    return (not parts.scheme and not parts.netloc and url.startswith("/")
-            and not url.startswith("//") and "\\" not in url)
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and url.startswith("/")
+        and not url.startswith("//")
+        and "\\" not in url
+    )
 
 
 def _password_stamp(account: Account) -> str:

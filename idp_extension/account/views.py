@@ -67,7 +67,7 @@ def external_url(endpoint: str, **values) -> str:
     root = request.script_root
     issuer = current_app.config["IDP_ISSUER"]
     if root and issuer.endswith(root):
-        path = path[len(root):]
+        path = path[len(root) :]
     return issuer + path
 
 
@@ -87,9 +87,13 @@ def home():
     account = sso.signed_in_account()
     if account is None:
         return redirect(url_for("account.login"))
-    return render_template("account/home.html", account=account,
-                           password_form=ChangePasswordForm(), logout_form=ConfirmForm(),
-                           password_rules=checklist())
+    return render_template(
+        "account/home.html",
+        account=account,
+        password_form=ChangePasswordForm(),
+        logout_form=ConfirmForm(),
+        password_rules=checklist(),
+    )
 
 
 @bp.post("/mot-de-passe")
@@ -100,8 +104,9 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            service.change_password(account, form.current.data, form.password.data,
-                                    now=_now(), ip_address=_ip())
+            service.change_password(
+                account, form.current.data, form.password.data, now=_now(), ip_address=_ip()
+            )
         except service.WrongCurrentPasswordError:
             form.current.errors.append(_("Le mot de passe actuel est incorrect."))
         else:
@@ -109,8 +114,13 @@ def change_password():
             sso.sign_in(account, _now())
             flash(_("Votre mot de passe a été changé."), "success")
             return redirect(url_for("account.home"))
-    return render_template("account/home.html", account=account, password_form=form,
-                           logout_form=ConfirmForm(), password_rules=checklist()), 422
+    return render_template(
+        "account/home.html",
+        account=account,
+        password_form=form,
+        logout_form=ConfirmForm(),
+        password_rules=checklist(),
+    ), 422
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -123,11 +133,15 @@ def login():
         form.email.data = request.args["login_hint"][:254]
     failed = False
     if form.validate_on_submit():
-        hit("login-email", service.normalise_email(form.email.data),
-            _limit("IDP_LOGIN_LIMIT_PER_EMAIL")())
+        hit(
+            "login-email",
+            service.normalise_email(form.email.data),
+            _limit("IDP_LOGIN_LIMIT_PER_EMAIL")(),
+        )
         try:
-            account = service.authenticate(form.email.data, form.password.data, now=_now(),
-                                           ip_address=_ip())
+            account = service.authenticate(
+                form.email.data, form.password.data, now=_now(), ip_address=_ip()
+            )
         except service.LoginFailedError:
             failed = True
         else:
@@ -135,7 +149,10 @@ def login():
             return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "account/login.html", form=form, failed=failed, signup_url=_signup_url(),
+        "account/login.html",
+        form=form,
+        failed=failed,
+        signup_url=_signup_url(),
         current_account=sso.signed_in_account(),
         lockout_threshold=current_app.config["IDP_LOCKOUT_THRESHOLD"],
         lockout_minutes=max(current_app.config["IDP_LOCKOUT_SECONDS"] // 60, 1),
@@ -155,8 +172,9 @@ def logout():
         return redirect(url_for("account.login"))
     if request.method == "POST":
         return render_template("account/logout.html", form=form), 400
-    return render_template("account/logout.html", form=form,
-                           current_account=sso.signed_in_account())
+    return render_template(
+        "account/logout.html", form=form, current_account=sso.signed_in_account()
+    )
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
@@ -167,14 +185,20 @@ def forgot_password():
     if request.method == "GET" and request.args.get("email"):
         form.email.data = request.args["email"][:254]
     if form.validate_on_submit():
-        hit("reset-email", service.normalise_email(form.email.data),
-            _limit("IDP_MAIL_LIMIT_PER_EMAIL")())
+        hit(
+            "reset-email",
+            service.normalise_email(form.email.data),
+            _limit("IDP_MAIL_LIMIT_PER_EMAIL")(),
+        )
         message_id = service.request_password_reset(
-            form.email.data, now=_now(), ip_address=_ip(),
+            form.email.data,
+            now=_now(),
+            ip_address=_ip(),
             link_for=lambda token: external_url("account.reset_password", token=token),
         )
         response = current_app.make_response(
-            render_template("account/forgot_password_sent.html", email=form.email.data))
+            render_template("account/forgot_password_sent.html", email=form.email.data)
+        )
         return outbox.send_after_response(response, [message_id] if message_id else [])
     status = 422 if request.method == "POST" else 200
     return render_template("account/forgot_password.html", form=form), status
@@ -191,21 +215,24 @@ def reset_password(token: str):
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            account = service.reset_password(token, form.password.data, now=_now(),
-                                              ip_address=_ip())
+            account = service.reset_password(
+                token, form.password.data, now=_now(), ip_address=_ip()
+            )
         except service.ResetLinkError as error:
             return _reset_link_refused(error)
         sso.sign_in(account, _now())
         flash(_("Votre nouveau mot de passe est enregistré. Vous êtes connecté."), "success")
         return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200
-    return render_template("account/reset_password.html", form=form,
-                           password_rules=checklist()), status
+    return render_template(
+        "account/reset_password.html", form=form, password_rules=checklist()
+    ), status
 
 
 def _reset_link_refused(error: service.ResetLinkError):
-    return render_template("account/reset_link_invalid.html", reason=error.reason), \
-        RESET_LINK_STATUS[error.reason]
+    return render_template(
+        "account/reset_link_invalid.html", reason=error.reason
+    ), RESET_LINK_STATUS[error.reason]
 
 
 @bp.route("/activation/renvoyer", methods=["GET", "POST"])
@@ -214,11 +241,15 @@ def resend_activation():
     """A new activation link for an account not yet activated; the same answer for any address."""
     form = EmailOnlyForm()
     if form.validate_on_submit():
-        hit("resend-email", service.normalise_email(form.email.data),
-            _limit("IDP_MAIL_LIMIT_PER_EMAIL")())
+        hit(
+            "resend-email",
+            service.normalise_email(form.email.data),
+            _limit("IDP_MAIL_LIMIT_PER_EMAIL")(),
+        )
         message_id = service.resend_activation(form.email.data, ip_address=_ip())
         response = current_app.make_response(
-            render_template("account/resend_activation_sent.html", email=form.email.data))
+            render_template("account/resend_activation_sent.html", email=form.email.data)
+        )
         return outbox.send_after_response(response, [message_id] if message_id else [])
     status = 422 if request.method == "POST" else 200
     return render_template("account/resend_activation.html", form=form), status

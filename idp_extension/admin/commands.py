@@ -21,12 +21,20 @@ def create_admin(email: str, as_json: bool) -> None:
     """
     account = service.make_admin(email)
     if account is None:
-        summary({"email": email, "admin": False, "error": "no_account"},
-                f"No account has the address {email}: the person must first sign up "
-                f"(Créer mon espace client) and activate it, then run this command again.",
-                as_json)
+        summary(
+            {"email": email, "admin": False, "error": "no_account"},
+            f"No account has the address {email}: the person must first sign up "
+            f"(Créer mon espace client) and activate it, then run this command again.",
+            as_json,
+        )
         raise SystemExit(1)
-    summary({"email": account.email, "account_id": account.id, "admin": True,
-             "status": account.status.value},
-            f"{account.email} is now an admin (account {account.id}, {account.status.value}).",
-            as_json)
+    summary(
+        {
+            "email": account.email,
+            "account_id": account.id,
+            "admin": True,
+            "status": account.status.value,
+        },
+        f"{account.email} is now an admin (account {account.id}, {account.status.value}).",
+        as_json,
+    )

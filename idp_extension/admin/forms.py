@@ -14,14 +14,21 @@ class ActionForm(FlaskForm):
 
 
 class SearchForm(FlaskForm):
-    q = SearchField(_l("Rechercher"), validators=[
-        Optional(), Length(max=100, message=_l("La recherche est trop longue.")),
-    ])
+    q = SearchField(
+        _l("Rechercher"),
+        validators=[
+            Optional(),
+            Length(max=100, message=_l("La recherche est trop longue.")),
+        ],
+    )
 
 
 class MemberImportForm(FlaskForm):
-    file = FileField(_l("Fichier CSV des adhérents"), validators=[
-        FileRequired(message=_l("Choisissez un fichier CSV.")),
-        FileAllowed(["csv", "txt"], message=_l("Le fichier doit être au format CSV.")),
-    ])
+    file = FileField(
+        _l("Fichier CSV des adhérents"),
+        validators=[
+            FileRequired(message=_l("Choisissez un fichier CSV.")),
+            FileAllowed(["csv", "txt"], message=_l("Le fichier doit être au format CSV.")),
+        ],
+    )
     submit = SubmitField(_l("Importer"))

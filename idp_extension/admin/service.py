@@ -32,13 +32,14 @@ def dashboard_counts() -> dict[str, int]:
     """Figures for the dashboard: accounts per status, members, mail waiting or failed."""
     counts = {f"accounts_{status.value}": 0 for status in AccountStatus}
     for status, number in db.session.execute(
-            select(Account.status, func.count()).group_by(Account.status)):
+        select(Account.status, func.count()).group_by(Account.status)
+    ):
         counts[f"accounts_{AccountStatus(status).value}"] = number
     counts["members"] = db.session.scalar(select(func.count()).select_from(MemberRecord))
     for status in (OutboxStatus.PENDING, OutboxStatus.FAILED):
         counts[f"mail_{status.value}"] = db.session.scalar(
-            select(func.count()).select_from(OutboxMessage)
-            .where(OutboxMessage.status == status))
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == status)
+        )
     return counts
 
 
@@ -53,11 +54,13 @@ def search_members(query: str = "", limit: int = LIST_LIMIT) -> list[MemberRecor
     query = query.strip()
     if query:
         pattern = _like(query.lower())
-        statement = statement.where(or_(
-            MemberRecord.member_number.startswith(query, autoescape=True),
-            func.lower(MemberRecord.last_name).like(pattern, escape="\\"),
-            func.lower(MemberRecord.first_name).like(pattern, escape="\\"),
-        ))
+        statement = statement.where(
+            or_(
+                MemberRecord.member_number.startswith(query, autoescape=True),
+                func.lower(MemberRecord.last_name).like(pattern, escape="\\"),
+                func.lower(MemberRecord.first_name).like(pattern, escape="\\"),
+            )
+        )
     return list(db.session.scalars(statement))
 
 
@@ -67,16 +70,19 @@ def search_accounts(query: str = "", limit: int = LIST_LIMIT) -> list[Account]:
     query = query.strip()
     if query:
         pattern = _like(query.lower())
-        statement = statement.where(or_(
-            Account.email.like(pattern, escape="\\"),
-            Account.member_number.startswith(query, autoescape=True),
-            func.lower(Account.last_name).like(pattern, escape="\\"),
-        ))
+        statement = statement.where(
+            or_(
+                Account.email.like(pattern, escape="\\"),
+                Account.member_number.startswith(query, autoescape=True),
+                func.lower(Account.last_name).like(pattern, escape="\\"),
+            )
+        )
     return list(db.session.scalars(statement))
 
 
-def set_account_enabled(account_id: int, enabled: bool, *, admin_id: int,
-                        ip_address: str | None = None) -> Account:
+def set_account_enabled(
+    account_id: int, enabled: bool, *, admin_id: int, ip_address: str | None = None
+) -> Account:
     """Disable an account (its sessions end at their next request) or enable it again.
 
     Enabling returns the account to what it was before: active if it had been activated,
@@ -94,17 +100,23 @@ def set_account_enabled(account_id: int, enabled: bool, *, admin_id: int,
         if before != AccountStatus.DISABLED:
             db.session.rollback()
             return account
-        account.status = (AccountStatus.ACTIVE if account.activated_at is not None
-                          else AccountStatus.PENDING)
+        account.status = (
+            AccountStatus.ACTIVE if account.activated_at is not None else AccountStatus.PENDING
+        )
     else:
         if before == AccountStatus.DISABLED:
             db.session.rollback()
             return account
         account.status = AccountStatus.DISABLED
-    record("admin_action", account_id=admin_id, ip_address=ip_address,
-           action="enable_account" if enabled else "disable_account",
-           target_account_id=account.id, status_before=before.value,
-           status_after=account.status.value)
+    record(
+        "admin_action",
+        account_id=admin_id,
+        ip_address=ip_address,
+        action="enable_account" if enabled else "disable_account",
+        target_account_id=account.id,
+        status_before=before.value,
+        status_after=account.status.value,
+    )
     db.session.commit()
     return account
 
@@ -112,12 +124,16 @@ def set_account_enabled(account_id: int, enabled: bool, *, admin_id: int,
 def list_outbox(limit: int = LIST_LIMIT) -> list[OutboxMessage]:
     """Outgoing mail, failed first, then newest first."""
     failed_first = (OutboxMessage.status == OutboxStatus.FAILED).desc()
-    return list(db.session.scalars(
-        select(OutboxMessage).order_by(failed_first, OutboxMessage.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(OutboxMessage).order_by(failed_first, OutboxMessage.id.desc()).limit(limit)
+        )
+    )
 
 
-def retry_mail(message_id: int, *, admin_id: int, now: datetime,
-               ip_address: str | None = None) -> OutboxMessage:
+def retry_mail(
+    message_id: int, *, admin_id: int, now: datetime, ip_address: str | None = None
+) -> OutboxMessage:
     """Put a failed message back in the queue, due now, with a fresh series of attempts."""
     message = db.session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None:
@@ -129,15 +145,21 @@ def retry_mail(message_id: int, *, admin_id: int, now: datetime,
     message.status = OutboxStatus.PENDING
     message.attempts = 0
     message.next_attempt_at = now
-    record("admin_action", account_id=admin_id, ip_address=ip_address, action="retry_mail",
-           outbox_id=message.id, kind=message.kind, last_error=message.last_error)
+    record(
+        "admin_action",
+        account_id=admin_id,
+        ip_address=ip_address,
+        action="retry_mail",
+        outbox_id=message.id,
+        kind=message.kind,
+        last_error=message.last_error,
+    )
     db.session.commit()
     return message
 
 
 def latest_audit(limit: int = LIST_LIMIT) -> list[AuditEvent]:
-    return list(db.session.scalars(
-        select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))
+    return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))
 
 
 def import_members(data: bytes, *, admin_id: int, ip_address: str | None = None):
@@ -148,8 +170,15 @@ def import_members(data: bytes, *, admin_id: int, ip_address: str | None = None)
     from ..enrollment.importing import import_members as upsert_register
 
     report = upsert_register(data, ip_address=ip_address)
-    record("admin_action", account_id=admin_id, ip_address=ip_address, action="import_members",
-           added=report.added, updated=report.updated, rejected=len(report.rejected))
+    record(
+        "admin_action",
+        account_id=admin_id,
+        ip_address=ip_address,
+        action="import_members",
+        added=report.added,
+        updated=report.updated,
+        rejected=len(report.rejected),
+    )
     db.session.commit()
     return report
 
@@ -161,7 +190,12 @@ def make_admin(email: str) -> Account | None:
         return None
     if not account.is_admin:
         account.is_admin = True
-        record("admin_action", account_id=None, action="grant_admin",
-               target_account_id=account.id, via="command")
+        record(
+            "admin_action",
+            account_id=None,
+            action="grant_admin",
+            target_account_id=account.id,
+            via="command",
+        )
         db.session.commit()
     return account

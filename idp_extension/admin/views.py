@@ -69,9 +69,12 @@ def dashboard():
 def members():
     form = SearchForm(request.args, meta={"csrf": False})
     query = form.q.data if form.validate() else ""
-    return render_template("admin/members.html", form=form,
-                           members=service.search_members(query or ""),
-                           import_form=MemberImportForm())
+    return render_template(
+        "admin/members.html",
+        form=form,
+        members=service.search_members(query or ""),
+        import_form=MemberImportForm(),
+    )
 
 
 @bp.post("/membres/import")
@@ -80,29 +83,46 @@ def import_members():
     report = None
     if form.validate_on_submit():
         try:
-            report = service.import_members(form.file.data.read(), admin_id=g.admin.id,
-                                            ip_address=request.remote_addr)
+            report = service.import_members(
+                form.file.data.read(), admin_id=g.admin.id, ip_address=request.remote_addr
+            )
         except ImportFileError as error:
-            form.file.errors.append(_("Ce fichier ne peut pas être lu comme un registre "
-                                      "d'adhérents (%(reason)s). Rien n'a été importé.",
-                                      reason=str(error)))
+            form.file.errors.append(
+                _(
+                    "Ce fichier ne peut pas être lu comme un registre "
+                    "d'adhérents (%(reason)s). Rien n'a été importé.",
+                    reason=str(error),
+                )
+            )
     if report is not None and not report.rejected:
-        flash(_("Import terminé : %(added)s ajoutés, %(updated)s mis à jour, %(unchanged)s "
-                "inchangés.", added=report.added, updated=report.updated,
-                unchanged=report.unchanged), "success")
+        flash(
+            _(
+                "Import terminé : %(added)s ajoutés, %(updated)s mis à jour, %(unchanged)s "
+                "inchangés.",
+                added=report.added,
+                updated=report.updated,
+                unchanged=report.unchanged,
+            ),
+            "success",
+        )
         return redirect(url_for("admin.members"))
     status = 200 if report is not None else 422
-    return render_template("admin/members.html", form=SearchForm(meta={"csrf": False}),
-                           members=service.search_members(""), import_form=form,
-                           report=report), status
+    return render_template(
+        "admin/members.html",
+        form=SearchForm(meta={"csrf": False}),
+        members=service.search_members(""),
+        import_form=form,
+        report=report,
+    ), status
 
 
 @bp.get("/comptes")
 def accounts():
     form = SearchForm(request.args, meta={"csrf": False})
     query = form.q.data if form.validate() else ""
-    return render_template("admin/accounts.html", form=form,
-                           accounts=service.search_accounts(query or ""))
+    return render_template(
+        "admin/accounts.html", form=form, accounts=service.search_accounts(query or "")
+    )
 
 
 @bp.post("/comptes/<int:account_id>/desactiver")
@@ -117,12 +137,16 @@ def enable_account(account_id: int):
 
 def _set_enabled(account_id: int, enabled: bool):
     try:
-        account = service.set_account_enabled(account_id, enabled, admin_id=g.admin.id,
-                                              ip_address=request.remote_addr)
+        account = service.set_account_enabled(
+            account_id, enabled, admin_id=g.admin.id, ip_address=request.remote_addr
+        )
     except service.AdminActionError as error:
         return _action_failed(error, "admin.accounts")
-    message = (_("Le compte %(email)s est réactivé.", email=account.email) if enabled
-               else _("Le compte %(email)s est désactivé.", email=account.email))
+    message = (
+        _("Le compte %(email)s est réactivé.", email=account.email)
+        if enabled
+        else _("Le compte %(email)s est désactivé.", email=account.email)
+    )
     flash(message, "success")
     return redirect(url_for("admin.accounts"))
 
@@ -135,12 +159,18 @@ def mail():
 @bp.post("/courriers/<int:message_id>/renvoyer")
 def retry_mail(message_id: int):
     try:
-        message = service.retry_mail(message_id, admin_id=g.admin.id, now=_now(),
-                                     ip_address=request.remote_addr)
+        message = service.retry_mail(
+            message_id, admin_id=g.admin.id, now=_now(), ip_address=request.remote_addr
+        )
     except service.AdminActionError as error:
         return _action_failed(error, "admin.mail")
-    flash(_("Le message à %(recipient)s est de nouveau en file d'envoi.",
-            recipient=message.recipient), "success")
+    flash(
+        _(
+            "Le message à %(recipient)s est de nouveau en file d'envoi.",
+            recipient=message.recipient,
+        ),
+        "success",
+    )
     return outbox.send_after_response(redirect(url_for("admin.mail")), [message.id])
 
 

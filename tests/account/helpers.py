@@ -14,16 +14,30 @@ PASSWORD = "Bonjour#2026"
 _numbers = itertools.count(10000001)
 
 
-def make_account(app, clock, email="helene@example.org", password=PASSWORD,
-                 status=AccountStatus.ACTIVE, is_admin=False, first_name="Hélène",
-                 last_name="Lefèvre-Dupont") -> int:
+def make_account(
+    app,
+    clock,
+    email="helene@example.org",
+    password=PASSWORD,
+    status=AccountStatus.ACTIVE,
+    is_admin=False,
+    first_name="Hélène",
+    last_name="Lefèvre-Dupont",
+) -> int:
     """Create an account as sign-up and activation would leave it; returns its id."""
     with app.app_context():
         active = status != AccountStatus.PENDING
         account = Account(
-            member_number=str(next(_numbers)), email=email, phone="+33612345678",
-            first_name=first_name, last_name=last_name, birth_date=date(1980, 5, 17),
-            status=status, is_admin=is_admin, email_verified=active, created_at=clock.now(),
+            member_number=str(next(_numbers)),
+            email=email,
+            phone="+33612345678",
+            first_name=first_name,
+            last_name=last_name,
+            birth_date=date(1980, 5, 17),
+            status=status,
+            is_admin=is_admin,
+            email_verified=active,
+            created_at=clock.now(),
             password_hash=app.extensions["idp"].passwords.hash(password) if active else None,
             activated_at=clock.now() if active else None,
             password_changed_at=clock.now() if active else None,
@@ -51,13 +65,21 @@ def finished(response):
 def login(client, email, password, path="/connexion"):
     """Open the login page and submit it, as a browser does (CSRF token included)."""
     page = client.get(path)
-    return finished(client.post(path, data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": email,
-        "password": password}))
+    return finished(
+        client.post(
+            path,
+            data={
+                "csrf_token": csrf_token(page.get_data(as_text=True)),
+                "email": email,
+                "password": password,
+            },
+        )
+    )
 
 
 def post_form(client, path, data, page_path=None):
     """Submit the form found at ``page_path`` (default: ``path``) with its CSRF token."""
     page = client.get(page_path or path)
-    return finished(client.post(path, data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)), **data}))
+    return finished(
+        client.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True)), **data})
+    )

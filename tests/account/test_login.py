@@ -91,8 +91,7 @@ def test_empty_or_malformed_fields_get_their_own_message(client):
 
 
 def test_missing_csrf_token_is_refused(client, member_account):
-    response = client.post("/connexion", data={"email": "helene@example.org",
-                                               "password": PASSWORD})
+    response = client.post("/connexion", data={"email": "helene@example.org", "password": PASSWORD})
     assert response.status_code == 400
     assert "formulaire n'est plus valide" in page_text(response)
     assert client.get("/").status_code == 302
@@ -100,18 +99,21 @@ def test_missing_csrf_token_is_refused(client, member_account):
 
 def test_oversized_and_broken_input_is_a_4xx(client, member_account):
     token = csrf_token(client.get("/connexion").get_data(as_text=True))
-    huge = client.post("/connexion", data={"csrf_token": token, "email": "a" * 300 + "@x.fr",
-                                           "password": "p" * 5000})
+    huge = client.post(
+        "/connexion",
+        data={"csrf_token": token, "email": "a" * 300 + "@x.fr", "password": "p" * 5000},
+    )
     assert huge.status_code == 422
     assert "L'adresse email est trop longue." in page_text(huge)
-    broken = client.post("/connexion", data=b"csrf_token=" + token.encode() +
-                         b"&email=%FF%FE&password=x",
-                         content_type="application/x-www-form-urlencoded")
+    broken = client.post(
+        "/connexion",
+        data=b"csrf_token=" + token.encode() + b"&email=%FF%FE&password=x",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert 400 <= broken.status_code < 500
 
 
-def test_lockout_after_threshold_then_unlocked_when_time_passes(app, client, clock,
-                                                                member_account):
+def test_lockout_after_threshold_then_unlocked_when_time_passes(app, client, clock, member_account):
     threshold = app.config["IDP_LOCKOUT_THRESHOLD"]
     for _ in range(threshold):
         assert login(client, "helene@example.org", "Wrong#Pass1").status_code == 422
@@ -144,8 +146,7 @@ def test_success_resets_the_failure_count(app, client, member_account):
 def test_password_is_rehashed_when_argon2_parameters_change(app, client, member_account):
     before = get_account(app, member_account).password_hash
     assert "m=1024,t=1" in before
-    app.extensions["idp"].passwords = PasswordHashing(time_cost=2, memory_cost=2048,
-                                                      parallelism=1)
+    app.extensions["idp"].passwords = PasswordHashing(time_cost=2, memory_cost=2048, parallelism=1)
     assert login(client, "helene@example.org", PASSWORD).status_code == 302
     after = get_account(app, member_account).password_hash
     assert "m=2048,t=2" in after
@@ -158,8 +159,7 @@ def test_next_parameter_only_for_local_urls(client, member_account):
     local = login(client, "helene@example.org", PASSWORD, path="/connexion?next=/admin/")
     assert local.headers["Location"] == "/admin/"
     for outside in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        response = login(client, "helene@example.org", PASSWORD,
-                         path=f"/connexion?next={outside}")
+        response = login(client, "helene@example.org", PASSWORD, path=f"/connexion?next={outside}")
         assert response.headers["Location"] == "/"
 
 
@@ -197,9 +197,18 @@ def test_sign_in_replaces_the_previous_session_content(client, member_account):
         assert "planted" not in session
 
 
-@pytest.mark.parametrize("app_config", [{
-    "IDP_RATELIMIT_ENABLED": True, "IDP_LOGIN_LIMIT_PER_EMAIL": "3/hour",
-    "IDP_LOGIN_LIMIT_PER_IP": "100/minute"}], indirect=True, ids=["limits"])
+@pytest.mark.parametrize(
+    "app_config",
+    [
+        {
+            "IDP_RATELIMIT_ENABLED": True,
+            "IDP_LOGIN_LIMIT_PER_EMAIL": "3/hour",
+            "IDP_LOGIN_LIMIT_PER_IP": "100/minute",
+        }
+    ],
+    indirect=True,
+    ids=["limits"],
+)
 def test_attempts_per_address_are_rate_limited(client, member_account):
     for _ in range(3):
         assert login(client, "helene@example.org", "Wrong#Pass1").status_code == 422
@@ -210,9 +219,12 @@ def test_attempts_per_address_are_rate_limited(client, member_account):
     assert login(client, "other@example.org", PASSWORD).status_code == 422
 
 
-@pytest.mark.parametrize("app_config", [{
-    "IDP_RATELIMIT_ENABLED": True, "IDP_LOGIN_LIMIT_PER_IP": "2/minute"}], indirect=True,
-    ids=["limits"])
+@pytest.mark.parametrize(
+    "app_config",
+    [{"IDP_RATELIMIT_ENABLED": True, "IDP_LOGIN_LIMIT_PER_IP": "2/minute"}],
+    indirect=True,
+    ids=["limits"],
+)
 def test_attempts_per_ip_are_rate_limited(client):
     for number in range(2):
         assert login(client, f"n{number}@example.org", PASSWORD).status_code == 422

@@ -66,8 +66,12 @@ def test_disabled_account_loses_its_session(app, client, member_account):
 
 
 def change(client, current, new, confirm=None):
-    return post_form(client, "/mot-de-passe", {"current": current, "password": new,
-                                               "confirm": confirm or new}, page_path="/")
+    return post_form(
+        client,
+        "/mot-de-passe",
+        {"current": current, "password": new, "confirm": confirm or new},
+        page_path="/",
+    )
 
 
 def test_change_password_needs_the_current_one(app, client, member_account):
@@ -85,8 +89,7 @@ def test_change_password_applies_the_rules(client, member_account):
     assert "Au moins 8 caractères" in page_text(response)
 
 
-def test_change_password_keeps_this_session_and_ends_the_others(app, client, clock,
-                                                                member_account):
+def test_change_password_keeps_this_session_and_ends_the_others(app, client, clock, member_account):
     phone = app.test_client()
     login(phone, "helene@example.org", PASSWORD)
     login(client, "helene@example.org", PASSWORD)
@@ -127,8 +130,9 @@ def test_pending_account_is_offered_a_new_activation_link(app, client, smtp, clo
     assert "Je définis mon mot de passe" in page_text(activation)
 
 
-def test_resend_answers_the_same_and_sends_nothing_for_other_addresses(app, client, smtp,
-                                                                       member_account):
+def test_resend_answers_the_same_and_sends_nothing_for_other_addresses(
+    app, client, smtp, member_account
+):
     for email in ("nobody@example.org", "helene@example.org"):  # unknown, already active
         answer = post_form(client, "/activation/renvoyer", {"email": email})
         assert answer.status_code == 200

@@ -28,8 +28,7 @@ def path_of(link: str) -> str:
 
 
 def choose_password(client, link, password=NEW_PASSWORD, confirm=None):
-    return post_form(client, path_of(link), {"password": password,
-                                             "confirm": confirm or password})
+    return post_form(client, path_of(link), {"password": password, "confirm": confirm or password})
 
 
 def count(app, model, *where):
@@ -57,8 +56,12 @@ def test_full_reset_through_the_received_mail(app, client, smtp, clock, member_a
     # Only the token's digest is kept.
     token = link.rsplit("/", 1)[1]
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(OneTimeToken)
-                                 .where(OneTimeToken.digest == token)) == 0
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(OneTimeToken).where(OneTimeToken.digest == token)
+            )
+            == 0
+        )
 
     page = client.get(path_of(link))
     assert page.status_code == 200
@@ -101,8 +104,11 @@ def open_form(client, link) -> str:
 
 
 def submit_later(client, link, token, password):
-    return finished(client.post(path_of(link), data={
-        "csrf_token": token, "password": password, "confirm": password}))
+    return finished(
+        client.post(
+            path_of(link), data={"csrf_token": token, "password": password, "confirm": password}
+        )
+    )
 
 
 def test_link_is_single_use(app, client, smtp, member_account):

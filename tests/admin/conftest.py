@@ -17,8 +17,14 @@ def client(app):
 
 @pytest.fixture
 def admin_id(app, clock):
-    return make_account(app, clock, email="admin@mutuelle.test", is_admin=True,
-                        first_name="Alice", last_name="Admin")
+    return make_account(
+        app,
+        clock,
+        email="admin@mutuelle.test",
+        is_admin=True,
+        first_name="Alice",
+        last_name="Admin",
+    )
 
 
 @pytest.fixture

@@ -17,16 +17,21 @@ PAGES = ["/admin/", "/admin/membres", "/admin/comptes", "/admin/courriers", "/ad
 
 def admin_actions(app):
     with app.app_context():
-        return [e.details for e in db.session.scalars(
-            select(AuditEvent).where(AuditEvent.event == "admin_action").order_by(AuditEvent.id))]
+        return [
+            e.details
+            for e in db.session.scalars(
+                select(AuditEvent).where(AuditEvent.event == "admin_action").order_by(AuditEvent.id)
+            )
+        ]
 
 
 def press(browser, page, action, data=None, **kwargs):
     """Press a button of the console page ``page`` that posts to ``action``."""
     html = browser.get(page).get_data(as_text=True)
     assert f'action="{action}"' in html, f"no button posting to {action} on {page}"
-    return finished(browser.post(action, data={"csrf_token": csrf_token(html), **(data or {})},
-                                 **kwargs))
+    return finished(
+        browser.post(action, data={"csrf_token": csrf_token(html), **(data or {})}, **kwargs)
+    )
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -61,9 +66,9 @@ def test_dashboard_counts(app, admin_browser, clock, members):
     make_account(app, clock, email="pending@example.org", status=AccountStatus.PENDING)
     page = page_text(admin_browser.get("/admin/"))
     assert "Tableau de bord" in page
-    assert "<th scope=\"row\">Adhérents au registre</th><td>3</td>" in page
-    assert "<th scope=\"row\">Comptes actifs</th><td>1</td>" in page
-    assert "<th scope=\"row\">Comptes en attente d'activation</th><td>1</td>" in page
+    assert '<th scope="row">Adhérents au registre</th><td>3</td>' in page
+    assert '<th scope="row">Comptes actifs</th><td>1</td>' in page
+    assert '<th scope="row">Comptes en attente d\'activation</th><td>1</td>' in page
 
 
 def test_member_registry_search(admin_browser, members):
@@ -78,12 +83,18 @@ def test_member_registry_search(admin_browser, members):
 
 
 def test_member_registry_upload(app, admin_browser, admin_id):
-    csv = ("member_number;last_name;first_name;birth_date\n"
-           "20000001;Durand;Léa;1990-01-31\n"
-           "20000002;Petit;Noé;02/03/1985\n").encode()
-    response = press(admin_browser, "/admin/membres", "/admin/membres/import",
-                     {"file": (io.BytesIO(csv), "adherents.csv")},
-                     content_type="multipart/form-data")
+    csv = (
+        "member_number;last_name;first_name;birth_date\n"
+        "20000001;Durand;Léa;1990-01-31\n"
+        "20000002;Petit;Noé;02/03/1985\n"
+    ).encode()
+    response = press(
+        admin_browser,
+        "/admin/membres",
+        "/admin/membres/import",
+        {"file": (io.BytesIO(csv), "adherents.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     page = page_text(admin_browser.get("/admin/membres"))
     assert "Import terminé : 2 ajoutés" in page
@@ -92,18 +103,31 @@ def test_member_registry_upload(app, admin_browser, admin_id):
 
 
 def test_member_registry_upload_reports_bad_rows_and_bad_files(admin_browser):
-    csv = ("member_number,last_name,first_name,birth_date\n"
-           "123,Durand,Léa,1990-01-31\n").encode()
-    partial = press(admin_browser, "/admin/membres", "/admin/membres/import",
-                    {"file": (io.BytesIO(csv), "adherents.csv")},
-                    content_type="multipart/form-data")
+    csv = ("member_number,last_name,first_name,birth_date\n123,Durand,Léa,1990-01-31\n").encode()
+    partial = press(
+        admin_browser,
+        "/admin/membres",
+        "/admin/membres/import",
+        {"file": (io.BytesIO(csv), "adherents.csv")},
+        content_type="multipart/form-data",
+    )
     assert partial.status_code == 200
     assert "ligne 2" in page_text(partial)
-    nothing = press(admin_browser, "/admin/membres", "/admin/membres/import",
-                    {"file": (io.BytesIO(b""), "vide.csv")}, content_type="multipart/form-data")
+    nothing = press(
+        admin_browser,
+        "/admin/membres",
+        "/admin/membres/import",
+        {"file": (io.BytesIO(b""), "vide.csv")},
+        content_type="multipart/form-data",
+    )
     assert nothing.status_code == 422
-    missing = press(admin_browser, "/admin/membres", "/admin/membres/import", {},
-                    content_type="multipart/form-data")
+    missing = press(
+        admin_browser,
+        "/admin/membres",
+        "/admin/membres/import",
+        {},
+        content_type="multipart/form-data",
+    )
     assert missing.status_code == 422
     assert "Choisissez un fichier CSV." in page_text(missing)
 
@@ -118,7 +142,8 @@ def test_disable_and_enable_an_account(app, admin_browser, clock, admin_id):
     response = press(admin_browser, "/admin/comptes", f"/admin/comptes/{member_id}/desactiver")
     assert response.status_code == 302
     assert "Le compte helene@example.org est désactivé." in page_text(
-        admin_browser.get("/admin/comptes"))
+        admin_browser.get("/admin/comptes")
+    )
     assert member.get("/").status_code == 302  # signed out at once
     assert login(member, "helene@example.org", PASSWORD).status_code == 422
 
@@ -132,11 +157,13 @@ def test_disable_and_enable_an_account(app, admin_browser, clock, admin_id):
 def test_admin_cannot_disable_themselves(app, admin_browser, admin_id):
     # No such button is shown for one's own account; a forged post is refused all the same.
     token = csrf_token(admin_browser.get("/").get_data(as_text=True))
-    response = admin_browser.post(f"/admin/comptes/{admin_id}/desactiver",
-                                  data={"csrf_token": token})
+    response = admin_browser.post(
+        f"/admin/comptes/{admin_id}/desactiver", data={"csrf_token": token}
+    )
     assert response.status_code == 302
     assert "Vous ne pouvez pas désactiver votre propre compte." in page_text(
-        admin_browser.get("/admin/comptes"))
+        admin_browser.get("/admin/comptes")
+    )
     assert admin_actions(app) == []
 
 
@@ -181,8 +208,9 @@ def test_retry_a_failed_mail(app, admin_browser, smtp, clock):
 def test_only_failed_mail_can_be_retried(app, admin_browser, clock):
     member_id = make_account(app, clock)
     with app.test_request_context():
-        message = messages.password_reset(db.session.get(Account, member_id),
-                                          "http://localhost/x", valid_minutes=60)
+        message = messages.password_reset(
+            db.session.get(Account, member_id), "http://localhost/x", valid_minutes=60
+        )
         db.session.commit()
         message_id = message.id
     page = page_text(admin_browser.get("/admin/courriers"))
@@ -190,7 +218,8 @@ def test_only_failed_mail_can_be_retried(app, admin_browser, clock):
     token = csrf_token(admin_browser.get("/").get_data(as_text=True))
     admin_browser.post(f"/admin/courriers/{message_id}/renvoyer", data={"csrf_token": token})
     assert "Seul un message en échec peut être renvoyé." in page_text(
-        admin_browser.get("/admin/courriers"))
+        admin_browser.get("/admin/courriers")
+    )
 
 
 def test_audit_log_shows_latest_events_without_secrets(app, admin_browser):

@@ -14,12 +14,12 @@ def test_makes_an_existing_account_admin(app, clock):
     account_id = make_account(app, clock)
     result = app.test_cli_runner().invoke(args=["idp", "create-admin", "Helene@Example.org"])
     assert result.exit_code == 0, result.output
-    assert result.output == (f"helene@example.org is now an admin (account {account_id}, "
-                             f"active).\n")
+    assert result.output == (
+        f"helene@example.org is now an admin (account {account_id}, active).\n"
+    )
     with app.app_context():
         assert db.session.get(Account, account_id).is_admin
-        (event,) = db.session.scalars(select(AuditEvent).where(
-            AuditEvent.event == "admin_action"))
+        (event,) = db.session.scalars(select(AuditEvent).where(AuditEvent.event == "admin_action"))
         assert event.details["action"] == "grant_admin"
     browser = app.test_client()
     login(browser, "helene@example.org", PASSWORD)
@@ -28,10 +28,15 @@ def test_makes_an_existing_account_admin(app, clock):
 
 def test_json_output(app, clock):
     account_id = make_account(app, clock)
-    result = app.test_cli_runner().invoke(args=["idp", "create-admin", "helene@example.org",
-                                                "--json"])
-    assert json.loads(result.output) == {"email": "helene@example.org", "account_id": account_id,
-                                         "admin": True, "status": "active"}
+    result = app.test_cli_runner().invoke(
+        args=["idp", "create-admin", "helene@example.org", "--json"]
+    )
+    assert json.loads(result.output) == {
+        "email": "helene@example.org",
+        "account_id": account_id,
+        "admin": True,
+        "status": "active",
+    }
 
 
 def test_unknown_address_says_how_to_get_an_account(app):

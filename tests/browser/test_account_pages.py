@@ -21,13 +21,23 @@ def make_account(provider, email, *, is_admin=False, number="12345678"):
     app = provider.app
     now = app.extensions["idp"].clock.now()
     with app.app_context():
-        db.session.add(Account(
-            member_number=number, email=email, phone="+33612345678", first_name="Hélène",
-            last_name="Lefèvre-Dupont", birth_date=date(1980, 5, 17),
-            status=AccountStatus.ACTIVE, is_admin=is_admin, email_verified=True,
-            password_hash=app.extensions["idp"].passwords.hash(PASSWORD), created_at=now,
-            activated_at=now, password_changed_at=now,
-        ))
+        db.session.add(
+            Account(
+                member_number=number,
+                email=email,
+                phone="+33612345678",
+                first_name="Hélène",
+                last_name="Lefèvre-Dupont",
+                birth_date=date(1980, 5, 17),
+                status=AccountStatus.ACTIVE,
+                is_admin=is_admin,
+                email_verified=True,
+                password_hash=app.extensions["idp"].passwords.hash(PASSWORD),
+                created_at=now,
+                activated_at=now,
+                password_changed_at=now,
+            )
+        )
         db.session.commit()
 
 
@@ -61,8 +71,9 @@ def test_wrong_password_then_forgotten_password_through_the_mail(page, provider,
 
     from ..mailparse import link_labelled
 
-    link = link_labelled(wait_for_mail(smtp, member, provider=provider),
-                         "Réinitialiser mon mot de passe")
+    link = link_labelled(
+        wait_for_mail(smtp, member, provider=provider), "Réinitialiser mon mot de passe"
+    )
     page.goto(link)
     expect(page.get_by_role("heading", name="Je choisis un nouveau mot de passe")).to_be_visible()
     rules = page.locator("#password-rules li")
@@ -118,8 +129,11 @@ def test_admin_console_pages(page, provider):
     page.get_by_role("button", name="Désactiver paul@exemple.fr").click()
     expect(page.get_by_role("status").first).to_contain_text("paul@exemple.fr est désactivé")
     page.step("admin-account-disabled")
-    for name, step in (("Registre des adhérents", "admin-members"),
-                       ("Courriers sortants", "admin-mail"), ("Journal d'audit", "admin-audit")):
+    for name, step in (
+        ("Registre des adhérents", "admin-members"),
+        ("Courriers sortants", "admin-mail"),
+        ("Journal d'audit", "admin-audit"),
+    ):
         page.get_by_role("link", name=name).click()
         expect(page.get_by_role("heading", name=name)).to_be_visible()
         page.step(step)
