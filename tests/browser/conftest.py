@@ -42,14 +42,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+_ACCESSIBILITY = AccessibilityLog()
+
+
 @pytest.fixture(scope="session")
 def accessibility_log():
-    log = AccessibilityLog()
-    yield log
-    if log.pages:
+    yield _ACCESSIBILITY
+    if _ACCESSIBILITY.pages:
         ACCESSIBILITY_REPORT.parent.mkdir(parents=True, exist_ok=True)
-        ACCESSIBILITY_REPORT.write_text(json.dumps(log.report(), ensure_ascii=False, indent=2))
-        print(f"\naxe-core: {log.summary()} (details in {ACCESSIBILITY_REPORT})")
+        ACCESSIBILITY_REPORT.write_text(
+            json.dumps(_ACCESSIBILITY.report(), ensure_ascii=False, indent=2)
+        )
+
+
+def pytest_terminal_summary(terminalreporter):
+    """List the minor and moderate axe-core findings at the end of the run (issue note)."""
+    if _ACCESSIBILITY.pages:
+        terminalreporter.write_sep("-", "accessibility (axe-core)")
+        terminalreporter.write_line(_ACCESSIBILITY.summary())
+        terminalreporter.write_line(f"details: {ACCESSIBILITY_REPORT}")
 
 
 @pytest.fixture(scope="session")
