@@ -9,17 +9,18 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .i18n import N_
 from .security.ratelimit import TooManyAttemptsError
 
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: "La demande n'a pas pu être comprise.",
-    403: "Vous n'avez pas accès à cette page.",
-    404: "Cette page n'existe pas ou n'existe plus.",
-    405: "Cette action n'est pas possible sur cette page.",
-    413: "Les données envoyées sont trop volumineuses.",
-    429: "Trop de tentatives. Merci de patienter quelques minutes avant de réessayer.",
+    400: N_("La demande n'a pas pu être comprise."),
+    403: N_("Vous n'avez pas accès à cette page."),
+    404: N_("Cette page n'existe pas ou n'existe plus."),
+    405: N_("Cette action n'est pas possible sur cette page."),
+    413: N_("Les données envoyées sont trop volumineuses."),
+    429: N_("Trop de tentatives. Merci de patienter quelques minutes avant de réessayer."),
 }
 
 
@@ -38,8 +39,8 @@ def render_error(status: int, message: str | None = None):
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(400, "Votre session a expiré ou le formulaire n'est plus valide. "
-                                 "Merci de recharger la page et de recommencer.")
+        return render_error(400, N_("Votre session a expiré ou le formulaire n'est plus valide. "
+                                    "Merci de recharger la page et de recommencer."))
 
     @app.errorhandler(TooManyAttemptsError)
     def too_many(error):
@@ -54,4 +55,4 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(UnicodeError)
     def broken_encoding(error):
-        return render_error(400, "Les données envoyées ne sont pas un texte valide (UTF-8).")
+        return render_error(400, N_("Les données envoyées ne sont pas un texte valide (UTF-8)."))

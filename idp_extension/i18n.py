@@ -14,6 +14,12 @@ from flask_babel import Babel, get_locale
 babel = Babel()
 
 
+def N_(message: str) -> str:
+    """Mark a module-level French text for extraction (``pybabel extract -k N_``) without
+    translating it yet: the code that shows it passes it through ``gettext`` at render time."""
+    return message
+
+
 def select_locale() -> str:
     languages = current_app.config["IDP_LANGUAGES"]
     asked = request.args.get("lang") or request.args.get("ui_locales", "").split(" ")[0]

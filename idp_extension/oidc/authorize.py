@@ -16,6 +16,7 @@ from flask import current_app, session
 from werkzeug.datastructures import MultiDict
 
 from ..account import session as sso
+from ..i18n import N_
 from ..models import Account
 from ..models.oauth import OAuthClient
 from . import claims as oidc_claims
@@ -123,20 +124,20 @@ def _parked(key: str) -> dict | None:
 def _check_client_and_redirect(values: MultiDict) -> tuple[OAuthClient, str] | ErrorPage:
     for name in ("client_id", "redirect_uri"):
         if len(values.getlist(name)) > 1:
-            return ErrorPage("La demande de connexion est invalide.",
+            return ErrorPage(N_("La demande de connexion est invalide."),
                              f"Parameter '{name}' is repeated.")
     client_id = values.get("client_id")
     if not client_id:
-        return ErrorPage("La demande de connexion est invalide.", "Missing 'client_id'.")
+        return ErrorPage(N_("La demande de connexion est invalide."), "Missing 'client_id'.")
     client = query_client(client_id)
     if client is None:
-        return ErrorPage("Le service qui vous a envoyé ici n'est pas reconnu.",
+        return ErrorPage(N_("Le service qui vous a envoyé ici n'est pas reconnu."),
                          "Unknown client.")
     redirect_uri = values.get("redirect_uri")
     if not redirect_uri:
-        return ErrorPage("La demande de connexion est invalide.", "Missing 'redirect_uri'.")
+        return ErrorPage(N_("La demande de connexion est invalide."), "Missing 'redirect_uri'.")
     if not client.check_redirect_uri(redirect_uri):
-        return ErrorPage("La demande de connexion est invalide.",
+        return ErrorPage(N_("La demande de connexion est invalide."),
                          "The redirect URI is not registered for this client.")
     return client, redirect_uri
 
@@ -194,7 +195,7 @@ def decide(values: MultiDict, account: Account | None, authorize_path: str,
     except OAuth2Error as error:
         if error.redirect_uri:
             return fail(error)
-        return ErrorPage("La demande de connexion est invalide.", error.description or "")
+        return ErrorPage(N_("La demande de connexion est invalide."), error.description or "")
 
     key = request_key(params)
     parked = _parked(key)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from ..i18n import N_
+
 # Longer input is refused before hashing: argon2 cost grows with it and nobody types this much.
 MAX_PASSWORD_LENGTH = 128
 MIN_PASSWORD_LENGTH = 8
@@ -22,11 +24,11 @@ class PasswordRule:
 
 # The seed's checklist, in its order. The server enforces the same rules whatever the browser did.
 RULES = (
-    PasswordRule("length", "Au moins 8 caractères"),
-    PasswordRule("lower", "Au moins une lettre minuscule (abc...)"),
-    PasswordRule("upper", "Au moins une lettre majuscule (ABC...)"),
-    PasswordRule("digit", "Au moins un chiffre (123...)"),
-    PasswordRule("special", "Au moins un caractère spécial autorisé (! @ # * $ % &)"),
+    PasswordRule("length", N_("Au moins 8 caractères")),
+    PasswordRule("lower", N_("Au moins une lettre minuscule (abc...)")),
+    PasswordRule("upper", N_("Au moins une lettre majuscule (ABC...)")),
+    PasswordRule("digit", N_("Au moins un chiffre (123...)")),
+    PasswordRule("special", N_("Au moins un caractère spécial autorisé (! @ # * $ % &)")),
 )
 
 _CHECKS = {
