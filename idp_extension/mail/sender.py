@@ -7,7 +7,8 @@ and sorts failures for the outbox:
   DATA, a header it cannot carry). Retrying cannot help, so the outbox fails it at once.
 - ``TransportUnavailableError``: no usable connection (refused, timeout, TLS or login failed).
   Nothing is wrong with the message; the outbox retries it later and stops the current pass.
-- any other exception: a transient failure of this message (4xx, dropped connection); retried.
+- ``TransientDeliveryError`` (or any other exception): this attempt failed (4xx, dropped
+  connection); retried with backoff.
 
 A transport may offer ``session()``, a context manager yielding an object with the same
 ``send``; the outbox then sends a whole pass over one SMTP connection.
@@ -118,6 +119,14 @@ def build_message(*, sender: str, recipient: str, subject: str, body_text: str,
     return message
 
 
+class TransientDeliveryError(Exception):
+    """The server could not take this message now (4xx, dropped connection): retried later."""
+
+
+class _DisconnectedError(TransientDeliveryError):
+    """The server closed the connection under us."""
+
+
 class _SmtpSession:
     """Sends several messages over one connection, reconnecting after any failure."""
 
@@ -126,6 +135,18 @@ class _SmtpSession:
 
     def send(self, **fields) -> None:
         message = build_message(**fields)
+        reused = self._connection is not None
+        try:
+            self._send(message)
+        except _DisconnectedError:
+            if not reused:
+                raise
+            # Relays close connections kept open between messages (idle time, messages per
+            # connection), before our next command: try once more on a fresh connection. (Were
+            # the close to fall after the server took the data, this is the at-least-once case.)
+            self._send(message)
+
+    def _send(self, message: Message) -> None:
         if self._connection is None:
             connection = _Connection(current_app.extensions["mail"])
             connection.__enter__()
@@ -139,16 +160,19 @@ class _SmtpSession:
             codes = [code for code, _ in error.recipients.values()]
             if codes and all(_is_permanent(code) for code in codes):
                 raise PermanentDeliveryError(_describe(error)) from error
-            raise RuntimeError(_describe(error)) from error
+            raise TransientDeliveryError(_describe(error)) from error
         except smtplib.SMTPDataError as error:
             self._drop()
             if _is_permanent(error.smtp_code):
                 raise PermanentDeliveryError(_describe(error)) from error
-            raise RuntimeError(_describe(error)) from error
-        except (OSError, smtplib.SMTPException) as error:
-            # Sender refused, disconnection, 4xx: the session or server, not the message.
+            raise TransientDeliveryError(_describe(error)) from error
+        except smtplib.SMTPServerDisconnected as error:
             self._drop()
-            raise RuntimeError(_describe(error)) from error
+            raise _DisconnectedError(_describe(error)) from error
+        except (OSError, smtplib.SMTPException) as error:
+            # Sender refused, 4xx, socket error: the session or server, not the message.
+            self._drop()
+            raise TransientDeliveryError(_describe(error)) from error
 
     def _drop(self) -> None:
         if self._connection is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from idp_extension.models import OutboxMessage, OutboxStatus
 
 from ..conftest import both_databases
 from ..mailparse import html_part, link_labelled, links_in_text, text_part
+from ..smtp import CollectingHandler
 from .conftest import make_account
 
 LINK = "http://localhost/activation/secret-token-abcdef0123456789"
@@ -241,3 +243,23 @@ def test_a_dead_senders_claim_is_taken_over_when_its_lease_runs_out(app, smtp, c
         assert outbox.deliver_due() == {"sent": 1, "retry": 0, "failed": 0}
         assert row(message_id).attempts == 2
     assert len(smtp.messages) == 1
+
+
+class ClosingHandler(CollectingHandler):
+    """A relay that closes the connection after each message, as many do after a few."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook
+        reply = await super().handle_DATA(server, session, envelope)
+        asyncio.get_running_loop().call_soon(server.transport.close)
+        return reply
+
+
+def test_a_relay_closing_the_connection_between_messages_costs_no_attempt(
+        app, own_smtp, notice_template):
+    server = own_smtp(ClosingHandler())
+    app.extensions["mail"].port = server.port
+    with app.app_context():
+        ids = [write_notice(number) for number in range(3)]
+        assert outbox.deliver_due() == {"sent": 3, "retry": 0, "failed": 0}
+        assert {row(i).attempts for i in ids} == {1}
+    assert len(server.messages) == 3
