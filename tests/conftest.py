@@ -24,6 +24,14 @@ both_databases = pytest.mark.parametrize(
 )
 
 
+def pytest_sessionstart(session):
+    """Compile the translation catalogues when a .po is newer than its .mo (.mo files are not
+    in git), so a fresh clone or a just-edited catalogue is what the tests read."""
+    from .catalogues import compile_stale_catalogues
+
+    compile_stale_catalogues()
+
+
 @pytest.fixture(scope="session")
 def smtp_server():
     server = SmtpServer()
