@@ -13,6 +13,10 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 
+from idp_extension.db import db
+from idp_extension.models import Account
+
+from .account.helpers import make_account
 from .catalogues import TRANSLATIONS, read_catalogue
 from .conftest import csrf_token, page_text
 from .enrollment.conftest import SIGN_UP, submit_sign_up
@@ -255,3 +259,21 @@ def test_member_who_signs_up_in_french_gets_the_mail_in_french(app, client, memb
     message = smtp.messages_to("zoe@example.org")[-1]
     assert message["Subject"] == "Activez votre Espace Client"
     assert "Ce lien est valable 24 heures" in text_part(message)
+
+
+def test_reset_mail_follows_the_language_of_the_account_not_of_the_page(app, clock, smtp):
+    account_id = make_account(app, clock, email="jane@example.org", first_name="Jane")
+    with app.app_context():
+        db.session.get(Account, account_id).locale = "en"
+        db.session.commit()
+    browser = app.test_client()
+    page = browser.get("/mot-de-passe-oublie")  # the page in French
+    assert "Mot de passe oublié" in page_text(page)
+    response = browser.post("/mot-de-passe-oublie", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": "jane@example.org"})
+    assert response.status_code == 200
+    response.close()
+    message = smtp.messages_to("jane@example.org")[-1]
+    assert message["Subject"] == "Resetting your password"
+    assert "You asked to reset the password of your member account." in text_part(message)
+    assert link_labelled(message, "Reset my password").startswith("http://localhost/")
