@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 
 from ..account import session as sso
 from ..enrollment.importing import ImportFileError
+from ..i18n import N_
 from ..mail import outbox
 from . import service
 from .forms import ActionForm, MemberImportForm, SearchForm
@@ -28,9 +29,9 @@ from .forms import ActionForm, MemberImportForm, SearchForm
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ACTION_ERRORS = {
-    "not_found": "Cet élément n'existe pas ou plus.",
-    "self": "Vous ne pouvez pas désactiver votre propre compte.",
-    "not_failed": "Seul un message en échec peut être renvoyé.",
+    "not_found": N_("Cet élément n'existe pas ou plus."),
+    "self": N_("Vous ne pouvez pas désactiver votre propre compte."),
+    "not_failed": N_("Seul un message en échec peut être renvoyé."),
 }
 
 
