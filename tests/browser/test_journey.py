@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
 
@@ -74,7 +75,12 @@ def test_sign_up_from_the_portal_then_sign_out(page, provider, portal, smtp):
     expect(page.get_by_role("heading", name="Bienvenue sur votre portail adhérent")).to_be_visible()
     page.step("portal-home")
 
-    page.get_by_role("link", name="Se connecter").click()
+    with page.expect_request(lambda r: r.url.startswith(f"{provider.url}/authorize")) as sent:
+        page.get_by_role("link", name="Se connecter").click()
+    authorize = parse_qs(urlsplit(sent.value.url).query)
+    assert authorize["code_challenge_method"] == ["S256"] and authorize["code_challenge"]
+    assert authorize["state"] and authorize["nonce"]
+    assert authorize["redirect_uri"] == [f"{portal.url}/callback"]
     expect(page.page).to_have_url(re.compile("^" + re.escape(provider.url)))
     expect(page.get_by_role("heading", name="Connexion à mon espace client")).to_be_visible()
     expect(page.get_by_label("Adresse email")).to_be_visible()
@@ -113,7 +119,11 @@ def test_sign_up_from_the_portal_then_sign_out(page, provider, portal, smtp):
     assert claims["Identifiant de connexion"] not in (member.member_number, "")
     page.step("portal-signed-in")
 
-    page.get_by_role("button", name="Se déconnecter").click()
+    with page.expect_request(lambda r: r.url.startswith(f"{provider.url}/logout")) as sent:
+        page.get_by_role("button", name="Se déconnecter").click()
+    end_session = parse_qs(urlsplit(sent.value.url).query)
+    assert end_session["id_token_hint"] and end_session["state"]
+    assert end_session["post_logout_redirect_uri"] == [f"{portal.url}/"]
     if page.url.startswith(provider.url):  # the provider may ask to confirm
         page.step("provider-logout-confirm")
         page.get_by_role("button", name="Se déconnecter").click()
@@ -185,3 +195,13 @@ def shown_claims(page) -> dict[str, str]:
         .strip()
         for i in range(rows.count())
     }
+
+
+def test_portal_sign_up_button_goes_straight_to_the_form(page, provider, portal):
+    """prompt=create (OpenID Connect "Initiating User Registration")."""
+    page.goto(portal.url)
+    with page.expect_request(lambda r: r.url.startswith(f"{provider.url}/authorize")) as sent:
+        page.get_by_role("link", name="Créer mon espace client").click()
+    assert parse_qs(urlsplit(sent.value.url).query)["prompt"] == ["create"]
+    expect(page.get_by_role("heading", name="Créer mon espace client")).to_be_visible()
+    expect(page.get_by_label("Votre prénom")).to_be_visible()
