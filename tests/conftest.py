@@ -100,6 +100,20 @@ def app(app_config, clock, tmp_path):
         db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _push_request_context():
+    """Replace pytest-flask's fixture of that name, which keeps one request context pushed for
+    the whole test: every request of every test client would then share one ``g`` (with
+    Flask-WTF's cached CSRF token) and one database session, which no real server does."""
+
+
+@pytest.fixture
+def client(app):
+    """A browser. Unlike pytest-flask's ``client``, requests leave no context behind for
+    another client (or the next request) to reuse."""
+    return app.test_client()
+
+
 @pytest.fixture
 def members(app):
     """A small register of members, as an insurer's export would give it."""

@@ -5,21 +5,6 @@ import pytest
 from .helpers import make_account
 
 
-@pytest.fixture(autouse=True)
-def _push_request_context():
-    """Replace pytest-flask's fixture of that name, which keeps one request context pushed for
-    the whole test: every request of every test client would then share one ``g`` and one
-    database session, unlike a real server. Here each request gets its own, as in production
-    (Flask-WTF caches the CSRF token in ``g``; two browsers must not share it)."""
-
-
-@pytest.fixture
-def client(app):
-    """A browser. Unlike pytest-flask's ``client`` (opened ``with``, which keeps the last
-    request's context pushed), requests leave nothing behind for another client to reuse."""
-    return app.test_client()
-
-
 @pytest.fixture
 def member_account(app, clock):
     """The id of an active account: helene@example.org with helpers.PASSWORD."""

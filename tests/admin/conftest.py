@@ -5,16 +5,6 @@ import pytest
 from ..account.helpers import PASSWORD, login, make_account
 
 
-@pytest.fixture(autouse=True)
-def _push_request_context():
-    """No request context kept pushed for the whole test (see tests/account/conftest.py)."""
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 @pytest.fixture
 def admin_id(app, clock):
     return make_account(

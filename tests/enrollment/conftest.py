@@ -82,15 +82,3 @@ def labels_in_order(html: str) -> list[str]:
     return [" ".join(text.split()) for text in parser.found]
 
 
-@pytest.fixture(autouse=True)
-def _push_request_context():
-    """Replace pytest-flask's: a request context held open for the whole test makes every
-    request share one ``g`` (and its cached CSRF token), which no real browser ever sees."""
-    yield
-
-
-@pytest.fixture
-def client(app):
-    """A browser: unlike pytest-flask's, it does not keep the last request's context pushed
-    (which would hand its ``g`` and CSRF token to the next test client's requests)."""
-    return app.test_client()
