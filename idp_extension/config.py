@@ -33,6 +33,15 @@ DEFAULTS: dict[str, object] = {
     "IDP_RESET_TTL": 3600,
     # Flask-Limiter storage; redis://host:6379 when several app servers share counters.
     "IDP_RATELIMIT_STORAGE_URL": "memory://",
+    # Rate limits, per client IP (Flask-Limiter syntax) and per identity typed. The per-email
+    # login limit sits above the lockout threshold: lockout protects the account, these limits
+    # protect the server and the members' mailboxes.
+    "IDP_SIGNUP_LIMIT_PER_IP": "20/hour",
+    "IDP_SIGNUP_LIMIT_PER_MEMBER": "10/hour",
+    "IDP_LOGIN_LIMIT_PER_IP": "30 per minute;300 per hour",
+    "IDP_LOGIN_LIMIT_PER_EMAIL": "30/hour",
+    "IDP_MAIL_LIMIT_PER_IP": "10 per minute;60 per hour",
+    "IDP_MAIL_LIMIT_PER_EMAIL": "5/hour",
     # Switch all rate limits off (tests of other behaviour only).
     "IDP_RATELIMIT_ENABLED": True,
     # Demo mode: local mailbox page, demo data commands.

@@ -19,28 +19,12 @@ from werkzeug.routing import BuildError
 
 from ..mail import outbox
 from ..security.passwords import RULES
-from ..security.ratelimit import hit, limiter
+from ..security.ratelimit import configured, hit, limiter
 from . import service
 from . import session as sso
 from .forms import ChangePasswordForm, ConfirmForm, EmailOnlyForm, LoginForm, NewPasswordForm
 
 bp = Blueprint("account", __name__)
-
-# Per client IP (Flask-Limiter) and per address typed (security.ratelimit.hit), each overridable
-# in config. The per-address limits sit above the lockout threshold: lockout protects the
-# account, these protect the server and the members' mailboxes.
-RATE_LIMITS = {
-    "IDP_LOGIN_LIMIT_PER_IP": "30 per minute;300 per hour",
-    "IDP_LOGIN_LIMIT_PER_EMAIL": "30/hour",
-    "IDP_MAIL_LIMIT_PER_IP": "10 per minute;60 per hour",
-    "IDP_MAIL_LIMIT_PER_EMAIL": "5/hour",
-}
-
-
-def _limit(key: str):
-    """The rate limit configured under ``key`` (read per request, so tests may change it)."""
-    return lambda: current_app.config.get(key) or RATE_LIMITS[key]
-
 
 # Reset links that cannot be used: "unknown" is 404, spent or expired ones are gone (410).
 RESET_LINK_STATUS = {"unknown": 404, "used": 410, "expired": 410}
@@ -124,7 +108,7 @@ def change_password():
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
-@limiter.limit(_limit("IDP_LOGIN_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(configured("IDP_LOGIN_LIMIT_PER_IP"), methods=["POST"])
 def login():
     """Sign in with email and password; also re-authentication when a session exists."""
     _remember_requested_next()
@@ -136,7 +120,7 @@ def login():
         hit(
             "login-email",
             service.normalise_email(form.email.data),
-            _limit("IDP_LOGIN_LIMIT_PER_EMAIL")(),
+            current_app.config["IDP_LOGIN_LIMIT_PER_EMAIL"],
         )
         try:
             account = service.authenticate(
@@ -178,7 +162,7 @@ def logout():
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
-@limiter.limit(_limit("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(configured("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
 def forgot_password():
     """Always the same answer, whether an account has this address or not."""
     form = EmailOnlyForm()
@@ -188,7 +172,7 @@ def forgot_password():
         hit(
             "reset-email",
             service.normalise_email(form.email.data),
-            _limit("IDP_MAIL_LIMIT_PER_EMAIL")(),
+            current_app.config["IDP_MAIL_LIMIT_PER_EMAIL"],
         )
         message_id = service.request_password_reset(
             form.email.data,
@@ -205,7 +189,7 @@ def forgot_password():
 
 
 @bp.route("/mot-de-passe-oublie/<token>", methods=["GET", "POST"])
-@limiter.limit(_limit("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(configured("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
 def reset_password(token: str):
     """The page behind the mailed link: choose a new password, once."""
     try:
@@ -236,7 +220,7 @@ def _reset_link_refused(error: service.ResetLinkError):
 
 
 @bp.route("/activation/renvoyer", methods=["GET", "POST"])
-@limiter.limit(_limit("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(configured("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
 def resend_activation():
     """A new activation link for an account not yet activated; the same answer for any address."""
     form = EmailOnlyForm()
@@ -244,7 +228,7 @@ def resend_activation():
         hit(
             "resend-email",
             service.normalise_email(form.email.data),
-            _limit("IDP_MAIL_LIMIT_PER_EMAIL")(),
+            current_app.config["IDP_MAIL_LIMIT_PER_EMAIL"],
         )
         message_id = service.resend_activation(form.email.data, ip_address=_ip())
         response = current_app.make_response(

@@ -20,7 +20,7 @@ from ..i18n import current_language
 from ..mail.outbox import send_after_response
 from ..security import tokens
 from ..security.passwords import RULES
-from ..security.ratelimit import hit, limiter
+from ..security.ratelimit import configured, hit, limiter
 from . import service
 from .forms import PasswordForm, ResendForm, SignUpForm
 from .service import (
@@ -57,12 +57,13 @@ def legal_links():
 
 
 @bp.route("/inscription", methods=["GET", "POST"])
-@limiter.limit("20/hour", methods=["POST"])
+@limiter.limit(configured("IDP_SIGNUP_LIMIT_PER_IP"), methods=["POST"])
 def start():
     form = SignUpForm()
     if not form.validate_on_submit():
         return _sign_up_page(form, 422 if request.method == "POST" else 200)
-    hit("signup-member", form.member_number.data, "10/hour")
+    hit("signup-member", form.member_number.data,
+        current_app.config["IDP_SIGNUP_LIMIT_PER_MEMBER"])
     try:
         result = service.enroll(
             first_name=form.first_name.data, last_name=form.last_name.data,

@@ -15,7 +15,7 @@ from .types import UTCDateTime, utcnow
 
 class TokenPurpose(enum.StrEnum):
     ACTIVATION = "activation"
-    PASSWORD_RESET = "password_reset"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose name, not a password
 
 
 class OneTimeToken(db.Model):

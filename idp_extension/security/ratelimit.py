@@ -14,6 +14,11 @@ class TooManyAttemptsError(Exception):
     """An identity (member number, email) was tried too often; the view answers 429."""
 
 
+def configured(key: str):
+    """The limit set under config ``key``, read per request: ``@limiter.limit(configured(K))``."""
+    return lambda: current_app.config[key]
+
+
 def hit(scope: str, identity: str, limit: str) -> None:
     """Count one attempt for ``identity`` within ``scope``; raise once ``limit`` is exceeded.
 
