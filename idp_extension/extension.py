@@ -13,10 +13,20 @@ from . import config as idp_config
 from .clock import Clock, SystemClock
 from .interfaces import MailTransport, MemberRegistry, NullSmsSender, SmsSender
 
-TEMPLATE_FOLDERS = [
-    Path(__file__).resolve().parent.parent / "templates",  # a source checkout
-    Path(sys.prefix) / "share" / "idp-extension" / "templates",  # an installed wheel
+# Top-level folders of the project, found in a source checkout or where a wheel installs them.
+SHARED_ROOTS = [
+    Path(__file__).resolve().parent.parent,
+    Path(sys.prefix) / "share" / "idp-extension",
 ]
+TEMPLATE_FOLDERS = [root / "templates" for root in SHARED_ROOTS]
+
+
+def migrations_folder() -> Path:
+    """The Alembic folder of a checkout, else of the installed package."""
+    for root in SHARED_ROOTS:
+        if (root / "migrations" / "env.py").is_file():
+            return root / "migrations"
+    return SHARED_ROOTS[0] / "migrations"
 
 
 @dataclass
@@ -58,8 +68,7 @@ class IdentityProvider:
         from .security.passwords import PasswordHashing
 
         db.init_app(app)
-        migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent /
-                                                "migrations"))
+        migrate.init_app(app, db, directory=str(migrations_folder()))
         mail.init_app(app)
 
         if self.mailer is not None:
