@@ -20,15 +20,29 @@ def N_(message: str) -> str:
     return message
 
 
+def asked_language() -> str | None:
+    """The language the URL asks for: ``?lang=``, else the first supported tag of OpenID's
+    ``ui_locales`` (space-separated, by preference; OIDC Core 3.1.2.1)."""
+    languages = current_app.config["IDP_LANGUAGES"]
+    tags = [request.args.get("lang", "")] + request.args.get("ui_locales", "").split()
+    for tag in tags:
+        code = tag.split("-")[0].lower()
+        if code in languages:
+            return code
+    return None
+
+
+def remember_asked_language() -> None:
+    """Keep a language asked in the URL for the rest of the session, even when this request
+    renders nothing (``/authorize?ui_locales=en`` redirects straight to the login page)."""
+    asked = asked_language()
+    if asked and session.get("lang") != asked:
+        session["lang"] = asked
+
+
 def select_locale() -> str:
     languages = current_app.config["IDP_LANGUAGES"]
-    asked = request.args.get("lang") or request.args.get("ui_locales", "").split(" ")[0]
-    if asked:
-        asked = asked.split("-")[0].lower()
-        if asked in languages:
-            session["lang"] = asked
-            return asked
-    chosen = session.get("lang")
+    chosen = asked_language() or session.get("lang")
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or languages[0]
@@ -42,6 +56,7 @@ def init_app(app: Flask) -> None:
     folder = Path(__file__).resolve().parent / "translations"
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(folder))
+    app.before_request(remember_asked_language)
 
     @app.context_processor
     def language_context():

@@ -7,6 +7,7 @@ import html as html_module
 import io
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -15,6 +16,7 @@ from babel.messages.mofile import read_mo, write_mo
 
 from idp_extension.db import db
 from idp_extension.models import Account
+from idp_extension.oidc.clients import create_client
 
 from .account.helpers import make_account
 from .catalogues import TRANSLATIONS, read_catalogue
@@ -277,3 +279,30 @@ def test_reset_mail_follows_the_language_of_the_account_not_of_the_page(app, clo
     assert message["Subject"] == "Resetting your password"
     assert "You asked to reset the password of your member account." in text_part(message)
     assert link_labelled(message, "Reset my password").startswith("http://localhost/")
+
+
+@pytest.mark.parametrize("ui_locales", ["en", "de en-GB", "en-US fr"])
+def test_relying_party_asks_for_english_with_ui_locales(app, client, ui_locales):
+    with app.app_context():
+        relying_party, _secret = create_client("Portail", ["http://127.0.0.1:9/callback"])
+        client_id = relying_party.client_id
+    response = client.get("/authorize?" + urlencode({
+        "client_id": client_id, "redirect_uri": "http://127.0.0.1:9/callback",
+        "response_type": "code", "scope": "openid", "state": "s", "nonce": "n",
+        "ui_locales": ui_locales}))
+    assert response.status_code == 302
+    login_page = client.get(response.headers["Location"])  # the redirect carries no language
+    assert '<html lang="en">' in login_page.get_data(as_text=True)
+    assert "Create my member account" in page_text(login_page)
+
+
+def test_relying_party_asking_for_an_unsupported_language_gets_french(app, client):
+    with app.app_context():
+        relying_party, _secret = create_client("Portail", ["http://127.0.0.1:9/callback"])
+        client_id = relying_party.client_id
+    response = client.get("/authorize?" + urlencode({
+        "client_id": client_id, "redirect_uri": "http://127.0.0.1:9/callback",
+        "response_type": "code", "scope": "openid", "state": "s", "nonce": "n",
+        "ui_locales": "de"}))
+    login_page = client.get(response.headers["Location"])
+    assert "Créer mon espace client" in page_text(login_page)
