@@ -100,6 +100,10 @@ class IdentityProvider:
         loaders += [jinja2.FileSystemLoader(str(p)) for p in TEMPLATE_FOLDERS if p.is_dir()]
         app.jinja_loader = jinja2.ChoiceLoader(loaders)
 
+        from .security.passwords import translated_rules
+
+        app.jinja_env.globals["password_rules"] = translated_rules
+
     @staticmethod
     def _init_web(app: Flask) -> None:
         from flask_wtf.csrf import CSRFProtect

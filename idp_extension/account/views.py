@@ -18,7 +18,6 @@ from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
 from ..mail import outbox
-from ..security.passwords import RULES
 from ..security.ratelimit import configured, hit, limiter
 from . import service
 from . import session as sso
@@ -55,11 +54,6 @@ def external_url(endpoint: str, **values) -> str:
     return issuer + path
 
 
-def checklist() -> list[tuple[str, str]]:
-    """The password rules as (code, label in the page's language), for the checklist partial."""
-    return [(rule.code, _(rule.label)) for rule in RULES]
-
-
 def _remember_requested_next() -> None:
     wanted = request.args.get("next")
     if wanted:
@@ -76,7 +70,6 @@ def home():
         account=account,
         password_form=ChangePasswordForm(),
         logout_form=ConfirmForm(),
-        password_rules=checklist(),
     )
 
 
@@ -103,7 +96,6 @@ def change_password():
         account=account,
         password_form=form,
         logout_form=ConfirmForm(),
-        password_rules=checklist(),
     ), 422
 
 
@@ -209,7 +201,7 @@ def reset_password(token: str):
         return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "account/reset_password.html", form=form, password_rules=checklist()
+        "account/reset_password.html", form=form
     ), status
 
 

@@ -19,7 +19,6 @@ from ..account.session import pop_next, sign_in
 from ..i18n import current_language
 from ..mail.outbox import send_after_response
 from ..security import tokens
-from ..security.passwords import RULES
 from ..security.ratelimit import configured, hit, limiter
 from . import service
 from .forms import PasswordForm, ResendForm, SignUpForm
@@ -159,8 +158,7 @@ def activate(token: str):
     except AccountAlreadyActiveError:
         return _already_activated_page()
     status = 422 if request.method == "POST" else 200
-    rules = [(rule.code, _(rule.label)) for rule in RULES]
-    return render_template("enrollment/password.html", form=form, rules=rules), status
+    return render_template("enrollment/password.html", form=form), status
 
 
 @bp.post("/activation/<token>/nouveau-lien")

@@ -40,6 +40,13 @@ _CHECKS = {
 }
 
 
+def translated_rules() -> list[tuple[str, str]]:
+    """(code, label in the current language) for each rule: the pages' checklist."""
+    from flask_babel import gettext
+
+    return [(rule.code, gettext(rule.label)) for rule in RULES]
+
+
 def unmet_rules(password: str) -> list[PasswordRule]:
     """The policy rules this password breaks, in checklist order (empty when it is acceptable)."""
     return [rule for rule in RULES if not _CHECKS[rule.code](password)]
