@@ -13,7 +13,7 @@ fi
 .venv/bin/python -c "import idp_extension" # fail here, not later, if the install did not work
 
 if compgen -G "idp_extension/translations/*/LC_MESSAGES/messages.po" >/dev/null; then
-  .venv/bin/pybabel compile --use-fuzzy -q -d idp_extension/translations
+  .venv/bin/pybabel -q compile -d idp_extension/translations
 fi
 
 # Browser tests: Debian's Chromium (never Playwright's own download) with its French locale
