@@ -18,6 +18,8 @@ def create_app(config: dict | None = None, **extension_options) -> Flask:
         "idp_extension",
         instance_path=str(PROJECT_ROOT / "instance"),
         instance_relative_config=True,
+        # The extension serves its own files under /assets; no second copy under /static.
+        static_folder=None,
     )
     app.config.update(load_environment())
     if config:

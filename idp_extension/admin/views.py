@@ -58,7 +58,9 @@ def _action_failed(error: service.AdminActionError, endpoint: str):
 
 @bp.context_processor
 def console_context():
-    return {"action_form": ActionForm()}
+    # formdata=None: only its CSRF token is rendered, and reading the request body here would
+    # fail again while an error page (413, broken encoding) is being rendered.
+    return {"action_form": ActionForm(formdata=None)}
 
 
 @bp.get("/")
