@@ -43,17 +43,23 @@ def test_two_sign_ups_at_once_end_with_one_account(app, members, smtp, round_):
 
     assert all(not isinstance(answer, BaseException) for answer in answers), answers
     statuses = sorted(answer.status_code for answer in answers)
-    assert statuses == [302, 409], statuses
-    loser = next(answer for answer in answers if answer.status_code == 409)
-    assert "Une inscription vient d'être enregistrée pour ce numéro d'adhérent" in page_text(loser)
     for answer in answers:
         answer.close()
     with app.app_context():
-        accounts = db.session.scalars(select(Account)).all()
-        assert len(accounts) == 1
-        winner = next(answer for answer in answers if answer.status_code == 302)
-        assert accounts[0].email == ("helene@example.org" if winner is answers[0]
-                                     else "helene.bis@example.org")
+        emails = db.session.scalars(select(Account.email)).all()
+        assert len(emails) == 1
+        db.session.rollback()
+    if statuses == [302, 302]:
+        # On a loaded machine one sign-up can commit before the other reads: the second then
+        # replaces a pending account, as designed (DESIGN 2), and only its link is valid.
+        assert counts(app) == (1, 2)
+        return
+    assert statuses == [302, 409], statuses
+    loser = next(answer for answer in answers if answer.status_code == 409)
+    assert "Une inscription vient d'être enregistrée pour ce numéro d'adhérent" in page_text(loser)
+    winner = next(answer for answer in answers if answer.status_code == 302)
+    assert emails[0] == ("helene@example.org" if winner is answers[0]
+                         else "helene.bis@example.org")
     assert counts(app) == (1, 1)
     assert len(smtp.messages) == 1
 
