@@ -91,6 +91,27 @@ def _active_account(account: Account | None) -> Account | None:
     return account if account is not None and account.status == AccountStatus.ACTIVE else None
 
 
+def _grant_holder(account: Account | None, issued_at: datetime) -> Account | None:
+    """The account a code or token was issued for, if it may still act for it.
+
+    A disabled account acts for nobody; a password changed after ``issued_at`` voids what the
+    old password's sessions obtained, as it ends those sessions (account.session).
+    """
+    account = _active_account(account)
+    if account is None:
+        return None
+    changed = account.password_changed_at
+    if changed is not None and issued_at < changed:
+        return None
+    return account
+
+
+def _token_in_force(row: Token) -> bool:
+    """Whether a token row still speaks for its member and its (enabled) client."""
+    return (row.client.disabled_at is None
+            and _grant_holder(row.account, row.issued_at) is not None)
+
+
 def revoke_family(family_id: str, now: datetime) -> int:
     """Revoke every token of one grant (a code and all its refresh rotations)."""
     result = db.session.execute(
@@ -228,7 +249,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         pass
 
     def authenticate_user(self, authorization_code: AuthorizationCode):
-        return _active_account(authorization_code.account)
+        return _grant_holder(authorization_code.account, authorization_code.created_at)
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
@@ -256,7 +277,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return token
 
     def authenticate_user(self, refresh_token: Token):
-        return _active_account(refresh_token.account)
+        # RFC 6749 5.2: a refresh token that no longer speaks for its member is invalid_grant
+        # (Authlib would answer invalid_request for a missing user).
+        account = _grant_holder(refresh_token.account, refresh_token.issued_at)
+        if account is None:
+            raise InvalidGrantError("The refresh token is no longer valid.")
+        return account
 
     def revoke_old_credential(self, refresh_token) -> None:
         # Marked used in save_token, in the same transaction as its successor.
@@ -374,7 +400,7 @@ class TokenIntrospection(IntrospectionEndpoint):
 
     def introspect_token(self, token: PresentedToken) -> dict:
         row = token.row
-        if _active_account(row.account) is None:
+        if not _token_in_force(row):
             return {"active": False}
         return {
             "active": True,
@@ -401,7 +427,7 @@ class AccessTokenValidator(BearerTokenValidator):
     def validate_token(self, token: Token | None, scopes, request):
         if (token is None or token.revoked_at is not None
                 or token.access_expires_at <= _clock_now()
-                or _active_account(token.account) is None):
+                or not _token_in_force(token)):
             raise InvalidTokenError(realm=self.realm, extra_attributes=self.extra_attributes)
         if self.scope_insufficient(token.get_scope(), scopes):
             raise InsufficientScopeError()
