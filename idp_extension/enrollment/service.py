@@ -180,12 +180,25 @@ def activate(token: str, password: str, *, ip_address: str | None = None) -> Acc
         db.session.rollback()
         raise PasswordPolicyError(unmet)
     now = _now()
-    account.password_hash = _state().passwords.hash(password)
+    password_hash = _state().passwords.hash(password)
+    # Spent in one conditional UPDATE: SQLite locks nothing on the read above, so of two
+    # parallel submissions only the one whose UPDATE takes the row may set the password.
+    claimed = db.session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.id == found.id, OneTimeToken.used_at.is_(None),
+               OneTimeToken.voided_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        _usable_token(token, lock=False)  # raises what the winner made of the link
+        raise ActivationInvalidError()
+    account.password_hash = password_hash
     account.status = AccountStatus.ACTIVE
     account.email_verified = True
     account.activated_at = now
     account.password_changed_at = now
-    found.used_at = now
     record("activation", account_id=account.id, ip_address=ip_address)
     db.session.commit()
     return account
