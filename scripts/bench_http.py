@@ -1,7 +1,7 @@
 """Benchmark of the provider's hot paths over HTTP (not a test): how much does one box serve?
 
-    .venv/bin/python scripts/bench_http.py [--concurrency 4] [--accounts 20] [--requests 400]
-        [--logins 40] [--flows 100] [--refreshes 200] [--time-limit 30]
+    .venv/bin/python scripts/bench_http.py [--concurrency 4] [--accounts 20] [--requests 2000]
+        [--logins 40] [--flows 100] [--refreshes 1000] [--time-limit 30]
         [--postgres URL | --no-postgres]
 
 Migrates a temporary SQLite database (and a throw-away PostgreSQL schema when the server
@@ -476,16 +476,18 @@ def machine_facts(options: argparse.Namespace) -> None:
           f"{argon2['IDP_ARGON2_PARALLELISM']}: one hash takes {time_one_hash():.0f} ms here")
     print(f"load average (1, 5, 15 min): {load_average()} - other work on this machine "
           f"lowers the figures")
+    print("counted: each discovery or JWKS GET; a login = login page GET + form POST; a flow = "
+          "/authorize + /token + /userinfo; a grant = one refresh; p50/p95 = nearest rank")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=4, help="client threads")
     parser.add_argument("--accounts", type=int, default=20, help="members who sign in")
-    parser.add_argument("--requests", type=int, default=400, help="discovery + JWKS GETs")
+    parser.add_argument("--requests", type=int, default=2000, help="discovery + JWKS GETs")
     parser.add_argument("--logins", type=int, default=40)
     parser.add_argument("--flows", type=int, default=100, help="authorization code flows")
-    parser.add_argument("--refreshes", type=int, default=200, help="refresh-token grants")
+    parser.add_argument("--refreshes", type=int, default=1000, help="refresh-token grants")
     parser.add_argument("--time-limit", type=float, default=30, help="seconds per phase, at most")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL URL to try")
     parser.add_argument("--no-postgres", action="store_true")
