@@ -402,7 +402,8 @@ TABLE_HEADER = (f"  {'phase':<24} {'done':>5} {'errors':>6} {'seconds':>7}  {'ra
 def print_result(result: PhaseResult) -> None:
     """One row per step; the phase's figures on its first row."""
     rate = f"{result.rate:.1f} {result.unit}/s"
-    left = (f"  {result.name:<24} {result.done:>5} {result.errors:>6} {result.seconds:>7.2f}  "
+    done = result.done * result.units_per_step
+    left = (f"  {result.name:<24} {done:>5} {result.errors:>6} {result.seconds:>7.2f}  "
             f"{rate:<20}")
     if not result.latencies:
         print(left)
