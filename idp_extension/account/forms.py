@@ -25,8 +25,9 @@ def _email_field(label):
             Length(max=EMAIL_MAX_LENGTH, message=_l("L'adresse email est trop longue.")),
             # Lenient on purpose: an account exists or not; a stricter syntax check (special-use
             # domains, say) would only lock out addresses that sign-up or an operator accepted.
+            # Control characters too: PostgreSQL cannot even look up a text holding NUL.
             Regexp(
-                r"^[^@\s]+@[^@\s]+$",
+                r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$",
                 message=_l("Saisissez une adresse email valide, par exemple nom@exemple.fr."),
             ),
         ],

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SearchField, SubmitField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, Regexp
 
 
 class ActionForm(FlaskForm):
@@ -19,6 +19,9 @@ class SearchForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=100, message=_l("La recherche est trop longue.")),
+            # PostgreSQL cannot even compare a text holding NUL; nobody searches for controls.
+            Regexp(r"^[^\x00-\x1f\x7f]*$",
+                   message=_l("Ce champ contient des caractères non autorisés.")),
         ],
     )
 
