@@ -63,9 +63,12 @@ class OAuthClient(db.Model):
         # OIDC Core 3.1.2.1: redirect_uri is REQUIRED, so there is no default.
         return None
 
-    def get_allowed_scope(self, scope: str | None) -> str:
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        """The requested scopes this client may have, unknown ones ignored (RFC 6749 3.3);
+        None (invalid_scope) when nothing is left: there is no default scope."""
         allowed = set(self.scopes or [])
-        return " ".join(s for s in (scope or "").split() if s in allowed)
+        granted = " ".join(dict.fromkeys(s for s in (scope or "").split() if s in allowed))
+        return granted or None
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         # Exact string match (OAuth 2.0 Security BCP 4.1.3): no prefix, no pattern.

@@ -208,8 +208,7 @@ def decide(values: MultiDict, account: Account | None, authorize_path: str,
     auth_time = sso.auth_time()
     need_sign_in = account is None or (not signed_in_since_parked and (
         "login" in prompts
-        or (max_age is not None and (auth_time is None
-                                     or auth_time + max_age < int(now.timestamp())))
+        or _too_old(auth_time, max_age, int(now.timestamp()))
         or (hint_subject is not None and hint_subject != account.subject)))
     if need_sign_in:
         if "none" in prompts:
@@ -240,6 +239,13 @@ def decide(values: MultiDict, account: Account | None, authorize_path: str,
     _forget_pending()
     response = server.create_authorization_response(grant_user=account, grant=grant)
     return RedirectToRP(response)
+
+
+def _too_old(auth_time: int | None, max_age: int | None, now: int) -> bool:
+    """OIDC Core 3.1.2.1: the sign-in is older than max_age; max_age=0 is prompt=login."""
+    if max_age is None:
+        return False
+    return auth_time is None or max_age == 0 or auth_time + max_age < now
 
 
 def _acr_requested(values: MultiDict, claims_request: dict | None) -> bool:

@@ -20,7 +20,7 @@ def authorize_url(client, **params) -> str:
     values = {"response_type": "code", "client_id": client.client_id,
               "redirect_uri": client.redirect_uri, "scope": "openid", "state": "st4te",
               "nonce": "n0nce", **params}
-    return "/authorize?" + urlencode(values)
+    return "/authorize?" + urlencode({k: v for k, v in values.items() if v is not None})
 
 
 def assert_error_page(response):
@@ -306,3 +306,124 @@ def test_disabled_member_session_must_sign_in_again(app, member, browser, rp_cli
         db.session.commit()
     reply = browser.get(authorize_url(rp_client, prompt="none"))
     assert query(reply.headers["Location"])["error"] == "login_required"
+
+
+# -- conformance and attacker review --
+
+@pytest.mark.parametrize("uri", [
+    RP_CALLBACK.replace("http://", "HTTP://"),
+    RP_CALLBACK.replace("127.0.0.1", "127.0.0.1."),
+    RP_CALLBACK.replace("/callback", "/Callback"),
+    RP_CALLBACK + "#frag",
+    RP_CALLBACK + "%23frag",
+    RP_CALLBACK[:-1],
+    RP_CALLBACK + "?",
+    RP_CALLBACK.replace("127.0.0.1:9", "127.0.0.1:9@evil.example"),
+    RP_CALLBACK.replace("http://127.0.0.1:9", "http://evil.example"),
+    " " + RP_CALLBACK,
+])
+def test_redirect_uri_lookalikes_get_an_error_page(member, browser, rp_client, uri):
+    signed_in(browser)
+    reply = browser.get(authorize_url(rp_client, redirect_uri=uri))
+    assert_error_page(reply)
+
+
+def test_missing_redirect_uri_with_several_registered_is_an_error_page(member, browser,
+                                                                       register_client):
+    client = register_client(redirect_uris=(RP_CALLBACK, "http://127.0.0.1:9/second"))
+    signed_in(browser)
+    reply = browser.get(authorize_url(client, redirect_uri=None))
+    assert_error_page(reply)
+
+
+def test_second_registered_redirect_uri_is_honoured_exactly(member, browser, register_client):
+    second = "http://127.0.0.1:9/second?portal=1"
+    client = register_client(redirect_uris=(RP_CALLBACK, second))
+    signed_in(browser)
+    reply = browser.get(authorize_url(client, redirect_uri=second))
+    assert reply.headers["Location"].startswith(second + "&code=")
+
+
+def test_max_age_zero_always_asks_to_sign_in_again(member, browser, relying_party, clock):
+    """OIDC Core 3.1.2.1 (errata): max_age=0 is equivalent to prompt=login."""
+    signed_in(browser)
+    flow = relying_party.start(max_age="0")
+    reply = browser.get(flow.url)  # same second as the sign-in: still too old
+    assert urlsplit(reply.headers["Location"]).path == "/connexion"
+    clock.advance(seconds=20)
+    flow.callback = browser.follow(browser.login(), stop_at=relying_party.client.redirect_uri)
+    token = relying_party.exchange(flow)
+    claims = relying_party.verify_id_token(token["id_token"], flow, token["access_token"])
+    assert claims["auth_time"] == int(clock.now().timestamp())
+
+
+def test_prompt_none_with_max_age_zero_is_login_required(member, browser, rp_client):
+    signed_in(browser)
+    reply = browser.get(authorize_url(rp_client, prompt="none", max_age="0"))
+    assert query(reply.headers["Location"])["error"] == "login_required"
+
+
+@pytest.mark.parametrize("scope", ["", "profil", "offline_access"])
+def test_a_request_granting_no_scope_is_invalid_scope(member, browser, rp_client, issuer,
+                                                      scope):
+    signed_in(browser)
+    reply = browser.get(authorize_url(rp_client, scope=scope))
+    params = query(reply.headers["Location"])
+    assert params["error"] == "invalid_scope"
+    assert params["state"] == "st4te" and params["iss"] == issuer
+
+
+def test_unknown_scopes_are_ignored(member, browser, relying_party):
+    signed_in(browser)
+    flow = relying_party.run(browser, relying_party.start(scope="openid address email"))
+    assert relying_party.exchange(flow)["scope"] == "openid email"
+
+
+@pytest.mark.parametrize("response_type", ["code id_token", "id_token", "code token", "none"])
+def test_other_response_types_are_unsupported(member, browser, rp_client, issuer,
+                                              response_type):
+    signed_in(browser)
+    reply = browser.get(authorize_url(rp_client, response_type=response_type))
+    params = query(reply.headers["Location"])
+    assert reply.headers["Location"].startswith(RP_CALLBACK + "?")
+    assert params["error"] == "unsupported_response_type" and params["iss"] == issuer
+    assert params["state"] == "st4te"
+
+
+def test_state_and_nonce_come_back_exactly(member, browser, relying_party):
+    signed_in(browser)
+    odd = "a b+c/é%20&x=1;\"'<>"
+    flow = relying_party.start(state=odd, nonce=odd + "n")
+    flow.state = odd
+    relying_party.run(browser, flow)
+    assert flow.callback_params()["state"] == odd
+    token = relying_party.exchange(flow)
+    claims = relying_party.verify_id_token(token["id_token"], flow, token["access_token"])
+    assert claims["nonce"] == odd + "n"
+
+
+def test_error_page_does_not_reflect_markup(member, browser, rp_client):
+    signed_in(browser)
+    evil = "<script>alert(1)</script>"
+    for reply in (browser.get(authorize_url(rp_client, client_id=evil)),
+                  browser.get(authorize_url(rp_client, redirect_uri="https://x/" + evil)),
+                  browser.get("/authorize?" + urlencode({"client_id": rp_client.client_id,
+                                                         "redirect_uri": evil}))):
+        assert_error_page(reply)
+        assert "<script>alert" not in reply.text
+
+
+def test_subject_is_the_same_for_every_client(member, browser, relying_party,
+                                              register_client, provider_url, clock):
+    from .conftest import RelyingParty
+
+    other = RelyingParty(provider_url, register_client(name="Autre portail"), clock)
+    signed_in(browser)
+    subjects = set()
+    for rp in (relying_party, other):
+        flow = rp.run(browser, rp.start())
+        token = rp.exchange(flow)
+        subjects.add(rp.verify_id_token(token["id_token"], flow, token["access_token"])["sub"])
+        subjects.add(flow.session.get(rp.config["userinfo_endpoint"], timeout=10).json()["sub"])
+    assert subjects == {member["subject"]}
+    assert member["subject"] != "12345678"
