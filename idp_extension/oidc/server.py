@@ -196,6 +196,14 @@ class S256CodeChallenge(CodeChallenge):
             raise InvalidRequestError("Missing 'code_challenge_method'; only S256 is supported.")
         super().validate_code_challenge(grant, redirect_uri)
 
+    def validate_code_verifier(self, grant, result):
+        # RFC 9700 4.8.2 (PKCE downgrade): a verifier for a code issued without a challenge
+        # does not match it, so invalid_grant as for a wrong verifier (RFC 7636 4.6).
+        code = grant.request.authorization_code
+        if grant.request.form.get("code_verifier") and not code.code_challenge:
+            raise InvalidGrantError("The authorization request had no code_challenge.")
+        super().validate_code_verifier(grant, result)
+
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     """RFC 6749 4.1 with codes stored as digests, bound to client, redirect URI and PKCE."""
