@@ -94,3 +94,46 @@ def test_first_party_clients_skip_consent(member, browser, relying_party):
     signed_in(browser)
     flow = relying_party.run(browser, relying_party.start(prompt="consent"))
     assert "code" in flow.callback_params()
+
+
+def test_refusal_carries_iss(member, browser, third_party, issuer):
+    signed_in(browser)
+    location = answer(browser, browser.get(third_party.start().url), "deny").headers["Location"]
+    assert parse_qs(urlsplit(location).query)["iss"] == [issuer]
+
+
+def test_consent_page_cannot_be_framed_nor_cached(member, browser, third_party):
+    signed_in(browser)
+    page = browser.get(third_party.start().url)
+    assert page.status_code == 200
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_consent_page_escapes_the_request(member, browser, third_party):
+    signed_in(browser)
+    evil = '"><script>alert(1)</script>'
+    page = browser.get(third_party.start(state=evil).url)
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text
+    assert hidden_fields(page)["state"] == evil
+
+
+def test_consent_lists_only_scopes_the_client_may_have(member, browser, register_client,
+                                                       provider_url, clock):
+    client = register_client(name="Pharmacie", first_party=False, scopes=["openid", "email"])
+    rp = RelyingParty(provider_url, client, clock)
+    signed_in(browser)
+    page = browser.get(rp.start(scope="openid email member").url)
+    assert "Votre adresse email" in page.text
+    assert "Votre numéro d'adhérent" not in page.text
+
+
+def test_consent_to_one_client_is_not_consent_to_another(member, browser, third_party,
+                                                         register_client, provider_url, clock):
+    signed_in(browser)
+    answer(browser, browser.get(third_party.start().url), "allow")
+    other = RelyingParty(provider_url, register_client(name="Opticien", first_party=False),
+                         clock)
+    assert browser.get(other.start().url).status_code == 200

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from authlib.oauth2.rfc9207 import AuthorizationServerMetadata as IssMetadata
 from authlib.oidc.discovery import OpenIDProviderMetadata
 from joserfc import jwt
+from joserfc.errors import JoseError
 
 from idp_extension.oidc.commands import rotate_keys_command
 
@@ -128,3 +130,51 @@ def test_private_keys_are_sealed_in_the_database(app, provider_url):
         assert "PRIVATE KEY" not in key.private_key_sealed
         assert key.created_at == app.extensions["idp"].clock.now()
         assert key.retired_at is None and key.active
+
+
+def test_every_advertised_endpoint_answers(provider_url):
+    document = requests.get(f"{provider_url}/.well-known/openid-configuration",
+                            timeout=10).json()
+    assert document["issuer"] == provider_url  # no trailing slash, exact
+    gets = {"jwks_uri": 200, "authorization_endpoint": 400, "end_session_endpoint": 200,
+            "userinfo_endpoint": 401}
+    for name, status in gets.items():
+        assert requests.get(document[name], timeout=10).status_code == status, name
+    for name in ("token_endpoint", "revocation_endpoint", "introspection_endpoint"):
+        reply = requests.post(document[name], data={}, timeout=10)
+        assert reply.status_code in (400, 401), name
+        assert "error" in reply.json()
+
+
+def test_rotation_of_both_algorithms_keeps_kids_unique_and_public(
+        app, member, browser, register_client, provider_url, clock):
+    rp = RelyingParty(provider_url, register_client(id_token_alg="ES256"), clock)
+    signed_in(browser)
+    rp.exchange(rp.run(browser, rp.start()))  # creates the ES256 key
+    for _ in range(2):
+        assert app.test_cli_runner().invoke(rotate_keys_command, []).exit_code == 0
+    keys = requests.get(f"{provider_url}/jwks.json", timeout=10).json()["keys"]
+    kids = [k["kid"] for k in keys]
+    # One ES256 key, then a new RS256 and ES256 key per rotation, all still published.
+    assert len(kids) == len(set(kids)) == 5
+    assert {k["alg"] for k in keys} == {"RS256", "ES256"}
+    for key in keys:
+        assert key["use"] == "sig"
+        assert not {"d", "p", "q", "dp", "dq", "qi", "k"} & set(key)
+    flow = rp.run(browser, rp.start())
+    token = rp.exchange(flow)
+    claims = rp.verify_id_token(token["id_token"], flow, token["access_token"])
+    assert claims.header["alg"] == "ES256"
+
+
+def test_a_token_of_a_dropped_key_no_longer_verifies(app, member, browser, relying_party,
+                                                     clock):
+    signed_in(browser)
+    old = relying_party.exchange(relying_party.run(browser, relying_party.start()))["id_token"]
+    assert app.test_cli_runner().invoke(rotate_keys_command, []).exit_code == 0
+    clock.advance(seconds=3601)
+    with pytest.raises((JoseError, ValueError)):
+        jwt.decode(old, relying_party.jwks())
+    # Nor does the provider accept it as a hint any more.
+    reply = browser.get("/logout?id_token_hint=" + old)
+    assert reply.status_code == 400 and "Location" not in reply.headers

@@ -96,3 +96,50 @@ def test_expired_id_token_hint_is_still_accepted(browser, rp_client, id_token, c
     reply = browser.get("/logout?" + urlencode({"id_token_hint": id_token,
                                                 "post_logout_redirect_uri": RP_LOGOUT}))
     assert reply.status_code == 302 and reply.headers["Location"] == RP_LOGOUT
+
+
+def test_another_clients_post_logout_uri_is_never_followed(browser, rp_client, id_token,
+                                                           register_client):
+    """The URI must be registered for the client of the hint, not for any client."""
+    other_uri = "http://127.0.0.1:9/other-portal/bye"
+    register_client(name="Autre", post_logout_uris=(other_uri,))
+    reply = browser.get("/logout?" + urlencode({"id_token_hint": id_token,
+                                                "post_logout_redirect_uri": other_uri,
+                                                "state": "s"}))
+    assert reply.status_code == 200 and "Location" not in reply.headers
+    assert not still_signed_in(browser, rp_client)
+
+
+def test_client_id_alone_cannot_borrow_another_clients_uri(member, browser, rp_client,
+                                                           register_client):
+    other_uri = "http://127.0.0.1:9/other-portal/bye"
+    register_client(name="Autre", post_logout_uris=(other_uri,))
+    signed_in(browser)
+    page = browser.get("/logout?" + urlencode({"client_id": rp_client.client_id,
+                                               "post_logout_redirect_uri": other_uri}))
+    confirmed = browser.post("/logout/confirm", data={
+        "csrf_token": csrf_token(page.text), "client_id": rp_client.client_id,
+        "post_logout_redirect_uri": other_uri})
+    assert confirmed.status_code == 200 and "Location" not in confirmed.headers
+    assert not still_signed_in(browser, rp_client)
+
+
+def test_hint_of_another_member_asks_for_confirmation(app, browser, relying_party, id_token):
+    from .conftest import make_account
+
+    make_account(app, email="zoe@example.fr", member_number="87654321")
+    other = browser.__class__(browser.base)
+    signed_in(other, "zoe@example.fr")
+    page = other.get("/logout?" + urlencode({"id_token_hint": id_token,
+                                             "post_logout_redirect_uri": RP_LOGOUT}))
+    assert page.status_code == 200 and "Location" not in page.headers
+    assert "Se déconnecter" in page.text
+    assert still_signed_in(other, relying_party.client)
+
+
+def test_logout_pages_cannot_be_framed(member, browser, rp_client):
+    signed_in(browser)
+    page = browser.get("/logout?" + urlencode({"client_id": rp_client.client_id}))
+    assert page.status_code == 200
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]

@@ -71,3 +71,18 @@ def test_missing_token_is_invalid_request(relying_party):
                           auth=(relying_party.client.client_id,
                                 relying_party.client.client_secret))
     assert reply.status_code == 400 and reply.json()["error"] == "invalid_request"
+
+
+def test_a_rotated_refresh_token_is_inactive(relying_party, tokens):
+    rotated = requests.post(relying_party.config["token_endpoint"], timeout=10, data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=(relying_party.client.client_id, relying_party.client.client_secret))
+    assert rotated.status_code == 200
+    assert introspect(relying_party, tokens["refresh_token"]).json() == {"active": False}
+    assert introspect(relying_party, rotated.json()["refresh_token"]).json()["active"] is True
+
+
+def test_introspection_answers_are_never_cached(relying_party, tokens):
+    reply = introspect(relying_party, tokens["access_token"])
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert reply.headers["Content-Type"].startswith("application/json")

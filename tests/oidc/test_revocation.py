@@ -78,3 +78,36 @@ def test_revocation_refuses_json_and_duplicates(relying_party, tokens):
     assert requests.post(url, json={"token": "a"}, auth=auth, timeout=10).status_code == 400
     dup = requests.post(url, data=[("token", "a"), ("token", "b")], auth=auth, timeout=10)
     assert dup.status_code == 400 and dup.json()["error"] == "invalid_request"
+
+
+def test_revocation_answers_are_never_cached(relying_party, tokens):
+    reply = revoke(relying_party, tokens["access_token"])
+    assert reply.headers["Cache-Control"] == "no-store"
+    refused = revoke(relying_party, tokens["access_token"], auth=False)
+    assert refused.headers["Cache-Control"] == "no-store"
+
+
+def test_revoking_with_a_wrong_hint_still_revokes(relying_party, tokens):
+    assert revoke(relying_party, tokens["access_token"], "refresh_token").status_code == 200
+    assert userinfo_status(relying_party, tokens["access_token"]) == 401
+
+
+def test_revoking_an_access_token_ends_the_refresh_token_issued_with_it(relying_party,
+                                                                         tokens):
+    """RFC 7009 2.1 allows it: a client that drops the access token is done with the grant."""
+    revoke(relying_party, tokens["access_token"])
+    reply = requests.post(relying_party.config["token_endpoint"], timeout=10, data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=(relying_party.client.client_id, relying_party.client.client_secret))
+    assert reply.status_code == 400 and reply.json()["error"] == "invalid_grant"
+
+
+def test_a_public_client_revokes_its_own_token(member, browser, register_client, provider_url,
+                                               clock):
+    rp = RelyingParty(provider_url, register_client(name="Appli", public=True), clock)
+    signed_in(browser)
+    token = rp.exchange(rp.run(browser, rp.start()))
+    reply = requests.post(rp.config["revocation_endpoint"], timeout=10, data={
+        "token": token["refresh_token"], "client_id": rp.client.client_id})
+    assert reply.status_code == 200
+    assert userinfo_status(rp, token["access_token"]) == 401

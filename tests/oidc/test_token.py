@@ -177,3 +177,48 @@ def test_huge_body_is_refused_before_parsing(relying_party):
     reply = post_token(relying_party, {"grant_type": "authorization_code",
                                        "code": "x" * 300_000})
     assert reply.status_code == 413
+
+
+def test_a_basic_client_cannot_authenticate_in_the_body(member, browser, relying_party):
+    signed_in(browser)
+    flow, code = code_for(browser, relying_party)
+    reply = post_token(relying_party, code_request(flow, code), auth="post")
+    assert reply.status_code in (400, 401) and reply.json()["error"] == "invalid_client"
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert reply.headers["Pragma"] == "no-cache"
+    assert post_token(relying_party, code_request(flow, code)).status_code == 200
+
+
+def test_every_token_error_forbids_caching(member, browser, relying_party):
+    signed_in(browser)
+    flow, code = code_for(browser, relying_party)
+    url = relying_party.config["token_endpoint"]
+    replies = [
+        requests.post(url, data=code_request(flow, code), timeout=10,
+                      auth=(relying_party.client.client_id, "wrong")),
+        requests.post(url, data={}, timeout=10),
+        requests.post(url, json={}, timeout=10),
+        post_token(relying_party, {"grant_type": "authorization_code", "code": "nope",
+                                   "redirect_uri": flow.session.redirect_uri}),
+        requests.post(url, timeout=10, headers={"Authorization": "Basic %%%"},
+                      data={"grant_type": "authorization_code"}),
+    ]
+    for reply in replies:
+        assert 400 <= reply.status_code < 500
+        assert reply.headers["Cache-Control"] == "no-store", reply.text
+        assert reply.headers["Pragma"] == "no-cache", reply.text
+        assert reply.headers["Content-Type"].startswith("application/json")
+
+
+def test_a_disabled_client_cannot_redeem_its_code(app, member, browser, relying_party, clock):
+    from idp_extension.db import db
+    from idp_extension.models.oauth import OAuthClient
+
+    signed_in(browser)
+    flow, code = code_for(browser, relying_party)
+    with app.app_context():
+        db.session.scalars(db.select(OAuthClient).filter_by(
+            client_id=relying_party.client.client_id)).one().disabled_at = clock.now()
+        db.session.commit()
+    reply = post_token(relying_party, code_request(flow, code))
+    assert reply.status_code == 401 and reply.json()["error"] == "invalid_client"
