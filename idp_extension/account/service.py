@@ -44,6 +44,11 @@ class WrongCurrentPasswordError(Exception):
     """The current password given to change it is not the account's."""
 
 
+class AccountLockedError(WrongCurrentPasswordError):
+    """Too many wrong passwords (at login or on the profile): nothing is checked until the lock
+    ends."""
+
+
 def _state():
     return current_app.extensions["idp"]
 
@@ -266,10 +271,22 @@ def change_password(
     now: datetime,
     ip_address: str | None = None,
 ) -> Account:
-    """Replace the password after checking the current one; other sessions end."""
+    """Replace the password after checking the current one; other sessions end.
+
+    Wrong current passwords count towards the lockout like failed logins: whoever holds an
+    unattended session must not be able to guess the password here without limit.
+    """
     hashing = _state().passwords
+    if is_locked(account, now):
+        hashing.verify(None, current_password)
+        record("password_change_refused", account_id=account.id, ip_address=ip_address,
+               reason="locked")
+        db.session.commit()
+        raise AccountLockedError()
     if not hashing.verify(account.password_hash, current_password):
-        record("password_change_refused", account_id=account.id, ip_address=ip_address)
+        _count_failure(account, now, ip_address)
+        record("password_change_refused", account_id=account.id, ip_address=ip_address,
+               reason="wrong_password")
         db.session.commit()
         raise WrongCurrentPasswordError()
     check_password_policy(new_password)

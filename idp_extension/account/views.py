@@ -74,6 +74,7 @@ def home():
 
 
 @bp.post("/mot-de-passe")
+@limiter.limit(configured("IDP_LOGIN_LIMIT_PER_IP"))
 def change_password():
     account = sso.signed_in_account()
     if account is None:
@@ -84,6 +85,12 @@ def change_password():
             service.change_password(
                 account, form.current.data, form.password.data, now=_now(), ip_address=_ip()
             )
+        except service.AccountLockedError:
+            form.current.errors.append(_(
+                "Après %(count)s essais infructueux, la connexion à un compte est suspendue "
+                "pendant %(minutes)s minutes.",
+                count=current_app.config["IDP_LOCKOUT_THRESHOLD"],
+                minutes=max(current_app.config["IDP_LOCKOUT_SECONDS"] // 60, 1)))
         except service.WrongCurrentPasswordError:
             form.current.errors.append(_("Le mot de passe actuel est incorrect."))
         else:
