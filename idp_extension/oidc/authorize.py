@@ -85,6 +85,10 @@ def _shown(name: str) -> str:
     return "a parameter"
 
 
+def has_control_characters(value: str) -> bool:
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value)
+
+
 def request_params(values: MultiDict) -> list[tuple[str, str]]:
     """The relying party's parameters, in order, without our own form fields."""
     return [(k, v) for k, v in values.items(multi=True) if k not in OWN_FIELDS]
@@ -162,6 +166,10 @@ def decide(values: MultiDict, account: Account | None, authorize_path: str,
     for name, value in params:
         if len(value) > MAX_LENGTHS.get(name, DEFAULT_MAX_LENGTH):
             return fail(InvalidRequestError(f"Parameter {_shown(name)} is too long."))
+        if has_control_characters(value):
+            # PostgreSQL cannot even store or compare a text holding NUL (the nonce is both).
+            return fail(InvalidRequestError(
+                f"Parameter {_shown(name)} contains control characters."))
     if "request" in values:
         return fail(RequestNotSupportedError("Request objects are not supported."))
     if "request_uri" in values:

@@ -81,7 +81,9 @@ def _issuer() -> str:
 
 
 def query_client(client_id: str | None) -> OAuthClient | None:
-    if not client_id or len(client_id) > 64:
+    # Ours are URL-safe ASCII; anything else (a NUL byte crashes PostgreSQL) is nobody.
+    if not client_id or len(client_id) > 64 or not client_id.isascii() \
+            or not client_id.isprintable():
         return None
     return db.session.scalars(
         db.select(OAuthClient).filter_by(client_id=client_id, disabled_at=None)).first()
