@@ -3,6 +3,7 @@ oidcc-ensure-request-with-valid-pkce-succeeds, oidcc-id-token-* checks)."""
 
 from __future__ import annotations
 
+import pytest
 import requests
 from authlib.oidc.core import UserInfo
 
@@ -55,3 +56,40 @@ def test_token_response_forbids_caching(member, browser, relying_party):
     assert reply.headers["Cache-Control"] == "no-store"
     assert reply.headers["Pragma"] == "no-cache"
     assert reply.headers["Content-Type"].startswith("application/json")
+
+
+def _half_hash(value: str) -> str:
+    """OIDC Core 3.1.3.6, computed here without Authlib: left half of SHA-256, base64url."""
+    import base64
+    import hashlib
+
+    half = hashlib.sha256(value.encode("ascii")).digest()[:16]
+    return base64.urlsafe_b64encode(half).rstrip(b"=").decode("ascii")
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256"])
+def test_id_token_claims_as_a_strict_relying_party_reads_them(
+        member, browser, register_client, provider_url, clock, alg):
+    from joserfc import jwt
+
+    from .conftest import RelyingParty
+
+    rp = RelyingParty(provider_url, register_client(id_token_alg=alg), clock)
+    signed_in(browser)
+    flow = rp.run(browser, rp.start(scope="openid email"))
+    token = rp.exchange(flow)
+    decoded = jwt.decode(token["id_token"], rp.jwks(), algorithms=[alg])
+    claims = decoded.claims
+    assert decoded.header["alg"] == alg and decoded.header["typ"] == "JWT"
+    assert claims["iss"] == provider_url  # exactly, no trailing slash
+    assert claims["aud"] in (rp.client.client_id, [rp.client.client_id])
+    assert "azp" not in claims or claims["azp"] == rp.client.client_id
+    assert claims["at_hash"] == _half_hash(token["access_token"])
+    assert claims["nonce"] == flow.nonce
+    assert isinstance(claims["iat"], int) and isinstance(claims["exp"], int)
+    assert claims["exp"] > claims["iat"] >= claims["auth_time"]
+    assert "c_hash" not in claims  # code flow: the code is not in the ID token
+    info = requests.get(rp.config["userinfo_endpoint"], timeout=10,
+                        headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert info.headers["Content-Type"] == "application/json"
+    assert info.json()["sub"] == claims["sub"]

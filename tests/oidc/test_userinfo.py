@@ -92,3 +92,20 @@ def test_token_without_openid_scope_is_insufficient(member, browser, relying_par
 def test_json_body_is_refused(access_token, userinfo_url):
     reply = requests.post(userinfo_url, json={"access_token": access_token}, timeout=10)
     assert reply.status_code == 400
+
+
+def test_revoked_access_token_is_invalid_token(relying_party, access_token, userinfo_url):
+    requests.post(relying_party.config["revocation_endpoint"], timeout=10,
+                  data={"token": access_token},
+                  auth=(relying_party.client.client_id, relying_party.client.client_secret))
+    reply = requests.get(userinfo_url, headers={"Authorization": f"Bearer {access_token}"},
+                         timeout=10)
+    assert reply.status_code == 401 and reply.json()["error"] == "invalid_token"
+    assert 'error="invalid_token"' in reply.headers["WWW-Authenticate"]
+    assert reply.headers["Content-Type"].startswith("application/json")
+
+
+def test_userinfo_is_json(member, access_token, userinfo_url):
+    reply = requests.get(userinfo_url, headers={"Authorization": f"Bearer {access_token}"},
+                         timeout=10)
+    assert reply.headers["Content-Type"] == "application/json"
