@@ -54,6 +54,13 @@ def external_url(endpoint: str, **values) -> str:
     return issuer + path
 
 
+def _reset_link_builder():
+    """Build reset links outside this request (the work runs after the response)."""
+    # The token is the path's last part, and URL-safe: the path holds it as it is.
+    prefix = external_url("account.reset_password", token="x")[:-1]  # noqa: S106
+    return lambda token: prefix + token
+
+
 def _remember_requested_next() -> None:
     wanted = request.args.get("next")
     if wanted:
@@ -173,16 +180,11 @@ def forgot_password():
             service.normalise_email(form.email.data),
             current_app.config["IDP_MAIL_LIMIT_PER_EMAIL"],
         )
-        message_id = service.request_password_reset(
-            form.email.data,
-            now=_now(),
-            ip_address=_ip(),
-            link_for=lambda token: external_url("account.reset_password", token=token),
-        )
-        response = current_app.make_response(
-            render_template("account/forgot_password_sent.html", email=form.email.data)
-        )
-        return outbox.send_after_response(response, [message_id] if message_id else [])
+        email, now, ip_address, link_for = form.email.data, _now(), _ip(), _reset_link_builder()
+        response = render_template("account/forgot_password_sent.html", email=email)
+        # The work happens once the answer is out: its timing must not tell whether it wrote.
+        return outbox.run_after_response(response, lambda: service.request_password_reset(
+            email, now=now, ip_address=ip_address, link_for=link_for))
     status = 422 if request.method == "POST" else 200
     return render_template("account/forgot_password.html", form=form), status
 
@@ -229,10 +231,9 @@ def resend_activation():
             service.normalise_email(form.email.data),
             current_app.config["IDP_MAIL_LIMIT_PER_EMAIL"],
         )
-        message_id = service.resend_activation(form.email.data, ip_address=_ip())
-        response = current_app.make_response(
-            render_template("account/resend_activation_sent.html", email=form.email.data)
-        )
-        return outbox.send_after_response(response, [message_id] if message_id else [])
+        email, ip_address = form.email.data, _ip()
+        response = render_template("account/resend_activation_sent.html", email=email)
+        return outbox.run_after_response(
+            response, lambda: service.resend_activation(email, ip_address=ip_address))
     status = 422 if request.method == "POST" else 200
     return render_template("account/resend_activation.html", form=form), status
