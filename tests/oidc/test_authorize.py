@@ -427,3 +427,19 @@ def test_subject_is_the_same_for_every_client(member, browser, relying_party,
         subjects.add(flow.session.get(rp.config["userinfo_endpoint"], timeout=10).json()["sub"])
     assert subjects == {member["subject"]}
     assert member["subject"] != "12345678"
+
+
+def test_signing_in_as_someone_else_than_the_hint_is_login_required(
+        app, member, browser, relying_party, issuer):
+    """OIDC Core 3.1.2.1: the End-User of the id_token_hint is not the one signed in."""
+    signed_in(browser)
+    hint = relying_party.exchange(relying_party.run(browser, relying_party.start()))["id_token"]
+    make_account(app, email="zoe@example.fr", member_number="87654321")
+    other = browser.__class__(browser.base)
+    flow = relying_party.start(id_token_hint=hint)
+    assert urlsplit(other.get(flow.url).headers["Location"]).path == "/connexion"
+    location = other.follow(other.login("zoe@example.fr"),
+                            stop_at=relying_party.client.redirect_uri)
+    params = query(location)
+    assert params["error"] == "login_required" and "code" not in params
+    assert params["state"] == flow.state and params["iss"] == issuer
