@@ -262,6 +262,26 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return _grant_holder(authorization_code.account, authorization_code.created_at)
 
 
+class PresentedRefreshToken:
+    """A refresh token row seen with the scope of its whole grant.
+
+    RFC 6749 section 6: a narrower request narrows the new access token only; the refresh
+    token keeps the scope originally granted, which an omitted ``scope`` also means. A row
+    holds the access token's scope, so the grant's is read from the authorization code.
+    """
+
+    def __init__(self, row: Token):
+        self.row = row
+
+    def __getattr__(self, name):
+        return getattr(self.row, name)
+
+    def get_scope(self) -> str:
+        code = (db.session.get(AuthorizationCode, self.row.authorization_code_id)
+                if self.row.authorization_code_id else None)
+        return code.scope if code is not None else self.row.scope
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     """RFC 6749 section 6 with rotation; a reused refresh token revokes its whole family."""
 
@@ -284,7 +304,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             return None
         if token.revoked_at is not None or (token.refresh_expires_at or now) <= now:
             return None
-        return token
+        return PresentedRefreshToken(token)
 
     def authenticate_user(self, refresh_token: Token):
         # RFC 6749 5.2: a refresh token that no longer speaks for its member is invalid_grant

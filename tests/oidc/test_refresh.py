@@ -75,3 +75,22 @@ def test_refresh_token_of_another_client_is_refused(member, browser, relying_par
     assert refresh(other, token["refresh_token"]).json()["error"] == "invalid_grant"
     # The rightful client can still use it.
     assert refresh(relying_party, token["refresh_token"]).status_code == 200
+
+
+def test_a_narrowed_refresh_keeps_the_refresh_token_scope(member, browser, relying_party):
+    """RFC 6749 6: the new refresh token's scope is the one originally granted."""
+    signed_in(browser)
+    token = relying_party.exchange(relying_party.run(browser, relying_party.start(
+        scope="openid email phone")))
+    narrow = refresh(relying_party, token["refresh_token"], scope="openid email").json()
+    assert narrow["scope"] == "openid email"
+    info = requests.get(relying_party.config["userinfo_endpoint"], timeout=10,
+                        headers={"Authorization": f"Bearer {narrow['access_token']}"}).json()
+    assert "phone_number" not in info and info["email"] == "helene@example.fr"
+    # Omitted scope means the one originally granted, and it may be asked for again.
+    again = refresh(relying_party, narrow["refresh_token"]).json()
+    assert again["scope"] == "openid email phone"
+    wide = refresh(relying_party, again["refresh_token"], scope="openid phone")
+    assert wide.status_code == 200 and wide.json()["scope"] == "openid phone"
+    beyond = refresh(relying_party, wide.json()["refresh_token"], scope="openid member")
+    assert beyond.json()["error"] == "invalid_scope"
