@@ -9,6 +9,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # Each default, with why it is what it is. Values here are strings or numbers as the environment
 # would give them; ``load_environment`` converts types.
@@ -93,6 +94,9 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
 class ConfigurationError(RuntimeError):
     """A configuration value cannot be used; raised at start-up, never later."""
 
@@ -166,6 +170,10 @@ def apply_defaults(app) -> None:
 
     _apply_mail_config(app)
 
+    if app.config["IDP_DEMO"] and urlsplit(issuer).hostname not in LOCAL_HOSTS:
+        # The demo mailbox would show every member's links; demo data is not real data.
+        raise ConfigurationError("IDP_DEMO is for a local machine: IDP_ISSUER must be "
+                                 "http://127.0.0.1, localhost or [::1]")
     if app.config["IDP_ACTIVATION_TTL"] <= 0:
         raise ConfigurationError("IDP_ACTIVATION_TTL must be a positive number of seconds")
 

@@ -1,6 +1,8 @@
 """Demo mode only: the local mailbox page, so a person can click an activation link."""
 
-from flask import Blueprint, abort, current_app, render_template
+import ipaddress
+
+from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import select
 
 from ..db import db
@@ -8,6 +10,17 @@ from ..models import OutboxMessage, OutboxStatus
 from ..security.sealing import unseal
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
+
+
+@bp.before_request
+def only_from_this_machine():
+    """The mailbox shows every activation and reset link: never to another machine."""
+    try:
+        loopback = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        abort(404)
 
 # A mail's HTML is shown as it would be in a mail client: in a sandboxed frame of its own, with
 # its inline styles allowed there (and only there), no script, links opening in the page above.
