@@ -7,6 +7,7 @@ English catalogue translates them.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
@@ -61,4 +62,12 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def language_context():
         return {"current_language": current_language(),
-                "languages": app.config["IDP_LANGUAGES"]}
+                "languages": app.config["IDP_LANGUAGES"],
+                "language_url": language_url}
+
+
+def language_url(lang: str) -> str:
+    """This page in another language, keeping its parameters (a pending authorization's)."""
+    kept = [(key, value) for key, value in request.args.items(multi=True)
+            if key not in ("lang", "ui_locales")]
+    return f"{request.path}?{urlencode([*kept, ('lang', lang)])}"

@@ -306,3 +306,16 @@ def test_relying_party_asking_for_an_unsupported_language_gets_french(app, clien
         "ui_locales": "de"}))
     login_page = client.get(response.headers["Location"])
     assert "Créer mon espace client" in page_text(login_page)
+
+
+def test_language_link_keeps_the_page_parameters(client):
+    """Switching language on a page reached with parameters (a pending authorization) keeps
+    them: only the language changes."""
+    import html
+    import re
+
+    page = client.get("/connexion?login_hint=a%40b.fr&next=%2Fauthorize%3Fclient_id%3Dx&lang=fr")
+    links = re.findall(r'<a href="([^"]+)" lang="en"', page.get_data(as_text=True))
+    assert len(links) == 1
+    assert html.unescape(links[0]) == (
+        "/connexion?login_hint=a%40b.fr&next=%2Fauthorize%3Fclient_id%3Dx&lang=en")
