@@ -56,6 +56,8 @@ DEFAULTS: dict[str, object] = {
     "IDP_LOCKOUT_SECONDS": 900,
     # Seconds an SSO session lives without being used.
     "IDP_SESSION_LIFETIME": 8 * 3600,
+    # Seconds an SSO session lives at most, however busy: then the member signs in again.
+    "IDP_SESSION_MAX_AGE": 12 * 3600,
     # Mail delivery: attempts before a message is marked failed, and the first retry delay.
     "IDP_MAIL_MAX_ATTEMPTS": 8,
     "IDP_MAIL_RETRY_BASE_SECONDS": 30,
@@ -174,8 +176,9 @@ def apply_defaults(app) -> None:
         # The demo mailbox would show every member's links; demo data is not real data.
         raise ConfigurationError("IDP_DEMO is for a local machine: IDP_ISSUER must be "
                                  "http://127.0.0.1, localhost or [::1]")
-    if app.config["IDP_ACTIVATION_TTL"] <= 0:
-        raise ConfigurationError("IDP_ACTIVATION_TTL must be a positive number of seconds")
+    for key in ("IDP_ACTIVATION_TTL", "IDP_SESSION_LIFETIME", "IDP_SESSION_MAX_AGE"):
+        if app.config[key] <= 0:
+            raise ConfigurationError(f"{key} must be a positive number of seconds")
 
 
 def _flask_default(app, key: str, value) -> None:
