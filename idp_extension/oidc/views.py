@@ -55,6 +55,9 @@ def _check_form_post() -> Response | None:
         if len(request.form.getlist(name)) > 1:
             return _json_error("invalid_request", f"Repeated parameter: {name}.")
     header = request.headers.get("Authorization", "")
+    if header and "client_secret" in request.form:
+        # RFC 6749 2.3: one client authentication method per request.
+        return _json_error("invalid_request", "Use one client authentication method.")
     if header[:6].lower() == "basic ":
         try:
             base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")

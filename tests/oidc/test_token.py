@@ -222,3 +222,19 @@ def test_a_disabled_client_cannot_redeem_its_code(app, member, browser, relying_
         db.session.commit()
     reply = post_token(relying_party, code_request(flow, code))
     assert reply.status_code == 401 and reply.json()["error"] == "invalid_client"
+
+
+def test_two_client_authentication_methods_at_once_are_refused(member, browser, relying_party):
+    """RFC 6749 2.3: a client MUST NOT use more than one authentication method per request."""
+    signed_in(browser)
+    flow, code = code_for(browser, relying_party)
+    client = relying_party.client
+    for endpoint, data in (("token_endpoint", code_request(flow, code)),
+                           ("revocation_endpoint", {"token": "x"}),
+                           ("introspection_endpoint", {"token": "x"})):
+        reply = requests.post(relying_party.config[endpoint], timeout=10,
+                              auth=(client.client_id, client.client_secret),
+                              data={**data, "client_id": client.client_id,
+                                    "client_secret": client.client_secret})
+        assert reply.status_code == 400 and reply.json()["error"] == "invalid_request", endpoint
+    assert post_token(relying_party, code_request(flow, code)).status_code == 200
