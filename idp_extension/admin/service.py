@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 
+from ..account.session import end_account_sessions
 from ..db import db
 from ..models import (
     Account,
@@ -83,7 +85,7 @@ def search_accounts(query: str = "", limit: int = LIST_LIMIT) -> list[Account]:
 def set_account_enabled(
     account_id: int, enabled: bool, *, admin_id: int, ip_address: str | None = None
 ) -> Account:
-    """Disable an account (its sessions end at their next request) or enable it again.
+    """Disable an account (its SSO sessions end with it) or enable it again.
 
     Enabling returns the account to what it was before: active if it had been activated,
     pending otherwise.
@@ -108,6 +110,8 @@ def set_account_enabled(
             db.session.rollback()
             return account
         account.status = AccountStatus.DISABLED
+        end_account_sessions(account.id, now=current_app.extensions["idp"].clock.now(),
+                             reason="account_disabled", ip_address=ip_address)
     record(
         "admin_action",
         account_id=admin_id,

@@ -4,6 +4,7 @@ from .account import Account, AccountStatus
 from .audit import AuditEvent
 from .member import MemberRecord, MemberStatus
 from .outbox import OutboxMessage, OutboxStatus
+from .sso_session import SsoSession
 from .tokens import OneTimeToken, TokenPurpose
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "OneTimeToken",
     "OutboxMessage",
     "OutboxStatus",
+    "SsoSession",
     "TokenPurpose",
 ]
 
