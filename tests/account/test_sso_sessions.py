@@ -282,3 +282,13 @@ def test_a_disabled_account_found_at_its_next_request_is_ended_once(
     assert not signed_in(copy_to(app, copied))
     assert ended_reasons(app, member_account) == ["account_disabled"]
     assert len(audit(app, "session_ended")) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-60", "douze heures"])
+def test_an_unusable_absolute_lifetime_is_refused_at_start_up(value):
+    from idp_extension import create_app
+    from idp_extension.config import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="IDP_SESSION_MAX_AGE"):
+        create_app({"IDP_SESSION_MAX_AGE": value, "IDP_SECRET_KEY": "k" * 40,
+                    "IDP_DATABASE_URL": "sqlite://"})
