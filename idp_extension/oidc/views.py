@@ -68,7 +68,10 @@ def _check_form_post() -> Response | None:
 
 
 def _issuer_url(endpoint: str) -> str:
-    return current_app.config["IDP_ISSUER"] + url_for(endpoint)
+    # The issuer already names where the provider is mounted, so the route's path is built
+    # from the URL map: url_for() would add the mount (SCRIPT_NAME) a second time.
+    path = current_app.url_map.bind("localhost").build(endpoint)
+    return current_app.config["IDP_ISSUER"] + path
 
 
 @bp.get("/.well-known/openid-configuration")
