@@ -6,6 +6,7 @@ A retired key stays in the JWKS until every ID token it signed has expired
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import datetime, timedelta
 
@@ -60,10 +61,17 @@ def active_key(alg: str = DEFAULT_ALGORITHM) -> SigningKey:
 
 def private_key(key: SigningKey) -> RSAKey | ECKey:
     """The joserfc private key of ``key``, with its ``kid``."""
-    pem = unseal(current_app.config["SECRET_KEY"], key.private_key_sealed)
-    parameters = {"kid": key.kid, "use": "sig", "alg": key.alg}
-    key_class = RSAKey if key.alg == "RS256" else ECKey
-    return key_class.import_key(pem, parameters=parameters)
+    return _imported_private_key(key.kid, key.alg, key.private_key_sealed,
+                                 current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=8)
+def _imported_private_key(kid: str, alg: str, sealed: str, secret_key: str) -> RSAKey | ECKey:
+    # Unsealing and parsing an RSA key costs ~50 ms, signing <1 ms: each token request used to
+    # pay for it. Keyed by the sealed text and the secret, a rotated key is a new entry.
+    pem = unseal(secret_key, sealed)
+    key_class = RSAKey if alg == "RS256" else ECKey
+    return key_class.import_key(pem, parameters={"kid": kid, "use": "sig", "alg": alg})
 
 
 def published_keys() -> list[SigningKey]:
