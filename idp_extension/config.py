@@ -165,6 +165,8 @@ def apply_defaults(app) -> None:
     languages = [lang.strip() for lang in str(app.config["IDP_LANGUAGES"]).split(",")]
     app.config["IDP_LANGUAGES"] = [lang for lang in languages if lang]
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["IDP_LANGUAGES"][0])
+    # Times shown to members (their active sessions) read in the insurer's time zone.
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Paris")
 
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["IDP_RATELIMIT_STORAGE_URL"])
     app.config.setdefault("RATELIMIT_ENABLED", app.config["IDP_RATELIMIT_ENABLED"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, HiddenField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from ..security.passwords import MAX_PASSWORD_LENGTH, unmet_rules
@@ -109,3 +109,20 @@ class ConfirmForm(FlaskForm):
     """A button and its CSRF token (logout)."""
 
     submit = SubmitField(_l("Se déconnecter"))
+
+
+class EndOtherSessionsForm(FlaskForm):
+    """Sign out every other browser of the account."""
+
+    submit = SubmitField(_l("Déconnecter mes autres appareils"))
+
+
+class WithdrawConsentForm(FlaskForm):
+    """Withdraw the consent given to one application; the page writes the button per client."""
+
+    client_id = HiddenField(validators=[
+        DataRequired(),
+        Length(max=64),
+        # A client_id is printable ASCII; anything else (NUL included) names no client.
+        Regexp(r"^[\x21-\x7e]+\Z"),
+    ])

@@ -1,4 +1,5 @@
-"""Account rules: password login with lockout, forgotten password, password change, logout.
+"""Account rules: password login with lockout, forgotten password, password change, logout,
+and the member's view of their own live sessions.
 
 Every function takes its inputs explicitly (no request), commits its change together with the
 audit events and mail it causes, and raises a typed error the views map to a page.
@@ -7,6 +8,7 @@ audit events and mail it causes, and raises a typed error the views map to a pag
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -14,10 +16,12 @@ from sqlalchemy import select, update
 
 from ..clock import as_utc
 from ..db import db
-from ..models import Account, AccountStatus, OneTimeToken, TokenPurpose
+from ..models import Account, AccountStatus, OneTimeToken, SsoSession, TokenPurpose
 from ..security import tokens
 from ..security.audit import record
 from ..security.passwords import unmet_rules
+from .devices import describe_user_agent
+from .session import end_account_sessions
 
 
 class LoginFailedError(Exception):
@@ -309,3 +313,60 @@ def _set_password(account: Account, password: str, now: datetime) -> None:
     account.password_changed_at = now
     account.failed_logins = 0
     account.locked_until = None
+
+
+# --- Active sessions (account page) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    """One browser signed in to the account, as the member sees it in the list."""
+
+    id: int
+    started_at: datetime
+    last_seen_at: datetime
+    # "Firefox · Windows", or None when the User-Agent names nothing known.
+    browser: str | None
+    ip_address: str | None
+    current: bool
+
+
+def active_sessions(account: Account, *, now: datetime,
+                    current_digest: str | None) -> list[ActiveSession]:
+    """The account's sessions that still sign a browser in: this browser's first, then the
+    most recently used. Ended, expired, idle ones and those from before the last password
+    change (they no longer sign anybody in) are left out."""
+    idle = timedelta(seconds=current_app.config["IDP_SESSION_LIFETIME"])
+    changed = as_utc(account.password_changed_at)
+    rows = db.session.scalars(
+        select(SsoSession).where(SsoSession.account_id == account.id,
+                                 SsoSession.ended_at.is_(None))
+    ).all()
+    live = [
+        ActiveSession(
+            id=row.id,
+            started_at=as_utc(row.created_at),
+            last_seen_at=as_utc(row.last_seen_at),
+            browser=describe_user_agent(row.user_agent),
+            ip_address=row.ip_address,
+            current=row.digest == current_digest,
+        )
+        for row in rows
+        if as_utc(row.expires_at) > now
+        and now - as_utc(row.last_seen_at) < idle
+        and (changed is None or as_utc(row.created_at) >= changed)
+    ]
+    return sorted(live, key=lambda item: (not item.current, -item.last_seen_at.timestamp(),
+                                          -item.id))
+
+
+def end_other_sessions(account_id: int, *, current_digest: str, now: datetime,
+                       ip_address: str | None = None) -> int:
+    """Sign out every other browser of the account, keeping the one whose session digest is
+    ``current_digest``; commits with the audit; how many sessions ended."""
+    ended = end_account_sessions(account_id, now=now, reason="ended_by_member",
+                                 ip_address=ip_address, keep_digest=current_digest)
+    record("sessions_ended_by_member", account_id=account_id, ip_address=ip_address,
+           sessions_ended=ended)
+    db.session.commit()
+    return ended

@@ -87,15 +87,17 @@ def sign_out() -> None:
 
 
 def end_account_sessions(account_id: int, *, now: datetime, reason: str,
-                         ip_address: str | None = None) -> int:
+                         ip_address: str | None = None, keep_digest: str | None = None) -> int:
     """End every live session of an account, in the caller's transaction; how many ended.
 
     For a service that closes an account: its caller commits, with the audit it writes.
+    ``keep_digest`` spares one session (the member's own, when they sign out the others).
     """
-    live = db.session.scalars(
-        select(SsoSession.id).where(SsoSession.account_id == account_id,
-                                    SsoSession.ended_at.is_(None))
-    ).all()
+    query = select(SsoSession.id).where(SsoSession.account_id == account_id,
+                                        SsoSession.ended_at.is_(None))
+    if keep_digest is not None:
+        query = query.where(SsoSession.digest != keep_digest)
+    live = db.session.scalars(query).all()
     return sum(_end(row_id, account_id, now, reason, ip_address) for row_id in live)
 
 
@@ -103,6 +105,12 @@ def _forget_csrf_token() -> None:
     """The CSRF secret went with the session: drop Flask-WTF's copy of the signed token too,
     so the next form gets a fresh one (the token is rotated at sign-in, never carried over)."""
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
+def current_session_digest() -> str | None:
+    """The digest (the ``sso_sessions`` key) of this browser's session id, or None."""
+    token = session.get(SESSION_ID_KEY)
+    return tokens.digest(token) if isinstance(token, str) else None
 
 
 def signed_in_account() -> Account | None:

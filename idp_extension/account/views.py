@@ -1,4 +1,5 @@
-"""Login, logout, home (profile), forgotten password and a new activation link.
+"""Login, logout, home (profile, active sessions, authorised applications), forgotten password
+and a new activation link.
 
 Views stay thin: they read the form, call one function of ``service``, and render or redirect.
 """
@@ -17,11 +18,22 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
+from ..errors import render_error
+from ..i18n import N_
 from ..mail import outbox
+from ..oidc import consent
 from ..security.ratelimit import configured, hit, limiter
 from . import service
 from . import session as sso
-from .forms import ChangePasswordForm, ConfirmForm, EmailOnlyForm, LoginForm, NewPasswordForm
+from .forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    EmailOnlyForm,
+    EndOtherSessionsForm,
+    LoginForm,
+    NewPasswordForm,
+    WithdrawConsentForm,
+)
 
 bp = Blueprint("account", __name__)
 
@@ -72,12 +84,57 @@ def home():
     account = sso.signed_in_account()
     if account is None:
         return redirect(url_for("account.login"))
+    return _home_page(account)
+
+
+def _home_page(account, *, password_form=None, status=200):
+    """The account page: profile, password change, active sessions, authorised applications."""
     return render_template(
         "account/home.html",
         account=account,
-        password_form=ChangePasswordForm(),
+        password_form=password_form or ChangePasswordForm(),
         logout_form=ConfirmForm(),
-    )
+        sessions=service.active_sessions(
+            account, now=_now(), current_digest=sso.current_session_digest()),
+        end_sessions_form=EndOtherSessionsForm(),
+        accesses=consent.granted_accesses(account.id),
+        withdraw_form=WithdrawConsentForm(),
+    ), status
+
+
+@bp.post("/connexions/deconnecter-les-autres")
+def end_other_sessions():
+    """Sign out every other browser of this account; this one stays signed in."""
+    account = sso.signed_in_account()
+    if account is None:
+        return redirect(url_for("account.login"))
+    EndOtherSessionsForm().validate_on_submit()  # CSRF is checked before the view runs
+    ended = service.end_other_sessions(account.id, current_digest=sso.current_session_digest(),
+                                       now=_now(), ip_address=_ip())
+    if ended:
+        flash(_("Vos autres appareils ont été déconnectés."), "success")
+    else:
+        flash(_("Aucun autre appareil n'était connecté."), "info")
+    return redirect(url_for("account.home", _anchor="sessions"))
+
+
+@bp.post("/autorisations/retirer")
+def withdraw_consent():
+    """Withdraw the consent given to one application; its tokens stop working."""
+    account = sso.signed_in_account()
+    if account is None:
+        return redirect(url_for("account.login"))
+    form = WithdrawConsentForm()
+    if not form.validate_on_submit():
+        return render_error(400)
+    try:
+        withdrawal = consent.withdraw_consent(account.id, form.client_id.data, now=_now(),
+                                              ip_address=_ip())
+    except consent.ConsentNotFoundError:
+        return render_error(404, N_("Cette application n'a pas, ou plus, votre autorisation."))
+    flash(_("L'autorisation donnée à %(client)s est retirée.", client=withdrawal.client_name),
+          "success")
+    return redirect(url_for("account.home", _anchor="applications"))
 
 
 @bp.post("/mot-de-passe")
@@ -105,12 +162,7 @@ def change_password():
             sso.sign_in(account, _now())
             flash(_("Votre mot de passe a été changé."), "success")
             return redirect(url_for("account.home"))
-    return render_template(
-        "account/home.html",
-        account=account,
-        password_form=form,
-        logout_form=ConfirmForm(),
-    ), 422
+    return _home_page(account, password_form=form, status=422)
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
