@@ -18,7 +18,7 @@ def _load_commands() -> None:
     import importlib
 
     for module in ("enrollment.commands", "oidc.commands", "mail.commands", "admin.commands",
-                   "demo.commands"):
+                   "demo.commands", "maintenance_commands"):
         try:
             importlib.import_module(f"idp_extension.{module}")
         except ModuleNotFoundError as error:
