@@ -87,9 +87,9 @@ def test_the_page_lists_each_live_session_with_this_device_marked(app, clock, me
     laptop_entry = seen_from_laptop.index("Firefox · Windows (cet appareil)")
     phone_entry = seen_from_laptop.index("Chrome · Android")
     assert laptop_entry < phone_entry  # this device first
-    assert "Connexion 01/12/2026 10:00 Dernière activité 01/12/2026 10:00 " \
+    assert "Connecté depuis le 01/12/2026 10:00 Dernière activité 01/12/2026 10:00 " \
            "Adresse IP 203.0.113.7" in seen_from_laptop
-    assert "Connexion 01/12/2026 10:05" in seen_from_laptop
+    assert "Connecté depuis le 01/12/2026 10:05" in seen_from_laptop
     assert "198.51.100.4" in seen_from_laptop
     assert seen_from_laptop.count("(cet appareil)") == 1
 
