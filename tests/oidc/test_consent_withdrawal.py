@@ -65,8 +65,8 @@ def applications_section(page) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", section)).split())
 
 
-def withdraw(browser, client_id, token_from="/"):
-    page = browser.get(token_from)
+def withdraw(browser, client_id, form_page="/"):
+    page = browser.get(form_page)
     return browser.post(WITHDRAW, data={"csrf_token": csrf_token(page.text),
                                         "client_id": client_id})
 
@@ -187,7 +187,7 @@ def test_signed_out_nothing_is_withdrawn(app, member, browser, pharmacy, provide
     signed_in(browser)
     consented_tokens(browser, pharmacy)
     stranger = Browser(provider_url)
-    response = withdraw(stranger, pharmacy.client.client_id, token_from="/connexion")
+    response = withdraw(stranger, pharmacy.client.client_id, form_page="/connexion")
     assert response.status_code == 302 and response.headers["Location"].endswith("/connexion")
     assert consents(app) == [(member["id"], "Pharmacie partenaire")]
 
