@@ -1,4 +1,4 @@
-"""Inside a host application: ``idp.init_app(app)``, the host's templates win, parts are passed in."""
+"""Inside a host application: ``idp.init_app(app)``; the host's templates win, parts plug in."""
 
 from datetime import date
 

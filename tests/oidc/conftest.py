@@ -8,7 +8,6 @@ The member's browser is a ``requests.Session`` that signs in through the real lo
 from __future__ import annotations
 
 import secrets
-import threading
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -20,14 +19,13 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from werkzeug.serving import make_server
 
 from idp_extension.db import db
 from idp_extension.models import Account, AccountStatus
 from idp_extension.oidc.clients import create_client
 
 from ..conftest import csrf_token
-from ..smtp import free_port
+from ..live_server import app_config, live_port, provider_url  # noqa: F401 - fixtures
 
 PASSWORD = "Correct#Horse7"
 RP_CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the browser stops before it
@@ -35,31 +33,8 @@ RP_LOGOUT = "http://127.0.0.1:9/logged-out"
 
 
 @pytest.fixture
-def live_port():
-    return free_port()
-
-
-@pytest.fixture
-def app_config(app_config, live_port):
-    base = f"http://127.0.0.1:{live_port}"
-    return {**app_config, "IDP_ISSUER": base, "SERVER_NAME": f"127.0.0.1:{live_port}"}
-
-
-@pytest.fixture
 def issuer(app):
     return app.config["IDP_ISSUER"]
-
-
-@pytest.fixture
-def provider_url(app, live_port, issuer):
-    """The provider answering real HTTP on 127.0.0.1."""
-    server = make_server("127.0.0.1", live_port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield issuer
-    server.shutdown()
-    thread.join(5)
-    server.server_close()
 
 
 def make_account(app, email="helene@example.fr", member_number="12345678", **overrides):

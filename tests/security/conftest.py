@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from urllib.parse import urljoin
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from ..conftest import csrf_token
-from ..smtp import free_port
+from ..live_server import app_config, live_port, provider_url  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-def live_port():
-    return free_port()
-
-
-@pytest.fixture
-def app_config(app_config, live_port):
-    base = f"http://127.0.0.1:{live_port}"
-    return {**app_config, "IDP_ISSUER": base, "SERVER_NAME": f"127.0.0.1:{live_port}"}
-
-
-@pytest.fixture
-def live_url(app, live_port):
-    """The provider answering real HTTP on 127.0.0.1 (request lines logged by werkzeug)."""
-    server = make_server("127.0.0.1", live_port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app.config["IDP_ISSUER"]
-    server.shutdown()
-    thread.join(5)
-    server.server_close()
+def live_url(provider_url):
+    return provider_url
 
 
 class HttpBrowser:
