@@ -15,7 +15,8 @@ from idp_extension.models import OutboxMessage
 from .account.helpers import PASSWORD, login, make_account
 
 JUNK_PATH_VALUES = {"token": ["x", "%FF%FE", "A" * 300], "account_id": ["0", "99999999999"],
-                    "message_id": ["0", "99999999999"], "filename": ["../../etc/passwd", "%00"]}
+                    "message_id": ["0", "99999999999"], "client_pk": ["0", "99999999999"],
+                    "filename": ["../../etc/passwd", "%00"]}
 
 QUERIES = [
     "",

@@ -5,8 +5,23 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import SearchField, SubmitField
-from wtforms.validators import Length, Optional, Regexp
+from wtforms import (
+    BooleanField,
+    SearchField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..oidc.claims import SUPPORTED_SCOPES
+from ..oidc.clients import CONFIDENTIAL_AUTH_METHODS
+
+NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
+NO_CONTROLS_BUT_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
 class ActionForm(FlaskForm):
@@ -35,3 +50,59 @@ class MemberImportForm(FlaskForm):
         ],
     )
     submit = SubmitField(_l("Importer"))
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class ClientForm(FlaskForm):
+    """A new relying party; the registration service checks the URIs themselves."""
+
+    name = StringField(
+        _l("Nom de l'application"),
+        validators=[
+            DataRequired(message=_l("Indiquez le nom de l'application.")),
+            Length(max=100, message=_l("Le nom ne peut dépasser 100 caractères.")),
+            Regexp(NO_CONTROLS, message=_l("Ce champ contient des caractères non autorisés.")),
+        ],
+    )
+    redirect_uris = TextAreaField(
+        _l("Adresses de retour (redirect URI)"),
+        validators=[
+            DataRequired(message=_l("Indiquez au moins une adresse de retour.")),
+            Length(max=10000, message=_l("Ce champ est trop long.")),
+            Regexp(NO_CONTROLS_BUT_LINES,
+                   message=_l("Ce champ contient des caractères non autorisés.")),
+        ],
+    )
+    post_logout_uris = TextAreaField(
+        _l("Adresses de retour après déconnexion"),
+        validators=[
+            Optional(),
+            Length(max=10000, message=_l("Ce champ est trop long.")),
+            Regexp(NO_CONTROLS_BUT_LINES,
+                   message=_l("Ce champ contient des caractères non autorisés.")),
+        ],
+    )
+    public = BooleanField(_l("Client public (sans secret, PKCE obligatoire)"))
+    auth_method = SelectField(
+        _l("Authentification au point de jeton"),
+        choices=list(CONFIDENTIAL_AUTH_METHODS),
+        default=CONFIDENTIAL_AUTH_METHODS[0],
+    )
+    first_party = BooleanField(_l("Application de la mutuelle (pas de demande de consentement)"))
+    scopes = SelectMultipleField(
+        _l("Scopes autorisés"),
+        choices=list(SUPPORTED_SCOPES),
+        default=["openid", "profile", "email"],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    submit = SubmitField(_l("Enregistrer l'application"))
+
+    def redirect_uri_list(self) -> list[str]:
+        return _lines(self.redirect_uris.data)
+
+    def post_logout_uri_list(self) -> list[str]:
+        return _lines(self.post_logout_uris.data)

@@ -17,6 +17,10 @@ from ..models import (
     OutboxMessage,
     OutboxStatus,
 )
+from ..models.keys import SigningKey
+from ..models.oauth import OAuthClient
+from ..oidc import clients as client_registry
+from ..oidc import keys as signing_keys
 from ..security.audit import record
 
 LIST_LIMIT = 200
@@ -203,3 +207,101 @@ def make_admin(email: str) -> Account | None:
         )
         db.session.commit()
     return account
+
+
+def list_clients() -> list[OAuthClient]:
+    """Relying parties, newest first."""
+    return list(
+        db.session.scalars(
+            select(OAuthClient).order_by(OAuthClient.created_at.desc(), OAuthClient.id.desc())
+        )
+    )
+
+
+def create_client(
+    *,
+    name: str,
+    redirect_uris: list[str],
+    post_logout_uris: list[str],
+    public: bool,
+    auth_method: str,
+    first_party: bool,
+    scopes: list[str],
+    admin_id: int,
+    ip_address: str | None = None,
+) -> tuple[OAuthClient, str | None]:
+    """Register a relying party; return it and its secret in clear, shown once (None if public).
+
+    Raises ``ClientRegistrationError`` (nothing written) when the settings are refused.
+    """
+    client, secret = client_registry.create_client(
+        name,
+        redirect_uris,
+        post_logout_uris,
+        public=public,
+        auth_method=auth_method,
+        first_party=first_party,
+        scopes=scopes,
+    )
+    record(
+        "admin_action",
+        account_id=admin_id,
+        ip_address=ip_address,
+        action="create_client",
+        client_id=client.client_id,
+        name=client.name,
+        public=client.is_public,
+    )
+    db.session.commit()
+    return client, secret
+
+
+def set_client_enabled(
+    client_pk: int, enabled: bool, *, admin_id: int, now: datetime, ip_address: str | None = None
+) -> OAuthClient:
+    """Disable a relying party (the provider then refuses it everywhere) or enable it again."""
+    # An id beyond PostgreSQL's integer cannot name a row (and would make it raise).
+    client = (db.session.get(OAuthClient, client_pk, with_for_update=True)
+              if 0 < client_pk < 2**31 else None)
+    if client is None:
+        db.session.rollback()
+        raise AdminActionError("not_found")
+    if (client.disabled_at is None) == enabled:
+        db.session.rollback()
+        return client
+    client.disabled_at = None if enabled else now
+    record(
+        "admin_action",
+        account_id=admin_id,
+        ip_address=ip_address,
+        action="enable_client" if enabled else "disable_client",
+        client_id=client.client_id,
+    )
+    db.session.commit()
+    return client
+
+
+def list_signing_keys() -> list[tuple[SigningKey, bool]]:
+    """Every signing key, newest first, with whether the JWKS still publishes it."""
+    published = {key.id for key in signing_keys.published_keys()}
+    keys = db.session.scalars(
+        select(SigningKey).order_by(SigningKey.created_at.desc(), SigningKey.id.desc())
+    )
+    return [(key, key.id in published) for key in keys]
+
+
+def rotate_signing_keys(
+    *, admin_id: int, ip_address: str | None = None
+) -> tuple[list[SigningKey], list[SigningKey]]:
+    """A new active key per algorithm in use, the old ones retired (still published a while)."""
+    created, retired = signing_keys.rotate_keys()
+    record(
+        "admin_action",
+        account_id=admin_id,
+        ip_address=ip_address,
+        action="rotate_signing_keys",
+        created=[key.kid for key in created],
+        retired=[key.kid for key in retired],
+    )
+    db.session.commit()
+    return created, retired

@@ -1,4 +1,4 @@
-"""The admin console under /admin: registry, accounts, outgoing mail, audit log.
+"""The admin console under /admin: registry, accounts, clients, keys, outgoing mail, audit log.
 
 Only signed-in admins: anonymous visitors are sent to the login page (and back), other members
 get 403. Every change is a POST carrying its CSRF token.
@@ -23,8 +23,9 @@ from ..account import session as sso
 from ..enrollment.importing import ImportFileError
 from ..i18n import N_
 from ..mail import outbox
+from ..oidc.clients import ClientRegistrationError
 from . import service
-from .forms import ActionForm, MemberImportForm, SearchForm
+from .forms import ActionForm, ClientForm, MemberImportForm, SearchForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -180,3 +181,82 @@ def retry_mail(message_id: int):
 @bp.get("/journal")
 def audit():
     return render_template("admin/audit.html", events=service.latest_audit())
+
+
+@bp.get("/clients")
+def clients():
+    return render_template("admin/clients.html", clients=service.list_clients(), form=ClientForm())
+
+
+@bp.post("/clients")
+def create_client():
+    form = ClientForm()
+    if form.validate_on_submit():
+        try:
+            client, secret = service.create_client(
+                name=form.name.data,
+                redirect_uris=form.redirect_uri_list(),
+                post_logout_uris=form.post_logout_uri_list(),
+                public=form.public.data,
+                auth_method=form.auth_method.data,
+                first_party=form.first_party.data,
+                scopes=form.scopes.data,
+                admin_id=g.admin.id,
+                ip_address=request.remote_addr,
+            )
+        except ClientRegistrationError as error:
+            form.form_errors.append(
+                _("Cette application ne peut pas être enregistrée : %(reason)s", reason=str(error))
+            )
+        else:
+            return render_template("admin/client_created.html", client=client, secret=secret)
+    return render_template(
+        "admin/clients.html", clients=service.list_clients(), form=form
+    ), 422
+
+
+@bp.post("/clients/<int:client_pk>/desactiver")
+def disable_client(client_pk: int):
+    return _set_client_enabled(client_pk, False)
+
+
+@bp.post("/clients/<int:client_pk>/reactiver")
+def enable_client(client_pk: int):
+    return _set_client_enabled(client_pk, True)
+
+
+def _set_client_enabled(client_pk: int, enabled: bool):
+    try:
+        client = service.set_client_enabled(
+            client_pk, enabled, admin_id=g.admin.id, now=_now(), ip_address=request.remote_addr
+        )
+    except service.AdminActionError as error:
+        return _action_failed(error, "admin.clients")
+    message = (
+        _("L'application %(name)s est réactivée.", name=client.name)
+        if enabled
+        else _("L'application %(name)s est désactivée.", name=client.name)
+    )
+    flash(message, "success")
+    return redirect(url_for("admin.clients"))
+
+
+@bp.get("/cles")
+def keys():
+    return render_template("admin/keys.html", keys=service.list_signing_keys())
+
+
+@bp.post("/cles/rotation")
+def rotate_keys():
+    created, _retired = service.rotate_signing_keys(
+        admin_id=g.admin.id, ip_address=request.remote_addr
+    )
+    flash(
+        _(
+            "Nouvelle clé active : %(kids)s. Les anciennes restent publiées le temps que "
+            "leurs jetons expirent.",
+            kids=", ".join(key.kid for key in created),
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.keys"))

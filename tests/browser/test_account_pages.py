@@ -131,6 +131,8 @@ def test_admin_console_pages(page, provider):
     page.step("admin-account-disabled")
     for name, step in (
         ("Registre des adhérents", "admin-members"),
+        ("Applications clientes", "admin-clients"),
+        ("Clés de signature", "admin-keys"),
         ("Courriers sortants", "admin-mail"),
         ("Journal d'audit", "admin-audit"),
     ):
