@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 
 from ..account.session import end_account_sessions
 from ..db import db
+from ..mail import outbox
 from ..models import (
     Account,
     AccountStatus,
@@ -139,20 +140,14 @@ def list_outbox(limit: int = LIST_LIMIT) -> list[OutboxMessage]:
     )
 
 
-def retry_mail(
-    message_id: int, *, admin_id: int, now: datetime, ip_address: str | None = None
-) -> OutboxMessage:
+def retry_mail(message_id: int, *, admin_id: int, ip_address: str | None = None) -> OutboxMessage:
     """Put a failed message back in the queue, due now, with a fresh series of attempts."""
-    message = db.session.get(OutboxMessage, message_id, with_for_update=True)
-    if message is None:
-        db.session.rollback()
-        raise AdminActionError("not_found")
-    if message.status != OutboxStatus.FAILED:
-        db.session.rollback()
-        raise AdminActionError("not_failed")
-    message.status = OutboxStatus.PENDING
-    message.attempts = 0
-    message.next_attempt_at = now
+    try:
+        message = outbox.requeue_failed(message_id)
+    except outbox.OutboxMessageNotFoundError:
+        raise AdminActionError("not_found") from None
+    except outbox.MessageNotFailedError:
+        raise AdminActionError("not_failed") from None
     record(
         "admin_action",
         account_id=admin_id,

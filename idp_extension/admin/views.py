@@ -164,7 +164,7 @@ def mail():
 def retry_mail(message_id: int):
     try:
         message = service.retry_mail(
-            message_id, admin_id=g.admin.id, now=_now(), ip_address=request.remote_addr
+            message_id, admin_id=g.admin.id, ip_address=request.remote_addr
         )
     except service.AdminActionError as error:
         return _action_failed(error, "admin.mail")

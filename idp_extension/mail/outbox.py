@@ -351,10 +351,10 @@ def run_after_response(response, job: Callable[[], int | None]):
     return response
 
 
-def retry_failed(message_id: int, *, actor_id: int | None = None) -> OutboxMessage:
-    """Put a FAILED message back in the queue, due now with a fresh retry budget; commits.
+def requeue_failed(message_id: int) -> OutboxMessage:
+    """Put a FAILED message back in the queue, due now with a fresh retry budget.
 
-    For the admin console's "retry" button; writes the audit event ``mail_retry``.
+    Part of the caller's transaction: it neither audits nor commits.
     """
     message = db.session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None:
@@ -367,6 +367,12 @@ def retry_failed(message_id: int, *, actor_id: int | None = None) -> OutboxMessa
     message.attempts = 0
     message.next_attempt_at = _now()
     message.lease_expires_at = None
+    return message
+
+
+def retry_failed(message_id: int, *, actor_id: int | None = None) -> OutboxMessage:
+    """``requeue_failed``, audited as ``mail_retry`` and committed."""
+    message = requeue_failed(message_id)
     audit.record("mail_retry", account_id=actor_id, message_id=message.id, kind=message.kind)
     db.session.commit()
     return message
