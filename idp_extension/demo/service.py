@@ -13,8 +13,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..db import db
+from ..models import OutboxMessage, OutboxStatus
 from ..models.oauth import OAuthClient
 from ..security.audit import record
+from ..security.sealing import unseal
 from ..security.tokens import digest, new_token
 
 SAMPLE_MEMBERS = Path(__file__).resolve().parents[2] / "demo" / "sample-members.csv"
@@ -104,3 +106,24 @@ def _register_portal(portal_url: str) -> tuple[OAuthClient, str, bool]:
     record("client_secret_rotated", client_id=client.client_id, reason="demo set-up")
     db.session.commit()
     return client, secret, False
+
+
+def mailbox_messages(limit: int = 50) -> list[OutboxMessage]:
+    """The demo mailbox: delivered messages, newest first."""
+    return list(db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT)
+        .order_by(OutboxMessage.id.desc()).limit(limit)
+    ))
+
+
+def delivered_message(message_id: int) -> OutboxMessage | None:
+    """A delivered message that has an HTML body to show, or None."""
+    found = db.session.get(OutboxMessage, message_id)
+    if found is None or found.status != OutboxStatus.SENT or not found.body_html:
+        return None
+    return found
+
+
+def message_html(message: OutboxMessage) -> str:
+    """The message's HTML part, unsealed (the demo transport keeps bodies)."""
+    return unseal(current_app.config["SECRET_KEY"], message.body_html)

@@ -2,12 +2,10 @@
 
 import ipaddress
 
-from flask import Blueprint, abort, current_app, render_template, request
-from sqlalchemy import select
+from flask import Blueprint, abort, render_template, request
 
-from ..db import db
-from ..models import OutboxMessage, OutboxStatus
-from ..security.sealing import unseal
+from ..models import OutboxMessage
+from . import service
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 
@@ -40,13 +38,7 @@ MESSAGE_BODY_POLICY = "; ".join(
 
 @bp.get("/mailbox")
 def mailbox():
-    messages = db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.SENT)
-        .order_by(OutboxMessage.id.desc())
-        .limit(50)
-    ).all()
-    return render_template("demo/mailbox.html", messages=messages)
+    return render_template("demo/mailbox.html", messages=service.mailbox_messages())
 
 
 @bp.get("/mailbox/<int:message_id>")
@@ -56,8 +48,7 @@ def message(message_id: int):
 
 @bp.get("/mailbox/<int:message_id>/contenu")
 def message_body(message_id: int):
-    found = _shown_message(message_id)
-    html = unseal(current_app.config["SECRET_KEY"], found.body_html)
+    html = service.message_html(_shown_message(message_id))
     # Links leave the frame for the whole tab, as a click in a mail client opens the browser.
     html = html.replace("<head>", '<head><base target="_top">', 1)
     return (
@@ -72,7 +63,7 @@ def message_body(message_id: int):
 
 
 def _shown_message(message_id: int) -> OutboxMessage:
-    found = db.session.get(OutboxMessage, message_id)
-    if found is None or found.status != OutboxStatus.SENT or not found.body_html:
+    found = service.delivered_message(message_id)
+    if found is None:
         abort(404)
     return found
