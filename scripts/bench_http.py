@@ -28,14 +28,12 @@ import os
 import platform
 import re
 import secrets
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -44,11 +42,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-import sqlalchemy as sa
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from bench_support import free_port, postgres_schema  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from idp_extension import create_app  # noqa: E402
@@ -84,33 +82,6 @@ def expect(condition: bool, message: str) -> None:
 
 
 # --- setting up -------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def postgres_schema(url: str) -> tuple[str, str, Callable[[], None]] | None:
-    """A new empty schema: (URL whose search_path is it, server version, drop)."""
-    try:
-        engine = sa.create_engine(url, connect_args={"connect_timeout": 2})
-        name = f"bench_{uuid.uuid4().hex[:10]}"
-        with engine.begin() as connection:
-            server_version = connection.execute(sa.text("SHOW server_version")).scalar()
-            connection.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-    except Exception as error:  # noqa: BLE001 - PostgreSQL is optional here
-        print(f"postgresql: skipped ({type(error).__name__})")
-        return None
-
-    def drop():
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
-        engine.dispose()
-
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{name}", server_version, drop
-
 
 def production_argon2() -> dict[str, int]:
     return {key: int(DEFAULTS[key]) for key in ARGON2_KEYS}

@@ -17,12 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import sqlalchemy as sa
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench_support import free_port, postgres_schema  # noqa: E402
 
 from idp_extension import create_app  # noqa: E402
 from idp_extension.db import db  # noqa: E402
@@ -31,12 +30,6 @@ from idp_extension.mail.worker import MailWorker  # noqa: E402
 
 MAX_COUNT = 100_000
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_smtp_sink(port: int) -> subprocess.Popen:
@@ -52,25 +45,6 @@ def start_smtp_sink(port: int) -> subprocess.Popen:
             time.sleep(0.05)
     sink.kill()
     raise SystemExit("the SMTP sink did not start")
-
-
-def postgres_schema(url: str) -> tuple[str, callable] | None:
-    try:
-        engine = sa.create_engine(url, connect_args={"connect_timeout": 2})
-        name = f"bench_{uuid.uuid4().hex[:10]}"
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-    except Exception as error:  # noqa: BLE001 - PostgreSQL is optional here
-        print(f"postgresql: skipped ({type(error).__name__})")
-        return None
-
-    def drop():
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
-        engine.dispose()
-
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{name}", drop
 
 
 def run(label: str, database_url: str, smtp_port: int, count: int, batch: int) -> None:
@@ -125,7 +99,7 @@ def main() -> None:
         if not options.no_postgres:
             schema = postgres_schema(options.postgres)
             if schema is not None:
-                url, drop = schema
+                url, _version, drop = schema
                 try:
                     run("postgresql", url, port, count, options.batch)
                 finally:

@@ -190,19 +190,21 @@ def userinfo():
 @bp.post("/revoke")
 def revoke():
     """RFC 7009."""
-    refused = _check_form_post()
-    if refused is not None:
-        return refused
-    return current_server().authorization.create_endpoint_response("revocation")
+    return _form_endpoint("revocation")
 
 
 @bp.post("/introspect")
 def introspect():
     """RFC 7662."""
+    return _form_endpoint("introspection")
+
+
+def _form_endpoint(name: str):
+    """A client-authenticated endpoint taking a form POST (RFC 7009 2.1, RFC 7662 2.1)."""
     refused = _check_form_post()
     if refused is not None:
         return refused
-    return current_server().authorization.create_endpoint_response("introspection")
+    return current_server().authorization.create_endpoint_response(name)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
