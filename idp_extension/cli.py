@@ -17,8 +17,14 @@ def summary(data: dict, line: str, as_json: bool) -> None:
 def _load_commands() -> None:
     import importlib
 
-    for module in ("enrollment.commands", "oidc.commands", "mail.commands", "admin.commands",
-                   "demo.commands", "maintenance_commands"):
+    for module in (
+        "enrollment.commands",
+        "oidc.commands",
+        "mail.commands",
+        "admin.commands",
+        "demo.commands",
+        "maintenance_commands",
+    ):
         try:
             importlib.import_module(f"idp_extension.{module}")
         except ModuleNotFoundError as error:

@@ -86,9 +86,7 @@ DEFAULTS: dict[str, object] = {
     "IDP_PROXY_FIX": False,
 }
 
-BOOLEAN_KEYS = {
-    key for key, value in DEFAULTS.items() if isinstance(value, bool)
-}
+BOOLEAN_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, bool)}
 INTEGER_KEYS = {
     key for key, value in DEFAULTS.items() if isinstance(value, int) and not isinstance(value, bool)
 }
@@ -156,8 +154,9 @@ def apply_defaults(app) -> None:
     _flask_default(app, "SESSION_COOKIE_HTTPONLY", True)
     _flask_default(app, "SESSION_COOKIE_SAMESITE", "Lax")
     _flask_default(app, "SESSION_COOKIE_NAME", "idp_session")
-    _flask_default(app, "PERMANENT_SESSION_LIFETIME", timedelta(
-        seconds=app.config["IDP_SESSION_LIFETIME"]))
+    _flask_default(
+        app, "PERMANENT_SESSION_LIFETIME", timedelta(seconds=app.config["IDP_SESSION_LIFETIME"])
+    )
     # Forms larger than this are refused with 413 before any parsing.
     _flask_default(app, "MAX_CONTENT_LENGTH", 256 * 1024)
     _flask_default(app, "MAX_FORM_MEMORY_SIZE", 64 * 1024)
@@ -176,8 +175,10 @@ def apply_defaults(app) -> None:
 
     if app.config["IDP_DEMO"] and urlsplit(issuer).hostname not in LOCAL_HOSTS:
         # The demo mailbox would show every member's links; demo data is not real data.
-        raise ConfigurationError("IDP_DEMO is for a local machine: IDP_ISSUER must be "
-                                 "http://127.0.0.1, localhost or [::1]")
+        raise ConfigurationError(
+            "IDP_DEMO is for a local machine: IDP_ISSUER must be "
+            "http://127.0.0.1, localhost or [::1]"
+        )
     for key in ("IDP_ACTIVATION_TTL", "IDP_SESSION_LIFETIME", "IDP_SESSION_MAX_AGE"):
         if app.config[key] <= 0:
             raise ConfigurationError(f"{key} must be a positive number of seconds")
@@ -204,10 +205,12 @@ def _apply_mail_config(app) -> None:
         raise ConfigurationError("IDP_MAIL_USE_TLS and IDP_MAIL_USE_SSL exclude each other")
     if config["IDP_MAIL_RETRY_BASE_SECONDS"] < 1 or config["IDP_MAIL_MAX_ATTEMPTS"] < 1:
         raise ConfigurationError(
-            "IDP_MAIL_RETRY_BASE_SECONDS and IDP_MAIL_MAX_ATTEMPTS must be at least 1")
+            "IDP_MAIL_RETRY_BASE_SECONDS and IDP_MAIL_MAX_ATTEMPTS must be at least 1"
+        )
     if config["IDP_MAIL_LEASE_SECONDS"] < 5 * config["IDP_MAIL_TIMEOUT"]:
         raise ConfigurationError(
-            "IDP_MAIL_LEASE_SECONDS must be at least five times IDP_MAIL_TIMEOUT")
+            "IDP_MAIL_LEASE_SECONDS must be at least five times IDP_MAIL_TIMEOUT"
+        )
 
 
 def _instance_secret(app) -> str:

@@ -39,8 +39,13 @@ def render_error(status: int, message: str | None = None):
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(400, N_("Votre session a expiré ou le formulaire n'est plus valide. "
-                                    "Merci de recharger la page et de recommencer."))
+        return render_error(
+            400,
+            N_(
+                "Votre session a expiré ou le formulaire n'est plus valide. "
+                "Merci de recharger la page et de recommencer."
+            ),
+        )
 
     @app.errorhandler(TooManyAttemptsError)
     def too_many(error):

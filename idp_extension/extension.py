@@ -47,9 +47,15 @@ class IdentityProvider:
     ``mailer`` (a ``MailTransport``), ``sms`` and ``clock``. Each defaults from config.
     """
 
-    def __init__(self, app: Flask | None = None, *, registry: MemberRegistry | None = None,
-                 mailer: MailTransport | None = None, sms: SmsSender | None = None,
-                 clock: Clock | None = None):
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        registry: MemberRegistry | None = None,
+        mailer: MailTransport | None = None,
+        sms: SmsSender | None = None,
+        clock: Clock | None = None,
+    ):
         self.registry = registry
         self.mailer = mailer
         self.sms = sms

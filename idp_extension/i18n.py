@@ -55,19 +55,23 @@ def current_language() -> str:
 
 def init_app(app: Flask) -> None:
     folder = Path(__file__).resolve().parent / "translations"
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(folder))
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(folder))
     app.before_request(remember_asked_language)
 
     @app.context_processor
     def language_context():
-        return {"current_language": current_language(),
-                "languages": app.config["IDP_LANGUAGES"],
-                "language_url": language_url}
+        return {
+            "current_language": current_language(),
+            "languages": app.config["IDP_LANGUAGES"],
+            "language_url": language_url,
+        }
 
 
 def language_url(lang: str) -> str:
     """This page in another language, keeping its parameters (a pending authorization's)."""
-    kept = [(key, value) for key, value in request.args.items(multi=True)
-            if key not in ("lang", "ui_locales")]
+    kept = [
+        (key, value)
+        for key, value in request.args.items(multi=True)
+        if key not in ("lang", "ui_locales")
+    ]
     return f"{request.path}?{urlencode([*kept, ('lang', lang)])}"

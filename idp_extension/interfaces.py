@@ -38,8 +38,17 @@ class MailTransport(Protocol):
     messages over one connection (see ``idp_extension.mail.sender``).
     """
 
-    def send(self, *, sender: str, recipient: str, subject: str, body_text: str,
-             body_html: str | None, message_id: str, date_header: str) -> None: ...
+    def send(
+        self,
+        *,
+        sender: str,
+        recipient: str,
+        subject: str,
+        body_text: str,
+        body_html: str | None,
+        message_id: str,
+        date_header: str,
+    ) -> None: ...
 
 
 class SmsSender(Protocol):

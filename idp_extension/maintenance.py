@@ -55,8 +55,11 @@ def purge_expired(now: datetime, *, keep_days: int = DEFAULT_KEEP_DAYS) -> dict[
     ``mails``. Writes the audit event ``data_purged`` with those counts. All or nothing: on any
     error the transaction is rolled back and nothing is deleted.
     """
-    if (isinstance(keep_days, bool) or not isinstance(keep_days, int)
-            or not 1 <= keep_days <= MAX_KEEP_DAYS):
+    if (
+        isinstance(keep_days, bool)
+        or not isinstance(keep_days, int)
+        or not 1 <= keep_days <= MAX_KEEP_DAYS
+    ):
         raise ValueError(f"keep_days must be a whole number of days from 1 to {MAX_KEEP_DAYS}")
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -65,22 +68,45 @@ def purge_expired(now: datetime, *, keep_days: int = DEFAULT_KEEP_DAYS) -> dict[
     try:
         counts = {
             # Tokens first: a code goes only once no token points at it.
-            "tokens": _delete(delete(Token).where(
-                _token_ended_before(cutoff),
-                Token.family_id.not_in(_live_families(now)))),
-            "codes": _delete(delete(AuthorizationCode).where(
-                AuthorizationCode.expires_at < cutoff,
-                ~exists().where(Token.authorization_code_id == AuthorizationCode.id))),
-            "sessions": _delete(delete(SsoSession).where(
-                or_(SsoSession.ended_at < cutoff, SsoSession.expires_at < cutoff))),
-            "links": _delete(delete(OneTimeToken).where(
-                or_(OneTimeToken.expires_at < cutoff, OneTimeToken.used_at < cutoff,
-                    OneTimeToken.voided_at < cutoff))),
-            "mails": _delete(delete(OutboxMessage).where(or_(
-                and_(OutboxMessage.status == OutboxStatus.SENT,
-                     OutboxMessage.sent_at < cutoff),
-                and_(OutboxMessage.status == OutboxStatus.FAILED,
-                     OutboxMessage.created_at < failed_cutoff)))),
+            "tokens": _delete(
+                delete(Token).where(
+                    _token_ended_before(cutoff), Token.family_id.not_in(_live_families(now))
+                )
+            ),
+            "codes": _delete(
+                delete(AuthorizationCode).where(
+                    AuthorizationCode.expires_at < cutoff,
+                    ~exists().where(Token.authorization_code_id == AuthorizationCode.id),
+                )
+            ),
+            "sessions": _delete(
+                delete(SsoSession).where(
+                    or_(SsoSession.ended_at < cutoff, SsoSession.expires_at < cutoff)
+                )
+            ),
+            "links": _delete(
+                delete(OneTimeToken).where(
+                    or_(
+                        OneTimeToken.expires_at < cutoff,
+                        OneTimeToken.used_at < cutoff,
+                        OneTimeToken.voided_at < cutoff,
+                    )
+                )
+            ),
+            "mails": _delete(
+                delete(OutboxMessage).where(
+                    or_(
+                        and_(
+                            OutboxMessage.status == OutboxStatus.SENT,
+                            OutboxMessage.sent_at < cutoff,
+                        ),
+                        and_(
+                            OutboxMessage.status == OutboxStatus.FAILED,
+                            OutboxMessage.created_at < failed_cutoff,
+                        ),
+                    )
+                )
+            ),
         }
         counts = {kind: counts[kind] for kind in ("codes", "tokens", "sessions", "links", "mails")}
         record("data_purged", keep_days=keep_days, **counts)
@@ -96,9 +122,15 @@ def _live_families(now: datetime):
     refresh token unused and unexpired."""
     return select(Token.family_id).where(
         Token.revoked_at.is_(None),
-        or_(Token.access_expires_at > now,
-            and_(Token.refresh_token_digest.is_not(None), Token.refresh_used_at.is_(None),
-                 Token.refresh_expires_at > now)))
+        or_(
+            Token.access_expires_at > now,
+            and_(
+                Token.refresh_token_digest.is_not(None),
+                Token.refresh_used_at.is_(None),
+                Token.refresh_expires_at > now,
+            ),
+        ),
+    )
 
 
 def _token_ended_before(cutoff: datetime):
@@ -106,9 +138,16 @@ def _token_ended_before(cutoff: datetime):
     before it and its refresh token absent, rotated or expired before it."""
     return or_(
         Token.revoked_at < cutoff,
-        and_(Token.revoked_at.is_(None), Token.access_expires_at < cutoff,
-             or_(Token.refresh_token_digest.is_(None), Token.refresh_used_at < cutoff,
-                 Token.refresh_expires_at < cutoff)))
+        and_(
+            Token.revoked_at.is_(None),
+            Token.access_expires_at < cutoff,
+            or_(
+                Token.refresh_token_digest.is_(None),
+                Token.refresh_used_at < cutoff,
+                Token.refresh_expires_at < cutoff,
+            ),
+        ),
+    )
 
 
 def _delete(statement) -> int:

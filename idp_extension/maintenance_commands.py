@@ -11,9 +11,13 @@ from .maintenance import DEFAULT_KEEP_DAYS, MAX_KEEP_DAYS, purge_expired
 
 
 @idp_group.command("purge")
-@click.option("--keep-days", default=DEFAULT_KEEP_DAYS, show_default=True,
-              type=click.IntRange(min=1, max=MAX_KEEP_DAYS),
-              help="Days a row is kept after it stopped being usable.")
+@click.option(
+    "--keep-days",
+    default=DEFAULT_KEEP_DAYS,
+    show_default=True,
+    type=click.IntRange(min=1, max=MAX_KEEP_DAYS),
+    help="Days a row is kept after it stopped being usable.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @with_appcontext
 def purge(keep_days: int, as_json: bool) -> None:
@@ -28,7 +32,7 @@ def purge(keep_days: int, as_json: bool) -> None:
     """
     now = current_app.extensions["idp"].clock.now()
     counts = purge_expired(now, keep_days=keep_days)
-    line = ("purged: codes {codes}, tokens {tokens}, sessions {sessions}, links {links}, "
-            "mails {mails}").format(**counts)
+    line = (
+        "purged: codes {codes}, tokens {tokens}, sessions {sessions}, links {links}, mails {mails}"
+    ).format(**counts)
     summary(counts, line, as_json)
-

@@ -83,6 +83,7 @@ def expect(condition: bool, message: str) -> None:
 
 # --- setting up -------------------------------------------------------------------------------
 
+
 def production_argon2() -> dict[str, int]:
     return {key: int(DEFAULTS[key]) for key in ARGON2_KEYS}
 
@@ -96,19 +97,36 @@ class Setup:
 
 def prepare_database(database_url: str, secret_key: str, issuer: str, accounts: int) -> Setup:
     """Migrate, create the accounts, the client and the signing key (before two workers race)."""
-    app = create_app({"IDP_DATABASE_URL": database_url, "IDP_SECRET_KEY": secret_key,
-                      "IDP_ISSUER": issuer, **production_argon2()})
+    app = create_app(
+        {
+            "IDP_DATABASE_URL": database_url,
+            "IDP_SECRET_KEY": secret_key,
+            "IDP_ISSUER": issuer,
+            **production_argon2(),
+        }
+    )
     hashing = PasswordHashing.from_config(app.config)
     now = datetime.now(UTC)
     emails = [f"adherent{number}@example.org" for number in range(accounts)]
     with app.app_context():
         upgrade()
         for number, email in enumerate(emails):
-            db.session.add(Account(
-                member_number=f"{70000000 + number:08d}", email=email, phone="+33612345678",
-                first_name="Hélène", last_name="Lefèvre-Dupont", birth_date=date(1980, 5, 17),
-                status=AccountStatus.ACTIVE, password_hash=hashing.hash(PASSWORD),
-                email_verified=True, created_at=now, activated_at=now, password_changed_at=now))
+            db.session.add(
+                Account(
+                    member_number=f"{70000000 + number:08d}",
+                    email=email,
+                    phone="+33612345678",
+                    first_name="Hélène",
+                    last_name="Lefèvre-Dupont",
+                    birth_date=date(1980, 5, 17),
+                    status=AccountStatus.ACTIVE,
+                    password_hash=hashing.hash(PASSWORD),
+                    email_verified=True,
+                    created_at=now,
+                    activated_at=now,
+                    password_changed_at=now,
+                )
+            )
         db.session.commit()
         client, secret = create_client("Banc d'essai", [CALLBACK], first_party=True)
         setup = Setup(emails, client.client_id, secret)
@@ -130,15 +148,36 @@ def time_one_hash() -> float:
 
 
 def start_gunicorn(database_url: str, secret_key: str, port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "IDP_DATABASE_URL": database_url, "IDP_ISSUER": f"http://127.0.0.1:{port}",
-           "IDP_SECRET_KEY": secret_key, "IDP_RATELIMIT_ENABLED": "false",
-           **{key: str(value) for key, value in production_argon2().items()}}
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(GUNICORN_WORKERS),
-               "--threads", str(GUNICORN_THREADS), "--bind", f"127.0.0.1:{port}",
-               "--log-level", "warning", "wsgi:app"]
+    env = {
+        **os.environ,
+        "IDP_DATABASE_URL": database_url,
+        "IDP_ISSUER": f"http://127.0.0.1:{port}",
+        "IDP_SECRET_KEY": secret_key,
+        "IDP_RATELIMIT_ENABLED": "false",
+        **{key: str(value) for key, value in production_argon2().items()},
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(GUNICORN_WORKERS),
+        "--threads",
+        str(GUNICORN_THREADS),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "wsgi:app",
+    ]
     with log.open("wb") as output:
-        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env,  # noqa: S603 - no shell
-                                  stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(  # noqa: S603 - no shell
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 60
     url = f"http://127.0.0.1:{port}/.well-known/openid-configuration"
     while time.monotonic() < deadline and server.poll() is None:
@@ -192,8 +231,9 @@ def timed(record: Record, step: str, call: Callable[[], requests.Response]) -> r
     return response
 
 
-def run_phase(name: str, unit: str, units_per_step: int, steps: list[Step], total: int,
-              time_limit: float) -> PhaseResult:
+def run_phase(
+    name: str, unit: str, units_per_step: int, steps: list[Step], total: int, time_limit: float
+) -> PhaseResult:
     """Run ``total`` steps over the threads (one per entry of ``steps``, each with its own
     state), stopping early at ``time_limit`` seconds."""
     result = PhaseResult(name, unit, units_per_step)
@@ -237,8 +277,9 @@ class Provider:
     def __init__(self, base: str, setup: Setup):
         self.base = base
         self.setup = setup
-        config = requests.get(f"{base}/.well-known/openid-configuration",
-                              timeout=REQUEST_TIMEOUT).json()
+        config = requests.get(
+            f"{base}/.well-known/openid-configuration", timeout=REQUEST_TIMEOUT
+        ).json()
         self.authorize_url = config["authorization_endpoint"]
         self.token_url = config["token_endpoint"]
         self.userinfo_url = config["userinfo_endpoint"]
@@ -254,47 +295,93 @@ class Provider:
         """A fresh browser that opens the login page and signs in; returns its session."""
         record = record or (lambda step, seconds: None)
         browser = requests.Session()
-        page = timed(record, "GET /connexion", lambda: browser.get(
-            f"{self.base}/connexion", timeout=REQUEST_TIMEOUT))
+        page = timed(
+            record,
+            "GET /connexion",
+            lambda: browser.get(f"{self.base}/connexion", timeout=REQUEST_TIMEOUT),
+        )
         expect(page.status_code == 200, f"login page answered {page.status_code}")
         found = CSRF_FIELD.search(page.text)
         expect(found is not None, "the login page has no CSRF token")
-        reply = timed(record, "POST /connexion", lambda: browser.post(
-            f"{self.base}/connexion", timeout=REQUEST_TIMEOUT, allow_redirects=False,
-            data={"csrf_token": found.group(1), "email": email, "password": PASSWORD}))
-        expect(reply.status_code == 302 and "/connexion" not in reply.headers.get("Location", ""),
-               f"sign-in answered {reply.status_code}")
+        reply = timed(
+            record,
+            "POST /connexion",
+            lambda: browser.post(
+                f"{self.base}/connexion",
+                timeout=REQUEST_TIMEOUT,
+                allow_redirects=False,
+                data={"csrf_token": found.group(1), "email": email, "password": PASSWORD},
+            ),
+        )
+        expect(
+            reply.status_code == 302 and "/connexion" not in reply.headers.get("Location", ""),
+            f"sign-in answered {reply.status_code}",
+        )
         return browser
 
-    def tokens(self, browser: requests.Session, rp: requests.Session,
-               record: Record) -> dict:
+    def tokens(self, browser: requests.Session, rp: requests.Session, record: Record) -> dict:
         """One authorization code flow of a signed-in browser, up to the userinfo call."""
         state, nonce = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
-        reply = timed(record, "GET /authorize", lambda: browser.get(
-            self.authorize_url, timeout=REQUEST_TIMEOUT, allow_redirects=False,
-            params={"response_type": "code", "client_id": self.setup.client_id,
-                    "redirect_uri": CALLBACK, "scope": SCOPE, "state": state,
-                    "nonce": nonce}))
+        reply = timed(
+            record,
+            "GET /authorize",
+            lambda: browser.get(
+                self.authorize_url,
+                timeout=REQUEST_TIMEOUT,
+                allow_redirects=False,
+                params={
+                    "response_type": "code",
+                    "client_id": self.setup.client_id,
+                    "redirect_uri": CALLBACK,
+                    "scope": SCOPE,
+                    "state": state,
+                    "nonce": nonce,
+                },
+            ),
+        )
         location = reply.headers.get("Location", "")
-        expect(reply.status_code == 302 and location.startswith(CALLBACK),
-               f"/authorize answered {reply.status_code}, not a redirect to the client")
+        expect(
+            reply.status_code == 302 and location.startswith(CALLBACK),
+            f"/authorize answered {reply.status_code}, not a redirect to the client",
+        )
         query = parse_qs(urlsplit(location).query)
-        expect(query.get("state") == [state] and "code" in query,
-               "the redirect carries no code or the wrong state")
-        reply = timed(record, "POST /token (code)", lambda: rp.post(
-            self.token_url, timeout=REQUEST_TIMEOUT,
-            auth=(self.setup.client_id, self.setup.client_secret),
-            data={"grant_type": "authorization_code", "code": query["code"][0],
-                  "redirect_uri": CALLBACK}))
+        expect(
+            query.get("state") == [state] and "code" in query,
+            "the redirect carries no code or the wrong state",
+        )
+        reply = timed(
+            record,
+            "POST /token (code)",
+            lambda: rp.post(
+                self.token_url,
+                timeout=REQUEST_TIMEOUT,
+                auth=(self.setup.client_id, self.setup.client_secret),
+                data={
+                    "grant_type": "authorization_code",
+                    "code": query["code"][0],
+                    "redirect_uri": CALLBACK,
+                },
+            ),
+        )
         expect(reply.status_code == 200, f"/token answered {reply.status_code}")
         token = reply.json()
-        expect(all(token.get(k) for k in ("access_token", "id_token", "refresh_token")),
-               "the token response lacks a token")
-        reply = timed(record, "GET /userinfo", lambda: rp.get(
-            self.userinfo_url, timeout=REQUEST_TIMEOUT,
-            headers={"Authorization": f"Bearer {token['access_token']}"}))
-        expect(reply.status_code == 200 and reply.json().get("sub"),
-               f"/userinfo answered {reply.status_code}")
+        expect(
+            all(token.get(k) for k in ("access_token", "id_token", "refresh_token")),
+            "the token response lacks a token",
+        )
+        reply = timed(
+            record,
+            "GET /userinfo",
+            lambda: rp.get(
+                self.userinfo_url,
+                timeout=REQUEST_TIMEOUT,
+                headers={"Authorization": f"Bearer {token['access_token']}"},
+            ),
+        )
+        expect(
+            reply.status_code == 200 and reply.json().get("sub"),
+            f"/userinfo answered {reply.status_code}",
+        )
         return token
 
 
@@ -303,14 +390,25 @@ def discovery_steps(provider: Provider, concurrency: int) -> list[Step]:
         http = requests.Session()
 
         def step(record: Record) -> None:
-            reply = timed(record, "GET discovery", lambda: http.get(
-                f"{provider.base}/.well-known/openid-configuration", timeout=REQUEST_TIMEOUT))
-            expect(reply.status_code == 200 and reply.json()["issuer"] == provider.base,
-                   f"discovery answered {reply.status_code}")
-            reply = timed(record, "GET JWKS", lambda: http.get(
-                provider.jwks_url, timeout=REQUEST_TIMEOUT))
-            expect(reply.status_code == 200 and reply.json()["keys"],
-                   f"JWKS answered {reply.status_code}")
+            reply = timed(
+                record,
+                "GET discovery",
+                lambda: http.get(
+                    f"{provider.base}/.well-known/openid-configuration", timeout=REQUEST_TIMEOUT
+                ),
+            )
+            expect(
+                reply.status_code == 200 and reply.json()["issuer"] == provider.base,
+                f"discovery answered {reply.status_code}",
+            )
+            reply = timed(
+                record, "GET JWKS", lambda: http.get(provider.jwks_url, timeout=REQUEST_TIMEOUT)
+            )
+            expect(
+                reply.status_code == 200 and reply.json()["keys"],
+                f"JWKS answered {reply.status_code}",
+            )
+
         return step
 
     return [make() for _ in range(concurrency)]
@@ -331,6 +429,7 @@ def flow_steps(provider: Provider, browsers: list[requests.Session]) -> list[Ste
             started = time.perf_counter()
             provider.tokens(browser, rp, record)
             record("whole flow", time.perf_counter() - started)
+
         return step
 
     return [make(browser) for browser in browsers]
@@ -338,26 +437,35 @@ def flow_steps(provider: Provider, browsers: list[requests.Session]) -> list[Ste
 
 def refresh_steps(provider: Provider, browsers: list[requests.Session]) -> list[Step]:
     """One token family per thread, each refresh rotating it."""
+
     def make(browser: requests.Session) -> Step:
         rp = requests.Session()
         current = provider.tokens(browser, rp, lambda step, seconds: None)["refresh_token"]
 
         def step(record: Record) -> None:
             nonlocal current
-            reply = timed(record, "POST /token (refresh)", lambda: rp.post(
-                provider.token_url, timeout=REQUEST_TIMEOUT,
-                auth=(provider.setup.client_id, provider.setup.client_secret),
-                data={"grant_type": "refresh_token", "refresh_token": current}))
+            reply = timed(
+                record,
+                "POST /token (refresh)",
+                lambda: rp.post(
+                    provider.token_url,
+                    timeout=REQUEST_TIMEOUT,
+                    auth=(provider.setup.client_id, provider.setup.client_secret),
+                    data={"grant_type": "refresh_token", "refresh_token": current},
+                ),
+            )
             expect(reply.status_code == 200, f"refresh answered {reply.status_code}")
             rotated = reply.json().get("refresh_token")
             expect(bool(rotated) and rotated != current, "the refresh token did not rotate")
             current = rotated
+
         return step
 
     return [make(browser) for browser in browsers]
 
 
 # --- reporting --------------------------------------------------------------------------------
+
 
 def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile, in milliseconds."""
@@ -366,21 +474,23 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[int(rank) - 1] * 1000
 
 
-TABLE_HEADER = (f"  {'phase':<24} {'done':>5} {'errors':>6} {'seconds':>7}  {'rate':<20}  "
-                f"{'step':<22} {'p50 ms':>8} {'p95 ms':>8}")
+TABLE_HEADER = (
+    f"  {'phase':<24} {'done':>5} {'errors':>6} {'seconds':>7}  {'rate':<20}  "
+    f"{'step':<22} {'p50 ms':>8} {'p95 ms':>8}"
+)
 
 
 def print_result(result: PhaseResult) -> None:
     """One row per step; the phase's figures on its first row."""
     rate = f"{result.rate:.1f} {result.unit}/s"
     done = result.done * result.units_per_step
-    left = (f"  {result.name:<24} {done:>5} {result.errors:>6} {result.seconds:>7.2f}  "
-            f"{rate:<20}")
+    left = f"  {result.name:<24} {done:>5} {result.errors:>6} {result.seconds:>7.2f}  {rate:<20}"
     if not result.latencies:
         print(left)
     for step, values in result.latencies.items():
-        print(f"{left}  {step:<22} {percentile(values, 0.5):>8.1f} "
-              f"{percentile(values, 0.95):>8.1f}")
+        print(
+            f"{left}  {step:<22} {percentile(values, 0.5):>8.1f} {percentile(values, 0.95):>8.1f}"
+        )
         left = " " * len(left)
     for message in result.first_errors:
         print(f"    error: {message}")
@@ -396,8 +506,10 @@ def run(label: str, database_url: str, options: argparse.Namespace) -> list[Phas
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
     setup = prepare_database(database_url, secret_key, base, options.accounts)
-    print(f"\n{label}: migrated, {options.accounts} accounts and a client created in "
-          f"{time.perf_counter() - started:.1f} s; load average before {load_average()}")
+    print(
+        f"\n{label}: migrated, {options.accounts} accounts and a client created in "
+        f"{time.perf_counter() - started:.1f} s; load average before {load_average()}"
+    )
     results = []
     with tempfile.TemporaryDirectory() as folder:
         server = start_gunicorn(database_url, secret_key, port, Path(folder) / "gunicorn.log")
@@ -406,24 +518,47 @@ def run(label: str, database_url: str, options: argparse.Namespace) -> list[Phas
             concurrency = options.concurrency
             print(TABLE_HEADER)
             # Signed-in browsers for the flows, one per thread, each a different member.
-            browsers = [provider.sign_in(provider.setup.emails[slot % options.accounts])
-                        for slot in range(concurrency)]
+            browsers = [
+                provider.sign_in(provider.setup.emails[slot % options.accounts])
+                for slot in range(concurrency)
+            ]
             for browser in browsers:  # warm-up, not measured: a few whole flows
                 with requests.Session() as rp:
                     provider.tokens(browser, rp, lambda step, seconds: None)
             phases = [
-                ("discovery + JWKS", "requests", 2, options.requests // 2,
-                 lambda: discovery_steps(provider, concurrency)),
-                ("login (argon2id)", "logins", 1, options.logins,
-                 lambda: login_steps(provider, concurrency)),
-                ("authorization code flow", "flows", 1, options.flows,
-                 lambda: flow_steps(provider, browsers)),
-                ("refresh rotation", "grants", 1, options.refreshes,
-                 lambda: refresh_steps(provider, browsers)),
+                (
+                    "discovery + JWKS",
+                    "requests",
+                    2,
+                    options.requests // 2,
+                    lambda: discovery_steps(provider, concurrency),
+                ),
+                (
+                    "login (argon2id)",
+                    "logins",
+                    1,
+                    options.logins,
+                    lambda: login_steps(provider, concurrency),
+                ),
+                (
+                    "authorization code flow",
+                    "flows",
+                    1,
+                    options.flows,
+                    lambda: flow_steps(provider, browsers),
+                ),
+                (
+                    "refresh rotation",
+                    "grants",
+                    1,
+                    options.refreshes,
+                    lambda: refresh_steps(provider, browsers),
+                ),
             ]
             for name, unit, units_per_step, total, make_steps in phases:
-                result = run_phase(name, unit, units_per_step, make_steps(), total,
-                                   options.time_limit)
+                result = run_phase(
+                    name, unit, units_per_step, make_steps(), total, options.time_limit
+                )
                 print_result(result)
                 results.append(result)
             for browser in browsers:
@@ -438,18 +573,28 @@ def machine_facts(options: argparse.Namespace) -> None:
     argon2 = production_argon2()
     cpus = os.cpu_count()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
-    print(f"machine: {cpus} CPUs ({usable} usable), {platform.platform()}, "
-          f"Python {platform.python_version()}")
-    print(f"server: gunicorn {version('gunicorn')}, {GUNICORN_WORKERS} workers x "
-          f"{GUNICORN_THREADS} threads, 127.0.0.1; client: {options.concurrency} threads "
-          f"(requests {version('requests')}) on the same machine")
-    print(f"argon2id: time_cost {argon2['IDP_ARGON2_TIME_COST']}, memory "
-          f"{argon2['IDP_ARGON2_MEMORY_COST']} KiB, parallelism "
-          f"{argon2['IDP_ARGON2_PARALLELISM']}: one hash takes {time_one_hash():.0f} ms here")
-    print(f"load average (1, 5, 15 min): {load_average()} - other work on this machine "
-          f"lowers the figures")
-    print("counted: each discovery or JWKS GET; a login = login page GET + form POST; a flow = "
-          "/authorize + /token + /userinfo; a grant = one refresh; p50/p95 = nearest rank")
+    print(
+        f"machine: {cpus} CPUs ({usable} usable), {platform.platform()}, "
+        f"Python {platform.python_version()}"
+    )
+    print(
+        f"server: gunicorn {version('gunicorn')}, {GUNICORN_WORKERS} workers x "
+        f"{GUNICORN_THREADS} threads, 127.0.0.1; client: {options.concurrency} threads "
+        f"(requests {version('requests')}) on the same machine"
+    )
+    print(
+        f"argon2id: time_cost {argon2['IDP_ARGON2_TIME_COST']}, memory "
+        f"{argon2['IDP_ARGON2_MEMORY_COST']} KiB, parallelism "
+        f"{argon2['IDP_ARGON2_PARALLELISM']}: one hash takes {time_one_hash():.0f} ms here"
+    )
+    print(
+        f"load average (1, 5, 15 min): {load_average()} - other work on this machine "
+        f"lowers the figures"
+    )
+    print(
+        "counted: each discovery or JWKS GET; a login = login page GET + form POST; a flow = "
+        "/authorize + /token + /userinfo; a grant = one refresh; p50/p95 = nearest rank"
+    )
 
 
 def main() -> None:

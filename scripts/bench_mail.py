@@ -33,8 +33,16 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def start_smtp_sink(port: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-               "-c", "aiosmtpd.handlers.Sink"]
+    command = [
+        sys.executable,
+        "-m",
+        "aiosmtpd",
+        "-n",
+        "-l",
+        f"127.0.0.1:{port}",
+        "-c",
+        "aiosmtpd.handlers.Sink",
+    ]
     sink = subprocess.Popen(command)  # noqa: S603 - a fixed command, no shell
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -48,21 +56,27 @@ def start_smtp_sink(port: int) -> subprocess.Popen:
 
 
 def run(label: str, database_url: str, smtp_port: int, count: int, batch: int) -> None:
-    app = create_app({
-        "IDP_DATABASE_URL": database_url,
-        "IDP_SECRET_KEY": secrets.token_hex(32),
-        "IDP_ISSUER": "http://127.0.0.1:5000",
-        "IDP_MAIL_SERVER": "127.0.0.1",
-        "IDP_MAIL_PORT": smtp_port,
-        "IDP_MAIL_TIMEOUT": 10,
-    })
+    app = create_app(
+        {
+            "IDP_DATABASE_URL": database_url,
+            "IDP_SECRET_KEY": secrets.token_hex(32),
+            "IDP_ISSUER": "http://127.0.0.1:5000",
+            "IDP_MAIL_SERVER": "127.0.0.1",
+            "IDP_MAIL_PORT": smtp_port,
+            "IDP_MAIL_TIMEOUT": 10,
+        }
+    )
     with app.app_context():
         db.create_all()
         started = time.perf_counter()
         for number in range(count):
-            outbox.enqueue("bench", f"adherent{number}@example.org", f"Message {number}",
-                           f"Bonjour,\n\nhttp://127.0.0.1:5000/activation/{secrets.token_urlsafe(32)}\n",
-                           f"<p><a href='http://127.0.0.1:5000/a/{number}'>Activer</a></p>")
+            outbox.enqueue(
+                "bench",
+                f"adherent{number}@example.org",
+                f"Message {number}",
+                f"Bonjour,\n\nhttp://127.0.0.1:5000/activation/{secrets.token_urlsafe(32)}\n",
+                f"<p><a href='http://127.0.0.1:5000/a/{number}'>Activer</a></p>",
+            )
         db.session.commit()
         enqueue_seconds = time.perf_counter() - started
         db.session.remove()
@@ -76,10 +90,12 @@ def run(label: str, database_url: str, smtp_port: int, count: int, batch: int) -
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
-    print(f"{label}: enqueued {count} in {enqueue_seconds:.2f} s "
-          f"({count / enqueue_seconds:.0f}/s); worker sent {totals['sent']} "
-          f"(retry {totals['retry']}, failed {totals['failed']}) in {seconds:.2f} s "
-          f"= {totals['sent'] / seconds:.0f} mails/s; outbox now {left}")
+    print(
+        f"{label}: enqueued {count} in {enqueue_seconds:.2f} s "
+        f"({count / enqueue_seconds:.0f}/s); worker sent {totals['sent']} "
+        f"(retry {totals['retry']}, failed {totals['failed']}) in {seconds:.2f} s "
+        f"= {totals['sent'] / seconds:.0f} mails/s; outbox now {left}"
+    )
 
 
 def main() -> None:

@@ -19,7 +19,8 @@ _POSTGRES_URL = postgres_url()
 
 # Use as @both_databases on a test that must pass on SQLite and PostgreSQL.
 both_databases = pytest.mark.parametrize(
-    "database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
+    "database",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
     indirect=True,
 )
 
@@ -118,12 +119,27 @@ def client(app):
 def members(app):
     """A small register of members, as an insurer's export would give it."""
     records = [
-        MemberRecord(member_number="12345678", last_name="Lefèvre-Dupont", first_name="Hélène",
-                     birth_date=date(1980, 5, 17), status=MemberStatus.ACTIVE),
-        MemberRecord(member_number="87654321", last_name="Cœur", first_name="Zoé",
-                     birth_date=date(1992, 2, 29), status=MemberStatus.ACTIVE),
-        MemberRecord(member_number="11112222", last_name="Martin", first_name="Paul",
-                     birth_date=date(1955, 11, 3), status=MemberStatus.TERMINATED),
+        MemberRecord(
+            member_number="12345678",
+            last_name="Lefèvre-Dupont",
+            first_name="Hélène",
+            birth_date=date(1980, 5, 17),
+            status=MemberStatus.ACTIVE,
+        ),
+        MemberRecord(
+            member_number="87654321",
+            last_name="Cœur",
+            first_name="Zoé",
+            birth_date=date(1992, 2, 29),
+            status=MemberStatus.ACTIVE,
+        ),
+        MemberRecord(
+            member_number="11112222",
+            last_name="Martin",
+            first_name="Paul",
+            birth_date=date(1955, 11, 3),
+            status=MemberStatus.TERMINATED,
+        ),
     ]
     with app.app_context():
         db.session.add_all(records)
@@ -140,8 +156,7 @@ CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 def csrf_token(html: str) -> str:
     """The CSRF token of the (first) form in a page, as a browser would submit it."""
-    found = CSRF_PATTERN.search(html) or re.search(
-        r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    found = CSRF_PATTERN.search(html) or re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert found, "the page has no CSRF token"
     return found.group(1)
 

@@ -14,9 +14,13 @@ from idp_extension.models import OutboxMessage
 
 from .account.helpers import PASSWORD, login, make_account
 
-JUNK_PATH_VALUES = {"token": ["x", "%FF%FE", "A" * 300], "account_id": ["0", "99999999999"],
-                    "message_id": ["0", "99999999999"], "client_pk": ["0", "99999999999"],
-                    "filename": ["../../etc/passwd", "%00"]}
+JUNK_PATH_VALUES = {
+    "token": ["x", "%FF%FE", "A" * 300],
+    "account_id": ["0", "99999999999"],
+    "message_id": ["0", "99999999999"],
+    "client_pk": ["0", "99999999999"],
+    "filename": ["../../etc/passwd", "%00"],
+}
 
 QUERIES = [
     "",
@@ -28,16 +32,24 @@ QUERIES = [
 
 BODIES = [
     ({}, None),
-    ({"data": b"email=%FF%FE&password=\xff\xfe&csrf_token=x&first_name=\x00"},
-     "application/x-www-form-urlencoded"),
+    (
+        {"data": b"email=%FF%FE&password=\xff\xfe&csrf_token=x&first_name=\x00"},
+        "application/x-www-form-urlencoded",
+    ),
     ({"data": b'{"email": ["a"], "grant_type": 3}'}, "application/json"),
-    ({"data": b"grant_type=authorization_code&grant_type=refresh_token&code=a&code=b"},
-     "application/x-www-form-urlencoded"),
+    (
+        {"data": b"grant_type=authorization_code&grant_type=refresh_token&code=a&code=b"},
+        "application/x-www-form-urlencoded",
+    ),
     ({"data": b"x=" + b"A" * 300_000}, "application/x-www-form-urlencoded"),
-    ({"data": b"--b\r\nContent-Disposition: form-data; name=file; filename=a.csv\r\n\r\n"
-               b"\xff\xfe;;\x00\r\n--b\r\nContent-Disposition: form-data; name=email\r\n\r\n"
-               b"\xff\r\n--b--\r\n"},
-     "multipart/form-data; boundary=b"),
+    (
+        {
+            "data": b"--b\r\nContent-Disposition: form-data; name=file; filename=a.csv\r\n\r\n"
+            b"\xff\xfe;;\x00\r\n--b\r\nContent-Disposition: form-data; name=email\r\n\r\n"
+            b"\xff\r\n--b--\r\n"
+        },
+        "multipart/form-data; boundary=b",
+    ),
 ]
 
 
@@ -55,10 +67,17 @@ def concrete_paths(app) -> list[tuple[str, set[str]]]:
             continue
         (name,) = rule.arguments
         for value in JUNK_PATH_VALUES[name]:
-            paths.append((rule.rule.replace(f"<{rule._converters[name].__class__.__name__}:"
-                                            f"{name}>", value)
-                          .replace(f"<int:{name}>", value).replace(f"<path:{name}>", value)
-                          .replace(f"<{name}>", value), methods))
+            paths.append(
+                (
+                    rule.rule.replace(
+                        f"<{rule._converters[name].__class__.__name__}:{name}>", value
+                    )
+                    .replace(f"<int:{name}>", value)
+                    .replace(f"<path:{name}>", value)
+                    .replace(f"<{name}>", value),
+                    methods,
+                )
+            )
     return paths
 
 
@@ -75,8 +94,9 @@ def sweep(app, client) -> list[str]:
                     response = client.open(path + query, method=method, **kwargs)
                     response.close()
                     if response.status_code >= 500:
-                        failures.append(f"{method} {path}{query[:60]} {content_type}: "
-                                        f"{response.status_code}")
+                        failures.append(
+                            f"{method} {path}{query[:60]} {content_type}: {response.status_code}"
+                        )
     return failures
 
 
@@ -87,8 +107,11 @@ def test_anonymous_junk_never_gets_a_server_error(app, client):
 def test_signed_in_admin_junk_never_gets_a_server_error(app, client, clock):
     make_account(app, clock, email="admin@mutuelle.test", is_admin=True)
     with app.app_context():
-        db.session.add(OutboxMessage(kind="activation", recipient="a@b.fr", subject="s",
-                                     body_text="", message_id="<m@x>"))
+        db.session.add(
+            OutboxMessage(
+                kind="activation", recipient="a@b.fr", subject="s", body_text="", message_id="<m@x>"
+            )
+        )
         db.session.commit()
     login(client, "admin@mutuelle.test", PASSWORD)
     assert client.get("/admin/").status_code == 200

@@ -33,9 +33,17 @@ def test_host_app_overrides_templates_and_plugs_its_registry(tmp_path, app_confi
     (templates / "error.html").write_text("<p>Page de l'hôte : {{ status }}</p>")
     host = Flask("host_app", template_folder=str(tmp_path / "host-templates"))
     host.config.update(app_config)
-    registry = CoreSystemRegistry({"24681357": Record(
-        member_number="24681357", last_name="Bernard", first_name="Léa",
-        birth_date=date(1990, 1, 2), status="active")})
+    registry = CoreSystemRegistry(
+        {
+            "24681357": Record(
+                member_number="24681357",
+                last_name="Bernard",
+                first_name="Léa",
+                birth_date=date(1990, 1, 2),
+                status="active",
+            )
+        }
+    )
     idp = IdentityProvider(registry=registry, clock=clock)
     idp.init_app(host)
     with host.app_context():
@@ -47,12 +55,22 @@ def test_host_app_overrides_templates_and_plugs_its_registry(tmp_path, app_confi
     assert "Page de l'hôte : 404" in missing.get_data(as_text=True)
 
     page = browser.get("/inscription")
-    response = browser.post("/inscription", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)),
-        "first_name": "lea", "last_name": "BERNARD", "birth_date": "1990-01-02",
-        "member_number": "24681357", "email": "lea@example.org", "email_confirm": "lea@example.org",
-        "country": "FR", "phone": "0611223344", "phone_confirm": "0611223344", "accept_terms": "y",
-    })
+    response = browser.post(
+        "/inscription",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "first_name": "lea",
+            "last_name": "BERNARD",
+            "birth_date": "1990-01-02",
+            "member_number": "24681357",
+            "email": "lea@example.org",
+            "email_confirm": "lea@example.org",
+            "country": "FR",
+            "phone": "0611223344",
+            "phone_confirm": "0611223344",
+            "accept_terms": "y",
+        },
+    )
     response.close()
     assert response.status_code == 302
     assert registry.asked == ["24681357"]

@@ -27,8 +27,15 @@ from .mailparse import html_part, link_labelled, text_part
 ROOT = Path(__file__).resolve().parent.parent
 ENGLISH_PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
 # The keywords scripts/translations.sh gives pybabel extract, besides Babel's defaults.
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "_l": None,
-            "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "N_": None,
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+}
 
 
 def english():
@@ -42,7 +49,8 @@ def source_texts() -> set[str]:
         method_map, options_map = parse_mapping_cfg(config)
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords=KEYWORDS):
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
+    ):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found
 
@@ -73,9 +81,15 @@ def french_left_in(text: str) -> list[str]:
 
 def test_every_english_entry_is_translated_and_none_is_fuzzy():
     catalogue = english()
-    missing = [message.id for message in catalogue if message.id and (
-        message.fuzzy or not all(message.string if isinstance(message.string, tuple)
-                                 else [message.string]))]
+    missing = [
+        message.id
+        for message in catalogue
+        if message.id
+        and (
+            message.fuzzy
+            or not all(message.string if isinstance(message.string, tuple) else [message.string])
+        )
+    ]
     assert not missing, "untranslated or fuzzy in messages.po:\n" + "\n".join(map(repr, missing))
     assert len(catalogue) > 250
 
@@ -83,8 +97,10 @@ def test_every_english_entry_is_translated_and_none_is_fuzzy():
 def test_every_french_text_of_the_sources_is_in_the_catalogue():
     catalogue = english()
     absent = sorted(text for text in source_texts() if text not in catalogue)
-    assert not absent, ("new French texts: run scripts/translations.sh and translate them:\n"
-                        + "\n".join(map(repr, absent)))
+    assert not absent, (
+        "new French texts: run scripts/translations.sh and translate them:\n"
+        + "\n".join(map(repr, absent))
+    )
 
 
 def test_catalogue_compiles_with_its_placeholders_intact():
@@ -126,9 +142,16 @@ def test_lang_parameter_switches_to_english_and_the_choice_sticks(client):
     body = page_text(page)
     assert '<html lang="en">' in body
     assert re.search(r'<label class="label" for="first_name">\s*Your first name', body)
-    for label in ["Your last name", "Your date of birth", "Your member number",
-                  "Your email address", "Confirm email address", "Your mobile phone",
-                  "Confirm your number", "Submit"]:
+    for label in [
+        "Your last name",
+        "Your date of birth",
+        "Your member number",
+        "Your email address",
+        "Confirm email address",
+        "Your mobile phone",
+        "Confirm your number",
+        "Submit",
+    ]:
         assert label in body
     assert "Votre prénom" not in body
 
@@ -174,10 +197,16 @@ def test_login_page_in_english(client):
     assert not french_left_in(visible_text(page))
 
 
-@pytest.mark.parametrize("path", [
-    "/inscription", "/connexion", "/mot-de-passe-oublie", "/activation/renvoyer",
-    "/page-qui-n-existe-pas",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/inscription",
+        "/connexion",
+        "/mot-de-passe-oublie",
+        "/activation/renvoyer",
+        "/page-qui-n-existe-pas",
+    ],
+)
 def test_no_french_text_left_on_english_pages(client, path):
     page = client.get(path, headers={"Accept-Language": "en"})
     assert page.status_code in (200, 404)
@@ -213,7 +242,8 @@ def test_sign_up_errors_in_english(client, members):
 
 
 def test_member_who_signs_up_in_english_gets_the_activation_mail_in_english(
-        app, client, members, smtp):
+    app, client, members, smtp
+):
     client.get(SIGN_UP + "?lang=en")
     response = submit_sign_up(client)
     assert response.status_code == 302
@@ -238,24 +268,37 @@ def test_member_who_signs_up_in_english_gets_the_activation_mail_in_english(
     page_body = page_text(page)
     assert page.status_code == 200
     assert "Set my password" in page_body
-    for rule in ["At least 8 characters", "At least one lower-case letter (abc...)",
-                 "At least one allowed special character (! @ # * $ % &)",
-                 "Both passwords match"]:
+    for rule in [
+        "At least 8 characters",
+        "At least one lower-case letter (abc...)",
+        "At least one allowed special character (! @ # * $ % &)",
+        "Both passwords match",
+    ]:
         assert rule in page_body
     assert not french_left_in(visible_text(page))
 
-    weak = client.post(link.removeprefix("http://localhost"), data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)),
-        "password": "short", "password_confirm": "short"})
+    weak = client.post(
+        link.removeprefix("http://localhost"),
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "password": "short",
+            "password_confirm": "short",
+        },
+    )
     assert weak.status_code in (400, 422)
     assert "The password does not meet" in page_text(weak)
 
 
 def test_member_who_signs_up_in_french_gets_the_mail_in_french(app, client, members, smtp):
-    response = submit_sign_up(client, email="zoe@example.org", email_confirm="zoe@example.org",
-                              first_name="Zoé",
-                              last_name="Coeur", birth_date="1992-02-29",
-                              member_number="87654321")
+    response = submit_sign_up(
+        client,
+        email="zoe@example.org",
+        email_confirm="zoe@example.org",
+        first_name="Zoé",
+        last_name="Coeur",
+        birth_date="1992-02-29",
+        member_number="87654321",
+    )
     assert response.status_code == 302
     response.close()
     message = smtp.messages_to("zoe@example.org")[-1]
@@ -271,8 +314,10 @@ def test_reset_mail_follows_the_language_of_the_account_not_of_the_page(app, clo
     browser = app.test_client()
     page = browser.get("/mot-de-passe-oublie")  # the page in French
     assert "Mot de passe oublié" in page_text(page)
-    response = browser.post("/mot-de-passe-oublie", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": "jane@example.org"})
+    response = browser.post(
+        "/mot-de-passe-oublie",
+        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "email": "jane@example.org"},
+    )
     assert response.status_code == 200
     response.close()
     message = smtp.messages_to("jane@example.org")[-1]
@@ -286,10 +331,20 @@ def test_relying_party_asks_for_english_with_ui_locales(app, client, ui_locales)
     with app.app_context():
         relying_party, _secret = create_client("Portail", ["http://127.0.0.1:9/callback"])
         client_id = relying_party.client_id
-    response = client.get("/authorize?" + urlencode({
-        "client_id": client_id, "redirect_uri": "http://127.0.0.1:9/callback",
-        "response_type": "code", "scope": "openid", "state": "s", "nonce": "n",
-        "ui_locales": ui_locales}))
+    response = client.get(
+        "/authorize?"
+        + urlencode(
+            {
+                "client_id": client_id,
+                "redirect_uri": "http://127.0.0.1:9/callback",
+                "response_type": "code",
+                "scope": "openid",
+                "state": "s",
+                "nonce": "n",
+                "ui_locales": ui_locales,
+            }
+        )
+    )
     assert response.status_code == 302
     login_page = client.get(response.headers["Location"])  # the redirect carries no language
     assert '<html lang="en">' in login_page.get_data(as_text=True)
@@ -300,10 +355,20 @@ def test_relying_party_asking_for_an_unsupported_language_gets_french(app, clien
     with app.app_context():
         relying_party, _secret = create_client("Portail", ["http://127.0.0.1:9/callback"])
         client_id = relying_party.client_id
-    response = client.get("/authorize?" + urlencode({
-        "client_id": client_id, "redirect_uri": "http://127.0.0.1:9/callback",
-        "response_type": "code", "scope": "openid", "state": "s", "nonce": "n",
-        "ui_locales": "de"}))
+    response = client.get(
+        "/authorize?"
+        + urlencode(
+            {
+                "client_id": client_id,
+                "redirect_uri": "http://127.0.0.1:9/callback",
+                "response_type": "code",
+                "scope": "openid",
+                "state": "s",
+                "nonce": "n",
+                "ui_locales": "de",
+            }
+        )
+    )
     login_page = client.get(response.headers["Location"])
     assert "Créer mon espace client" in page_text(login_page)
 
@@ -318,4 +383,5 @@ def test_language_link_keeps_the_page_parameters(client):
     links = re.findall(r'<a href="([^"]+)" lang="en"', page.get_data(as_text=True))
     assert len(links) == 1
     assert html.unescape(links[0]) == (
-        "/connexion?login_hint=a%40b.fr&next=%2Fauthorize%3Fclient_id%3Dx&lang=en")
+        "/connexion?login_hint=a%40b.fr&next=%2Fauthorize%3Fclient_id%3Dx&lang=en"
+    )

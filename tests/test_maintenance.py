@@ -39,8 +39,11 @@ from .oidc.conftest import make_account, signed_in
 app_config = oidc.app_config
 live_port, issuer, provider_url = oidc.live_port, oidc.issuer, oidc.provider_url
 member, browser = oidc.member, oidc.browser
-register_client, rp_client, relying_party = (oidc.register_client, oidc.rp_client,
-                                             oidc.relying_party)
+register_client, rp_client, relying_party = (
+    oidc.register_client,
+    oidc.rp_client,
+    oidc.relying_party,
+)
 
 KEEP = 7
 
@@ -64,52 +67,90 @@ class Rows:
 
     def code(self, expires_at) -> AuthorizationCode:
         row = AuthorizationCode(
-            code_digest=digest(secrets.token_urlsafe()), client_pk=self.client_pk,
-            account_id=self.account_id, redirect_uri="https://rp.example/cb", scope="openid",
-            created_at=expires_at - timedelta(minutes=2), expires_at=expires_at)
+            code_digest=digest(secrets.token_urlsafe()),
+            client_pk=self.client_pk,
+            account_id=self.account_id,
+            redirect_uri="https://rp.example/cb",
+            scope="openid",
+            created_at=expires_at - timedelta(minutes=2),
+            expires_at=expires_at,
+        )
         db.session.add(row)
         db.session.flush()
         return row
 
-    def token(self, family: str, *, access_expires_at, code=None, refresh_expires_at=None,
-              refresh_used_at=None, revoked_at=None, refresh=True) -> Token:
+    def token(
+        self,
+        family: str,
+        *,
+        access_expires_at,
+        code=None,
+        refresh_expires_at=None,
+        refresh_used_at=None,
+        revoked_at=None,
+        refresh=True,
+    ) -> Token:
         row = Token(
-            client_pk=self.client_pk, account_id=self.account_id, scope="openid",
+            client_pk=self.client_pk,
+            account_id=self.account_id,
+            scope="openid",
             access_token_digest=digest(secrets.token_urlsafe()),
             refresh_token_digest=digest(secrets.token_urlsafe()) if refresh else None,
-            family_id=family, authorization_code_id=code.id if code else None,
+            family_id=family,
+            authorization_code_id=code.id if code else None,
             issued_at=access_expires_at - timedelta(minutes=10),
             access_expires_at=access_expires_at,
             refresh_expires_at=refresh_expires_at if refresh else None,
-            refresh_used_at=refresh_used_at, revoked_at=revoked_at)
+            refresh_used_at=refresh_used_at,
+            revoked_at=revoked_at,
+        )
         db.session.add(row)
         db.session.flush()
         return row
 
     def session(self, *, expires_at, ended_at=None) -> SsoSession:
-        row = SsoSession(digest=digest(secrets.token_urlsafe()), account_id=self.account_id,
-                         created_at=expires_at - timedelta(hours=12),
-                         last_seen_at=expires_at - timedelta(hours=12), expires_at=expires_at,
-                         ended_at=ended_at, end_reason="logout" if ended_at else None)
+        row = SsoSession(
+            digest=digest(secrets.token_urlsafe()),
+            account_id=self.account_id,
+            created_at=expires_at - timedelta(hours=12),
+            last_seen_at=expires_at - timedelta(hours=12),
+            expires_at=expires_at,
+            ended_at=ended_at,
+            end_reason="logout" if ended_at else None,
+        )
         db.session.add(row)
         db.session.flush()
         return row
 
-    def link(self, *, expires_at, used_at=None, voided_at=None,
-             purpose=TokenPurpose.ACTIVATION) -> OneTimeToken:
-        row = OneTimeToken(digest=digest(secrets.token_urlsafe()), purpose=purpose,
-                           account_id=self.account_id, created_at=expires_at - timedelta(days=1),
-                           expires_at=expires_at, used_at=used_at, voided_at=voided_at)
+    def link(
+        self, *, expires_at, used_at=None, voided_at=None, purpose=TokenPurpose.ACTIVATION
+    ) -> OneTimeToken:
+        row = OneTimeToken(
+            digest=digest(secrets.token_urlsafe()),
+            purpose=purpose,
+            account_id=self.account_id,
+            created_at=expires_at - timedelta(days=1),
+            expires_at=expires_at,
+            used_at=used_at,
+            voided_at=voided_at,
+        )
         db.session.add(row)
         db.session.flush()
         return row
 
     def mail(self, status, *, created_at, sent_at=None) -> OutboxMessage:
-        row = OutboxMessage(kind="activation", recipient="helene@example.fr", subject="S",
-                            body_text="" if status == OutboxStatus.SENT else "sealed",
-                            message_id=f"<{secrets.token_hex(8)}@mutuelle.test>",
-                            status=status, created_at=created_at, next_attempt_at=created_at,
-                            sent_at=sent_at, attempts=1)
+        row = OutboxMessage(
+            kind="activation",
+            recipient="helene@example.fr",
+            subject="S",
+            body_text="" if status == OutboxStatus.SENT else "sealed",
+            message_id=f"<{secrets.token_hex(8)}@mutuelle.test>",
+            status=status,
+            created_at=created_at,
+            next_attempt_at=created_at,
+            sent_at=sent_at,
+            attempts=1,
+        )
         db.session.add(row)
         db.session.flush()
         return row
@@ -135,38 +176,70 @@ def test_purge_deletes_exactly_what_ended_more_than_keep_days_ago(app, rows, clo
         # A live family: its first refresh token was rotated 20 days ago, its current one is
         # still valid. Every row of it, and its code, must stay.
         live_code = rows.code(ago(now, days=20))
-        live_rotated = rows.token("live", code=live_code, access_expires_at=ago(now, days=20),
-                                  refresh_expires_at=later(now, days=10),
-                                  refresh_used_at=ago(now, days=20))
-        live_current = rows.token("live", code=live_code, access_expires_at=ago(now, days=20),
-                                  refresh_expires_at=later(now, days=10))
+        live_rotated = rows.token(
+            "live",
+            code=live_code,
+            access_expires_at=ago(now, days=20),
+            refresh_expires_at=later(now, days=10),
+            refresh_used_at=ago(now, days=20),
+        )
+        live_current = rows.token(
+            "live",
+            code=live_code,
+            access_expires_at=ago(now, days=20),
+            refresh_expires_at=later(now, days=10),
+        )
         # A family alive only through a short access token (its refresh token was rotated).
         access_code = rows.code(ago(now, days=40))
-        access_rotated = rows.token("access", code=access_code,
-                                    access_expires_at=ago(now, days=40),
-                                    refresh_expires_at=later(now, days=1),
-                                    refresh_used_at=ago(now, days=40))
-        access_live = rows.token("access", code=access_code,
-                                 access_expires_at=later(now, minutes=5), refresh=False)
+        access_rotated = rows.token(
+            "access",
+            code=access_code,
+            access_expires_at=ago(now, days=40),
+            refresh_expires_at=later(now, days=1),
+            refresh_used_at=ago(now, days=40),
+        )
+        access_live = rows.token(
+            "access", code=access_code, access_expires_at=later(now, minutes=5), refresh=False
+        )
 
         # A dead family: rotated 50 days ago, its last refresh token expired 8 days ago.
         dead_code = rows.code(ago(now, days=60))
-        rows.token("dead", code=dead_code, access_expires_at=ago(now, days=50),
-                   refresh_expires_at=ago(now, days=30), refresh_used_at=ago(now, days=50))
-        rows.token("dead", code=dead_code, access_expires_at=ago(now, days=38),
-                   refresh_expires_at=ago(now, days=8))
+        rows.token(
+            "dead",
+            code=dead_code,
+            access_expires_at=ago(now, days=50),
+            refresh_expires_at=ago(now, days=30),
+            refresh_used_at=ago(now, days=50),
+        )
+        rows.token(
+            "dead",
+            code=dead_code,
+            access_expires_at=ago(now, days=38),
+            refresh_expires_at=ago(now, days=8),
+        )
         # Revoked 8 days ago, though its refresh token had not expired: gone.
         revoked_code = rows.code(ago(now, days=9))
-        rows.token("revoked-old", code=revoked_code, access_expires_at=ago(now, days=9),
-                   refresh_expires_at=later(now, days=21), revoked_at=ago(now, days=8))
+        rows.token(
+            "revoked-old",
+            code=revoked_code,
+            access_expires_at=ago(now, days=9),
+            refresh_expires_at=later(now, days=21),
+            revoked_at=ago(now, days=8),
+        )
         # Revoked 2 days ago, or expired 2 days ago: kept a little longer, with their codes.
         revoked_recent_code = rows.code(ago(now, days=25))
-        revoked_recent = rows.token("revoked-recent", code=revoked_recent_code,
-                                    access_expires_at=ago(now, days=25),
-                                    refresh_expires_at=later(now, days=5),
-                                    revoked_at=ago(now, days=2))
-        expired_recent = rows.token("expired-recent", access_expires_at=ago(now, days=32),
-                                    refresh_expires_at=ago(now, days=2))
+        revoked_recent = rows.token(
+            "revoked-recent",
+            code=revoked_recent_code,
+            access_expires_at=ago(now, days=25),
+            refresh_expires_at=later(now, days=5),
+            revoked_at=ago(now, days=2),
+        )
+        expired_recent = rows.token(
+            "expired-recent",
+            access_expires_at=ago(now, days=32),
+            refresh_expires_at=ago(now, days=2),
+        )
         # An access token alone, expired 8 days ago.
         rows.token("access-only", access_expires_at=ago(now, days=8), refresh=False)
 
@@ -179,23 +252,28 @@ def test_purge_deletes_exactly_what_ended_more_than_keep_days_ago(app, rows, clo
         # One-time links.
         rows.link(expires_at=ago(now, days=8))
         rows.link(expires_at=later(now, days=1), used_at=ago(now, days=8))
-        rows.link(expires_at=later(now, days=1), voided_at=ago(now, days=8),
-                  purpose=TokenPurpose.PASSWORD_RESET)
+        rows.link(
+            expires_at=later(now, days=1),
+            voided_at=ago(now, days=8),
+            purpose=TokenPurpose.PASSWORD_RESET,
+        )
         expired_link = rows.link(expires_at=ago(now, days=1))
         used_link = rows.link(expires_at=later(now, hours=1), used_at=ago(now, hours=2))
         live_link = rows.link(expires_at=later(now, hours=20))
 
         # Outgoing mail.
         rows.mail(OutboxStatus.SENT, created_at=ago(now, days=8), sent_at=ago(now, days=8))
-        sent_recent = rows.mail(OutboxStatus.SENT, created_at=ago(now, days=6),
-                                sent_at=ago(now, days=6))
+        sent_recent = rows.mail(
+            OutboxStatus.SENT, created_at=ago(now, days=6), sent_at=ago(now, days=6)
+        )
         failed_recent = rows.mail(OutboxStatus.FAILED, created_at=ago(now, days=89))
         rows.mail(OutboxStatus.FAILED, created_at=ago(now, days=91))
         pending_old = rows.mail(OutboxStatus.PENDING, created_at=ago(now, days=100))
         sending_old = rows.mail(OutboxStatus.SENDING, created_at=ago(now, days=100))
 
-        old_event = AuditEvent(event="login_ok", account_id=rows.account_id,
-                               created_at=ago(now, days=4000))
+        old_event = AuditEvent(
+            event="login_ok", account_id=rows.account_id, created_at=ago(now, days=4000)
+        )
         db.session.add(old_event)
         db.session.commit()
         events_before = db.session.scalar(select(func.count(AuditEvent.id)))
@@ -203,19 +281,34 @@ def test_purge_deletes_exactly_what_ended_more_than_keep_days_ago(app, rows, clo
         counts = purge_expired(now, keep_days=KEEP)
 
         assert counts == {"codes": 3, "tokens": 4, "sessions": 2, "links": 3, "mails": 2}
-        assert ids(AuthorizationCode) == {recent_code.id, live_code.id, access_code.id,
-                                          revoked_recent_code.id}
-        assert ids(Token) == {live_rotated.id, live_current.id, access_rotated.id,
-                              access_live.id, revoked_recent.id, expired_recent.id}
+        assert ids(AuthorizationCode) == {
+            recent_code.id,
+            live_code.id,
+            access_code.id,
+            revoked_recent_code.id,
+        }
+        assert ids(Token) == {
+            live_rotated.id,
+            live_current.id,
+            access_rotated.id,
+            access_live.id,
+            revoked_recent.id,
+            expired_recent.id,
+        }
         assert ids(SsoSession) == {ended_recent.id, live_session.id}
         assert ids(OneTimeToken) == {expired_link.id, used_link.id, live_link.id}
-        assert ids(OutboxMessage) == {sent_recent.id, failed_recent.id, pending_old.id,
-                                      sending_old.id}
+        assert ids(OutboxMessage) == {
+            sent_recent.id,
+            failed_recent.id,
+            pending_old.id,
+            sending_old.id,
+        }
         # The audit trail is never purged; the purge itself is in it, without secrets.
         assert db.session.scalar(select(func.count(AuditEvent.id))) == events_before + 1
         assert db.session.get(AuditEvent, old_event.id) is not None
         (event,) = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.event == "data_purged")).all()
+            select(AuditEvent).where(AuditEvent.event == "data_purged")
+        ).all()
         assert event.details == {"keep_days": KEEP, **counts}
 
         # Nothing more to do right after.
@@ -238,8 +331,13 @@ def test_command_prints_a_summary_or_json_and_uses_the_clock(app, rows, clock):
 
     shorter = runner.invoke(args=["idp", "purge", "--keep-days", "2", "--json"])
     assert shorter.exit_code == 0, shorter.output
-    assert json.loads(shorter.output) == {"codes": 1, "tokens": 0, "sessions": 0, "links": 1,
-                                          "mails": 0}
+    assert json.loads(shorter.output) == {
+        "codes": 1,
+        "tokens": 0,
+        "sessions": 0,
+        "links": 1,
+        "mails": 0,
+    }
 
     # The injected clock decides what "ago" means, not the machine's.
     with app.app_context():
@@ -270,14 +368,18 @@ def test_service_refuses_a_keep_days_that_is_not_a_whole_day(app, clock, value):
 
 
 def refresh(rp, refresh_token):
-    return requests.post(rp.config["token_endpoint"], timeout=10,
-                         auth=(rp.client.client_id, rp.client.client_secret),
-                         data={"grant_type": "refresh_token", "refresh_token": refresh_token})
+    return requests.post(
+        rp.config["token_endpoint"],
+        timeout=10,
+        auth=(rp.client.client_id, rp.client.client_secret),
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+    )
 
 
 @both_databases
 def test_replayed_refresh_token_still_revokes_its_family_after_a_purge(
-        app, member, browser, relying_party, clock):
+    app, member, browser, relying_party, clock
+):
     signed_in(browser)
     first = relying_party.exchange(relying_party.run(browser, relying_party.start()))
     clock.advance(days=1)
@@ -298,12 +400,21 @@ def test_replayed_refresh_token_still_revokes_its_family_after_a_purge(
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
     stolen = refresh(relying_party, third["refresh_token"])
     assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
-    userinfo = requests.get(relying_party.config["userinfo_endpoint"], timeout=10,
-                            headers={"Authorization": f"Bearer {third['access_token']}"})
+    userinfo = requests.get(
+        relying_party.config["userinfo_endpoint"],
+        timeout=10,
+        headers={"Authorization": f"Bearer {third['access_token']}"},
+    )
     assert userinfo.status_code == 401
     with app.app_context():
-        assert db.session.scalar(select(func.count(AuditEvent.id)).where(
-            AuditEvent.event == "refresh_reuse_detected")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count(AuditEvent.id)).where(
+                    AuditEvent.event == "refresh_reuse_detected"
+                )
+            )
+            == 1
+        )
 
     # Once revoked for more than the retention, the family and its code go.
     clock.advance(days=KEEP, minutes=1)
@@ -317,7 +428,8 @@ def test_replayed_refresh_token_still_revokes_its_family_after_a_purge(
 
 @both_databases
 def test_replayed_code_still_revokes_its_tokens_after_a_purge(
-        app, member, browser, relying_party, clock):
+    app, member, browser, relying_party, clock
+):
     signed_in(browser)
     flow = relying_party.run(browser, relying_party.start())
     token = relying_party.exchange(flow)
@@ -336,15 +448,23 @@ def activation_path(message) -> str:
     return urlsplit(link_labelled(message, "Activer mon compte")).path
 
 
-def test_an_old_activation_link_is_gone_while_a_recent_one_still_works(app, members, smtp,
-                                                                       clock):
+def test_an_old_activation_link_is_gone_while_a_recent_one_still_works(app, members, smtp, clock):
     helene = app.test_client()
     old = activation_path(sign_up_and_receive(helene, smtp))
     clock.advance(days=KEEP + 2)
     zoe = app.test_client()
-    recent = activation_path(sign_up_and_receive(
-        zoe, smtp, first_name="Zoé", last_name="Cœur", birth_date="1992-02-29",
-        member_number="87654321", email="zoe@example.org", email_confirm="zoe@example.org"))
+    recent = activation_path(
+        sign_up_and_receive(
+            zoe,
+            smtp,
+            first_name="Zoé",
+            last_name="Cœur",
+            birth_date="1992-02-29",
+            member_number="87654321",
+            email="zoe@example.org",
+            email_confirm="zoe@example.org",
+        )
+    )
     # Before the purge the old link still says it expired and offers a new one.
     assert helene.get(old).status_code == 410
 

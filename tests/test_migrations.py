@@ -18,7 +18,8 @@ def test_upgrade_matches_models_and_downgrade_empties(database, tmp_path):
         upgrade()
         with db.engine.connect() as connection:
             context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "render_as_batch": True})
+                connection, opts={"compare_type": True, "render_as_batch": True}
+            )
             differences = compare_metadata(context, db.metadata)
         assert differences == []
 

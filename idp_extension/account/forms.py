@@ -120,9 +120,11 @@ class EndOtherSessionsForm(FlaskForm):
 class WithdrawConsentForm(FlaskForm):
     """Withdraw the consent given to one application; the page writes the button per client."""
 
-    client_id = HiddenField(validators=[
-        DataRequired(),
-        Length(max=64),
-        # A client_id is printable ASCII; anything else (NUL included) names no client.
-        Regexp(r"^[\x21-\x7e]+\Z"),
-    ])
+    client_id = HiddenField(
+        validators=[
+            DataRequired(),
+            Length(max=64),
+            # A client_id is printable ASCII; anything else (NUL included) names no client.
+            Regexp(r"^[\x21-\x7e]+\Z"),
+        ]
+    )

@@ -283,14 +283,19 @@ def change_password(
     hashing = _state().passwords
     if is_locked(account, now):
         hashing.verify(None, current_password)
-        record("password_change_refused", account_id=account.id, ip_address=ip_address,
-               reason="locked")
+        record(
+            "password_change_refused", account_id=account.id, ip_address=ip_address, reason="locked"
+        )
         db.session.commit()
         raise AccountLockedError()
     if not hashing.verify(account.password_hash, current_password):
         _count_failure(account, now, ip_address)
-        record("password_change_refused", account_id=account.id, ip_address=ip_address,
-               reason="wrong_password")
+        record(
+            "password_change_refused",
+            account_id=account.id,
+            ip_address=ip_address,
+            reason="wrong_password",
+        )
         db.session.commit()
         raise WrongCurrentPasswordError()
     check_password_policy(new_password)
@@ -331,16 +336,16 @@ class ActiveSession:
     current: bool
 
 
-def active_sessions(account: Account, *, now: datetime,
-                    current_digest: str | None) -> list[ActiveSession]:
+def active_sessions(
+    account: Account, *, now: datetime, current_digest: str | None
+) -> list[ActiveSession]:
     """The account's sessions that still sign a browser in: this browser's first, then the
     most recently used. Ended, expired, idle ones and those from before the last password
     change (they no longer sign anybody in) are left out."""
     idle = timedelta(seconds=current_app.config["IDP_SESSION_LIFETIME"])
     changed = as_utc(account.password_changed_at)
     rows = db.session.scalars(
-        select(SsoSession).where(SsoSession.account_id == account.id,
-                                 SsoSession.ended_at.is_(None))
+        select(SsoSession).where(SsoSession.account_id == account.id, SsoSession.ended_at.is_(None))
     ).all()
     live = [
         ActiveSession(
@@ -356,17 +361,28 @@ def active_sessions(account: Account, *, now: datetime,
         and now - as_utc(row.last_seen_at) < idle
         and (changed is None or as_utc(row.created_at) >= changed)
     ]
-    return sorted(live, key=lambda item: (not item.current, -item.last_seen_at.timestamp(),
-                                          -item.id))
+    return sorted(
+        live, key=lambda item: (not item.current, -item.last_seen_at.timestamp(), -item.id)
+    )
 
 
-def end_other_sessions(account_id: int, *, current_digest: str, now: datetime,
-                       ip_address: str | None = None) -> int:
+def end_other_sessions(
+    account_id: int, *, current_digest: str, now: datetime, ip_address: str | None = None
+) -> int:
     """Sign out every other browser of the account, keeping the one whose session digest is
     ``current_digest``; commits with the audit; how many sessions ended."""
-    ended = end_account_sessions(account_id, now=now, reason="ended_by_member",
-                                 ip_address=ip_address, keep_digest=current_digest)
-    record("sessions_ended_by_member", account_id=account_id, ip_address=ip_address,
-           sessions_ended=ended)
+    ended = end_account_sessions(
+        account_id,
+        now=now,
+        reason="ended_by_member",
+        ip_address=ip_address,
+        keep_digest=current_digest,
+    )
+    record(
+        "sessions_ended_by_member",
+        account_id=account_id,
+        ip_address=ip_address,
+        sessions_ended=ended,
+    )
     db.session.commit()
     return ended

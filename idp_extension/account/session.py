@@ -61,8 +61,13 @@ def sign_in(account: Account, now: datetime, method: str = "pwd") -> None:
     )
     db.session.add(row)
     db.session.flush()
-    record("session_started", account_id=account.id, ip_address=ip_address,
-           sso_session_id=row.id, method=method)
+    record(
+        "session_started",
+        account_id=account.id,
+        ip_address=ip_address,
+        sso_session_id=row.id,
+        method=method,
+    )
     # Changing the password elsewhere ends this session (see signed_in_account).
     stamp = _password_stamp(account)
     db.session.commit()
@@ -86,15 +91,22 @@ def sign_out() -> None:
         db.session.commit()
 
 
-def end_account_sessions(account_id: int, *, now: datetime, reason: str,
-                         ip_address: str | None = None, keep_digest: str | None = None) -> int:
+def end_account_sessions(
+    account_id: int,
+    *,
+    now: datetime,
+    reason: str,
+    ip_address: str | None = None,
+    keep_digest: str | None = None,
+) -> int:
     """End every live session of an account, in the caller's transaction; how many ended.
 
     For a service that closes an account: its caller commits, with the audit it writes.
     ``keep_digest`` spares one session (the member's own, when they sign out the others).
     """
-    query = select(SsoSession.id).where(SsoSession.account_id == account_id,
-                                        SsoSession.ended_at.is_(None))
+    query = select(SsoSession.id).where(
+        SsoSession.account_id == account_id, SsoSession.ended_at.is_(None)
+    )
     if keep_digest is not None:
         query = query.where(SsoSession.digest != keep_digest)
     live = db.session.scalars(query).all()
@@ -132,8 +144,11 @@ def signed_in_account() -> Account | None:
     reason = _why_over(row, account, now)
     if reason is not None:
         _drop_sign_in_keys()
-        if row.ended_at is None and _nothing_pending() and _end(
-                row.id, account.id, now, reason, _client_ip()):
+        if (
+            row.ended_at is None
+            and _nothing_pending()
+            and _end(row.id, account.id, now, reason, _client_ip())
+        ):
             db.session.commit()
         return None
     if now - as_utc(row.last_seen_at) >= TOUCH_INTERVAL and _nothing_pending():
@@ -161,13 +176,13 @@ def _why_over(row: SsoSession, account: Account, now: datetime) -> str | None:
 def _end_by_token(token: str, now: datetime, reason: str, ip_address: str | None) -> bool:
     row = db.session.execute(
         select(SsoSession.id, SsoSession.account_id).where(
-            SsoSession.digest == tokens.digest(token))
+            SsoSession.digest == tokens.digest(token)
+        )
     ).first()
     return row is not None and _end(row.id, row.account_id, now, reason, ip_address)
 
 
-def _end(row_id: int, account_id: int, now: datetime, reason: str,
-         ip_address: str | None) -> bool:
+def _end(row_id: int, account_id: int, now: datetime, reason: str, ip_address: str | None) -> bool:
     """Mark one session ended (once, even under parallel requests) and audit it."""
     ended = db.session.execute(
         update(SsoSession)
@@ -177,8 +192,13 @@ def _end(row_id: int, account_id: int, now: datetime, reason: str,
     )
     if ended.rowcount != 1:
         return False
-    record("session_ended", account_id=account_id, ip_address=ip_address,
-           sso_session_id=row_id, reason=reason)
+    record(
+        "session_ended",
+        account_id=account_id,
+        ip_address=ip_address,
+        sso_session_id=row_id,
+        reason=reason,
+    )
     return True
 
 

@@ -95,7 +95,8 @@ def _home_page(account, *, password_form=None, status=200):
         password_form=password_form or ChangePasswordForm(),
         logout_form=ConfirmForm(),
         sessions=service.active_sessions(
-            account, now=_now(), current_digest=sso.current_session_digest()),
+            account, now=_now(), current_digest=sso.current_session_digest()
+        ),
         end_sessions_form=EndOtherSessionsForm(),
         accesses=consent.granted_accesses(account.id),
         withdraw_form=WithdrawConsentForm(),
@@ -109,8 +110,9 @@ def end_other_sessions():
     if account is None:
         return redirect(url_for("account.login"))
     EndOtherSessionsForm().validate_on_submit()  # CSRF is checked before the view runs
-    ended = service.end_other_sessions(account.id, current_digest=sso.current_session_digest(),
-                                       now=_now(), ip_address=_ip())
+    ended = service.end_other_sessions(
+        account.id, current_digest=sso.current_session_digest(), now=_now(), ip_address=_ip()
+    )
     if ended:
         flash(_("Vos autres appareils ont été déconnectés."), "success")
     else:
@@ -128,12 +130,15 @@ def withdraw_consent():
     if not form.validate_on_submit():
         return render_error(400)
     try:
-        withdrawal = consent.withdraw_consent(account.id, form.client_id.data, now=_now(),
-                                              ip_address=_ip())
+        withdrawal = consent.withdraw_consent(
+            account.id, form.client_id.data, now=_now(), ip_address=_ip()
+        )
     except consent.ConsentNotFoundError:
         return render_error(404, N_("Cette application n'a pas, ou plus, votre autorisation."))
-    flash(_("L'autorisation donnée à %(client)s est retirée.", client=withdrawal.client_name),
-          "success")
+    flash(
+        _("L'autorisation donnée à %(client)s est retirée.", client=withdrawal.client_name),
+        "success",
+    )
     return redirect(url_for("account.home", _anchor="applications"))
 
 
@@ -150,11 +155,14 @@ def change_password():
                 account, form.current.data, form.password.data, now=_now(), ip_address=_ip()
             )
         except service.AccountLockedError:
-            form.current.errors.append(_(
-                "Après %(count)s essais infructueux, la connexion à un compte est suspendue "
-                "pendant %(minutes)s minutes.",
-                count=current_app.config["IDP_LOCKOUT_THRESHOLD"],
-                minutes=max(current_app.config["IDP_LOCKOUT_SECONDS"] // 60, 1)))
+            form.current.errors.append(
+                _(
+                    "Après %(count)s essais infructueux, la connexion à un compte est suspendue "
+                    "pendant %(minutes)s minutes.",
+                    count=current_app.config["IDP_LOCKOUT_THRESHOLD"],
+                    minutes=max(current_app.config["IDP_LOCKOUT_SECONDS"] // 60, 1),
+                )
+            )
         except service.WrongCurrentPasswordError:
             form.current.errors.append(_("Le mot de passe actuel est incorrect."))
         else:
@@ -235,8 +243,12 @@ def forgot_password():
         email, now, ip_address, link_for = form.email.data, _now(), _ip(), _reset_link_builder()
         response = render_template("account/forgot_password_sent.html", email=email)
         # The work happens once the answer is out: its timing must not tell whether it wrote.
-        return outbox.run_after_response(response, lambda: service.request_password_reset(
-            email, now=now, ip_address=ip_address, link_for=link_for))
+        return outbox.run_after_response(
+            response,
+            lambda: service.request_password_reset(
+                email, now=now, ip_address=ip_address, link_for=link_for
+            ),
+        )
     status = 422 if request.method == "POST" else 200
     return render_template("account/forgot_password.html", form=form), status
 
@@ -261,9 +273,7 @@ def reset_password(token: str):
         flash(_("Votre nouveau mot de passe est enregistré. Vous êtes connecté."), "success")
         return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200
-    return render_template(
-        "account/reset_password.html", form=form
-    ), status
+    return render_template("account/reset_password.html", form=form), status
 
 
 def _reset_link_refused(error: service.ResetLinkError):
@@ -286,6 +296,7 @@ def resend_activation():
         email, ip_address = form.email.data, _ip()
         response = render_template("account/resend_activation_sent.html", email=email)
         return outbox.run_after_response(
-            response, lambda: service.resend_activation(email, ip_address=ip_address))
+            response, lambda: service.resend_activation(email, ip_address=ip_address)
+        )
     status = 422 if request.method == "POST" else 200
     return render_template("account/resend_activation.html", form=form), status

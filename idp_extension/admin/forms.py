@@ -35,8 +35,10 @@ class SearchForm(FlaskForm):
             Optional(),
             Length(max=100, message=_l("La recherche est trop longue.")),
             # PostgreSQL cannot even compare a text holding NUL; nobody searches for controls.
-            Regexp(r"^[^\x00-\x1f\x7f]*$",
-                   message=_l("Ce champ contient des caractères non autorisés.")),
+            Regexp(
+                r"^[^\x00-\x1f\x7f]*$",
+                message=_l("Ce champ contient des caractères non autorisés."),
+            ),
         ],
     )
 
@@ -72,8 +74,9 @@ class ClientForm(FlaskForm):
         validators=[
             DataRequired(message=_l("Indiquez au moins une adresse de retour.")),
             Length(max=10000, message=_l("Ce champ est trop long.")),
-            Regexp(NO_CONTROLS_BUT_LINES,
-                   message=_l("Ce champ contient des caractères non autorisés.")),
+            Regexp(
+                NO_CONTROLS_BUT_LINES, message=_l("Ce champ contient des caractères non autorisés.")
+            ),
         ],
     )
     post_logout_uris = TextAreaField(
@@ -81,8 +84,9 @@ class ClientForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=10000, message=_l("Ce champ est trop long.")),
-            Regexp(NO_CONTROLS_BUT_LINES,
-                   message=_l("Ce champ contient des caractères non autorisés.")),
+            Regexp(
+                NO_CONTROLS_BUT_LINES, message=_l("Ce champ contient des caractères non autorisés.")
+            ),
         ],
     )
     public = BooleanField(_l("Client public (sans secret, PKCE obligatoire)"))

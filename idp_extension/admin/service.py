@@ -115,8 +115,12 @@ def set_account_enabled(
             db.session.rollback()
             return account
         account.status = AccountStatus.DISABLED
-        end_account_sessions(account.id, now=current_app.extensions["idp"].clock.now(),
-                             reason="account_disabled", ip_address=ip_address)
+        end_account_sessions(
+            account.id,
+            now=current_app.extensions["idp"].clock.now(),
+            reason="account_disabled",
+            ip_address=ip_address,
+        )
     record(
         "admin_action",
         account_id=admin_id,
@@ -256,8 +260,11 @@ def set_client_enabled(
 ) -> OAuthClient:
     """Disable a relying party (the provider then refuses it everywhere) or enable it again."""
     # An id beyond PostgreSQL's integer cannot name a row (and would make it raise).
-    client = (db.session.get(OAuthClient, client_pk, with_for_update=True)
-              if 0 < client_pk < 2**31 else None)
+    client = (
+        db.session.get(OAuthClient, client_pk, with_for_update=True)
+        if 0 < client_pk < 2**31
+        else None
+    )
     if client is None:
         db.session.rollback()
         raise AdminActionError("not_found")

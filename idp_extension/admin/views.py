@@ -210,9 +210,7 @@ def create_client():
             )
         else:
             return render_template("admin/client_created.html", client=client, secret=secret)
-    return render_template(
-        "admin/clients.html", clients=service.list_clients(), form=form
-    ), 422
+    return render_template("admin/clients.html", clients=service.list_clients(), form=form), 422
 
 
 @bp.post("/clients/<int:client_pk>/desactiver")

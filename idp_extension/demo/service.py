@@ -110,10 +110,14 @@ def _register_portal(portal_url: str) -> tuple[OAuthClient, str, bool]:
 
 def mailbox_messages(limit: int = 50) -> list[OutboxMessage]:
     """The demo mailbox: delivered messages, newest first."""
-    return list(db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT)
-        .order_by(OutboxMessage.id.desc()).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.SENT)
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def delivered_message(message_id: int) -> OutboxMessage | None:

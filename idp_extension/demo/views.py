@@ -20,6 +20,7 @@ def only_from_this_machine():
     if not loopback:
         abort(404)
 
+
 # A mail's HTML is shown as it would be in a mail client: in a sandboxed frame of its own, with
 # its inline styles allowed there (and only there), no script, links opening in the page above.
 MESSAGE_BODY_POLICY = "; ".join(

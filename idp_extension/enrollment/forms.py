@@ -54,8 +54,7 @@ class MaxLength:
 def plain_text(form, field):
     """Refuse NUL bytes, control characters and the replacement mark of broken encodings."""
     text = field.data or ""
-    if "\ufffd" in text or any(unicodedata.category(char) in _REFUSED_CATEGORIES
-                               for char in text):
+    if "\ufffd" in text or any(unicodedata.category(char) in _REFUSED_CATEGORIES for char in text):
         raise StopValidation(_l("Ce champ contient des caractères non autorisés."))
 
 
@@ -85,49 +84,90 @@ def _required(message):
 class SignUpForm(FlaskForm):
     """The seed's form, in its order (DESIGN 3)."""
 
-    first_name = StringField(_l("Votre prénom"), filters=[_strip], validators=[
-        MaxLength(MAX_NAME_LENGTH, _l("Votre prénom doit faire au plus 100 caractères.")),
-        _required(_l("Saisissez votre prénom.")),
-        plain_text,
-    ])
-    last_name = StringField(_l("Votre nom"), filters=[_strip], validators=[
-        MaxLength(MAX_NAME_LENGTH, _l("Votre nom doit faire au plus 100 caractères.")),
-        _required(_l("Saisissez votre nom.")),
-        plain_text,
-    ])
-    birth_date = NativeDateField(_l("Votre date de naissance"), format="%Y-%m-%d", validators=[
-        MaxLength(10, _l("Saisissez une date de naissance réelle.")),
-    ])
-    member_number = StringField(_l("Votre numéro d'adhérent"), filters=[_digits_only], validators=[
-        MaxLength(20, _l("Votre numéro d'adhérent est composé de 8 chiffres.")),
-        _required(_l("Saisissez votre numéro d'adhérent.")),
-    ])
-    email = EmailField(_l("Votre adresse email"), filters=[_strip], validators=[
-        MaxLength(MAX_EMAIL_LENGTH, _l("Votre adresse email doit faire au plus 254 caractères.")),
-        _required(_l("Saisissez votre adresse email.")),
-        plain_text,
-    ])
-    email_confirm = EmailField(_l("Confirmer adresse email"), filters=[_strip], validators=[
-        MaxLength(MAX_EMAIL_LENGTH, _l("Votre adresse email doit faire au plus 254 caractères.")),
-        _required(_l("Saisissez à nouveau votre adresse email.")),
-        plain_text,
-    ])
+    first_name = StringField(
+        _l("Votre prénom"),
+        filters=[_strip],
+        validators=[
+            MaxLength(MAX_NAME_LENGTH, _l("Votre prénom doit faire au plus 100 caractères.")),
+            _required(_l("Saisissez votre prénom.")),
+            plain_text,
+        ],
+    )
+    last_name = StringField(
+        _l("Votre nom"),
+        filters=[_strip],
+        validators=[
+            MaxLength(MAX_NAME_LENGTH, _l("Votre nom doit faire au plus 100 caractères.")),
+            _required(_l("Saisissez votre nom.")),
+            plain_text,
+        ],
+    )
+    birth_date = NativeDateField(
+        _l("Votre date de naissance"),
+        format="%Y-%m-%d",
+        validators=[
+            MaxLength(10, _l("Saisissez une date de naissance réelle.")),
+        ],
+    )
+    member_number = StringField(
+        _l("Votre numéro d'adhérent"),
+        filters=[_digits_only],
+        validators=[
+            MaxLength(20, _l("Votre numéro d'adhérent est composé de 8 chiffres.")),
+            _required(_l("Saisissez votre numéro d'adhérent.")),
+        ],
+    )
+    email = EmailField(
+        _l("Votre adresse email"),
+        filters=[_strip],
+        validators=[
+            MaxLength(
+                MAX_EMAIL_LENGTH, _l("Votre adresse email doit faire au plus 254 caractères.")
+            ),
+            _required(_l("Saisissez votre adresse email.")),
+            plain_text,
+        ],
+    )
+    email_confirm = EmailField(
+        _l("Confirmer adresse email"),
+        filters=[_strip],
+        validators=[
+            MaxLength(
+                MAX_EMAIL_LENGTH, _l("Votre adresse email doit faire au plus 254 caractères.")
+            ),
+            _required(_l("Saisissez à nouveau votre adresse email.")),
+            plain_text,
+        ],
+    )
     country = CountryField(_l("Indicatif pays"), choices=[], default=DEFAULT_COUNTRY)
-    phone = TelField(_l("Votre téléphone portable"), filters=[_strip], validators=[
-        MaxLength(MAX_PHONE_LENGTH, _l("Ce numéro est trop long.")),
-        _required(_l("Saisissez votre numéro de téléphone portable.")),
-        plain_text,
-    ])
-    phone_confirm = TelField(_l("Confirmer votre numéro"), filters=[_strip], validators=[
-        MaxLength(MAX_PHONE_LENGTH, _l("Ce numéro est trop long.")),
-        _required(_l("Saisissez à nouveau votre numéro de téléphone portable.")),
-        plain_text,
-    ])
+    phone = TelField(
+        _l("Votre téléphone portable"),
+        filters=[_strip],
+        validators=[
+            MaxLength(MAX_PHONE_LENGTH, _l("Ce numéro est trop long.")),
+            _required(_l("Saisissez votre numéro de téléphone portable.")),
+            plain_text,
+        ],
+    )
+    phone_confirm = TelField(
+        _l("Confirmer votre numéro"),
+        filters=[_strip],
+        validators=[
+            MaxLength(MAX_PHONE_LENGTH, _l("Ce numéro est trop long.")),
+            _required(_l("Saisissez à nouveau votre numéro de téléphone portable.")),
+            plain_text,
+        ],
+    )
     accept_terms = BooleanField(
-        _l("Je certifie avoir pris connaissance des mentions légales et des conditions "
-           "générales et je les accepte."),
-        validators=[InputRequired(message=_l(
-            "Vous devez accepter les mentions légales et les conditions générales."))],
+        _l(
+            "Je certifie avoir pris connaissance des mentions légales et des conditions "
+            "générales et je les accepte."
+        ),
+        validators=[
+            InputRequired(
+                message=_l("Vous devez accepter les mentions légales et les conditions générales.")
+            )
+        ],
     )
 
     # Filled by the validators below with the normalised values the service receives.
@@ -142,12 +182,14 @@ class SignUpForm(FlaskForm):
     def validate_birth_date(self, field):
         if field.data is None:
             if field.raw_data and field.raw_data[0].strip():
-                raise StopValidation(_l("Saisissez une date de naissance réelle, "
-                                        "par exemple 17/05/1980."))
+                raise StopValidation(
+                    _l("Saisissez une date de naissance réelle, par exemple 17/05/1980.")
+                )
             raise StopValidation(_l("Saisissez votre date de naissance."))
         if not OLDEST_BIRTH_DATE <= field.data <= date.today():
-            raise ValidationError(_l("Saisissez une date de naissance réelle, "
-                                     "par exemple 17/05/1980."))
+            raise ValidationError(
+                _l("Saisissez une date de naissance réelle, par exemple 17/05/1980.")
+            )
 
     def validate_member_number(self, field):
         if not (len(field.data) == 8 and field.data.isascii() and field.data.isdigit()):
@@ -157,8 +199,9 @@ class SignUpForm(FlaskForm):
         try:
             checked = validate_email(field.data, check_deliverability=False)
         except EmailNotValidError:
-            raise ValidationError(_l("Saisissez une adresse email valide, "
-                                     "par exemple nom@exemple.fr.")) from None
+            raise ValidationError(
+                _l("Saisissez une adresse email valide, par exemple nom@exemple.fr.")
+            ) from None
         self.normalised_email = checked.normalized.lower()
 
     def validate_email_confirm(self, field):
@@ -177,8 +220,12 @@ class SignUpForm(FlaskForm):
         try:
             self.phone_e164 = parse_mobile(field.data, self.country.data)
         except InvalidMobileError:
-            raise ValidationError(_l("Saisissez un numéro de téléphone portable valide "
-                                     "du pays choisi, par exemple 06 12 34 56 78.")) from None
+            raise ValidationError(
+                _l(
+                    "Saisissez un numéro de téléphone portable valide "
+                    "du pays choisi, par exemple 06 12 34 56 78."
+                )
+            ) from None
 
     def validate_phone_confirm(self, field):
         if self.phone_e164 is None:
@@ -194,14 +241,24 @@ class SignUpForm(FlaskForm):
 class PasswordForm(FlaskForm):
     """The first password; the policy itself is enforced by the service."""
 
-    password = PasswordField(_l("Mot de passe"), validators=[
-        MaxLength(MAX_PASSWORD_LENGTH, _l("Le mot de passe doit faire au plus 128 caractères.")),
-        InputRequired(message=_l("Saisissez un mot de passe.")),
-    ])
-    password_confirm = PasswordField(_l("Confirmer le mot de passe"), validators=[
-        MaxLength(MAX_PASSWORD_LENGTH, _l("Le mot de passe doit faire au plus 128 caractères.")),
-        InputRequired(message=_l("Saisissez à nouveau le mot de passe.")),
-    ])
+    password = PasswordField(
+        _l("Mot de passe"),
+        validators=[
+            MaxLength(
+                MAX_PASSWORD_LENGTH, _l("Le mot de passe doit faire au plus 128 caractères.")
+            ),
+            InputRequired(message=_l("Saisissez un mot de passe.")),
+        ],
+    )
+    password_confirm = PasswordField(
+        _l("Confirmer le mot de passe"),
+        validators=[
+            MaxLength(
+                MAX_PASSWORD_LENGTH, _l("Le mot de passe doit faire au plus 128 caractères.")
+            ),
+            InputRequired(message=_l("Saisissez à nouveau le mot de passe.")),
+        ],
+    )
 
     def validate_password_confirm(self, field):
         if self.password.data and field.data != self.password.data:

@@ -26,8 +26,11 @@ MAX_NAME_LENGTH = 100
 _MEMBER_NUMBER = re.compile(r"^[0-9]{8}$")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 _STATUS_WORDS = {
-    "": MemberStatus.ACTIVE, "active": MemberStatus.ACTIVE, "actif": MemberStatus.ACTIVE,
-    "terminated": MemberStatus.TERMINATED, "resilie": MemberStatus.TERMINATED,
+    "": MemberStatus.ACTIVE,
+    "active": MemberStatus.ACTIVE,
+    "actif": MemberStatus.ACTIVE,
+    "terminated": MemberStatus.TERMINATED,
+    "resilie": MemberStatus.TERMINATED,
     "résilié": MemberStatus.TERMINATED,
 }
 _CHUNK = 500
@@ -55,7 +58,9 @@ class ImportReport:
 
     def as_dict(self) -> dict:
         return {
-            "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
             "rejected": [{"line": row.line, "reason": row.reason} for row in self.rejected],
         }
 
@@ -87,8 +92,13 @@ def import_members(data: bytes, *, ip_address: str | None = None) -> ImportRepor
     text = decode(data)
     rows, report = _parse(text)
     _upsert(rows, report)
-    record("members_imported", ip_address=ip_address, added=report.added,
-           updated=report.updated, rejected=len(report.rejected))
+    record(
+        "members_imported",
+        ip_address=ip_address,
+        added=report.added,
+        updated=report.updated,
+        rejected=len(report.rejected),
+    )
     db.session.commit()
     return report
 
@@ -109,9 +119,11 @@ def _parse(text: str) -> tuple[list[_Row], ImportReport]:
     if missing:
         raise ImportFileError(
             f"the header lacks {', '.join(missing)} (expected: "
-            f"{','.join(REQUIRED_COLUMNS)}[,status]; found: {','.join(columns)})")
-    position = {name: columns.index(name) for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-                if name in columns}
+            f"{','.join(REQUIRED_COLUMNS)}[,status]; found: {','.join(columns)})"
+        )
+    position = {
+        name: columns.index(name) for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if name in columns
+    }
 
     report = ImportReport()
     rows: list[_Row] = []
@@ -133,9 +145,13 @@ def _parse(text: str) -> tuple[list[_Row], ImportReport]:
             report.rejected.append(RejectedRow(line, str(error)))
             continue
         if row.member_number in first_line_of:
-            report.rejected.append(RejectedRow(
-                line, f"member number {row.member_number} already given on line "
-                      f"{first_line_of[row.member_number]}"))
+            report.rejected.append(
+                RejectedRow(
+                    line,
+                    f"member number {row.member_number} already given on line "
+                    f"{first_line_of[row.member_number]}",
+                )
+            )
             continue
         first_line_of[row.member_number] = line
         rows.append(row)
@@ -186,15 +202,22 @@ def _date(value: str) -> date:
 
 def _upsert(rows: list[_Row], report: ImportReport) -> None:
     for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start:start + _CHUNK]
+        chunk = rows[start : start + _CHUNK]
         existing = {
             member.member_number: member
-            for member in db.session.scalars(select(MemberRecord).where(
-                MemberRecord.member_number.in_([row.member_number for row in chunk])))
+            for member in db.session.scalars(
+                select(MemberRecord).where(
+                    MemberRecord.member_number.in_([row.member_number for row in chunk])
+                )
+            )
         }
         for row in chunk:
-            values = {"last_name": row.last_name, "first_name": row.first_name,
-                      "birth_date": row.birth_date, "status": row.status}
+            values = {
+                "last_name": row.last_name,
+                "first_name": row.first_name,
+                "birth_date": row.birth_date,
+                "status": row.status,
+            }
             member = existing.get(row.member_number)
             if member is None:
                 db.session.add(MemberRecord(member_number=row.member_number, **values))

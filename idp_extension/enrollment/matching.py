@@ -25,8 +25,9 @@ def names_match(typed: str, registered: str) -> bool:
     return normalise_name(typed) == normalise_name(registered) != ""
 
 
-def record_matches(record: MemberRecordLike | None, *, first_name: str, last_name: str,
-                   birth_date: date) -> bool:
+def record_matches(
+    record: MemberRecordLike | None, *, first_name: str, last_name: str, birth_date: date
+) -> bool:
     """True when the record exists, is active, and its names and birth date match."""
     if record is None or str(record.status) != MemberStatus.ACTIVE.value:
         return False

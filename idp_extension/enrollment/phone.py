@@ -36,8 +36,10 @@ class InvalidMobileError(ValueError):
 
 def country_choices() -> list[tuple[str, str]]:
     """(region, "France (+33)") pairs for a select, in the order above."""
-    return [(code, f"{name} (+{phonenumbers.country_code_for_region(code)})")
-            for code, name in COUNTRIES]
+    return [
+        (code, f"{name} (+{phonenumbers.country_code_for_region(code)})")
+        for code, name in COUNTRIES
+    ]
 
 
 def parse_mobile(text: str, region: str) -> str:
@@ -48,8 +50,9 @@ def parse_mobile(text: str, region: str) -> str:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
         raise InvalidMobileError(text) from None
-    if (not phonenumbers.is_valid_number_for_region(number, region)
-            or phonenumbers.number_type(number) not in _MOBILE_TYPES):
+    if (
+        not phonenumbers.is_valid_number_for_region(number, region)
+        or phonenumbers.number_type(number) not in _MOBILE_TYPES
+    ):
         raise InvalidMobileError(text)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-

@@ -81,9 +81,17 @@ def _now() -> datetime:
     return _state().clock.now()
 
 
-def enroll(*, first_name: str, last_name: str, birth_date: date, member_number: str,
-           email: str, phone: str, ip_address: str | None = None,
-           locale: str = "fr") -> EnrollmentResult:
+def enroll(
+    *,
+    first_name: str,
+    last_name: str,
+    birth_date: date,
+    member_number: str,
+    email: str,
+    phone: str,
+    ip_address: str | None = None,
+    locale: str = "fr",
+) -> EnrollmentResult:
     """Create (or replace the pending) account of a proven member and queue its activation mail.
 
     ``email`` and ``phone`` come normalised from the form (lower-case address, E.164 number).
@@ -91,8 +99,9 @@ def enroll(*, first_name: str, last_name: str, birth_date: date, member_number: 
     now = _now()
     email = email.strip().lower()
     registered = _state().registry.lookup(member_number)
-    if not record_matches(registered, first_name=first_name, last_name=last_name,
-                          birth_date=birth_date):
+    if not record_matches(
+        registered, first_name=first_name, last_name=last_name, birth_date=birth_date
+    ):
         _reject("registry_mismatch", member_number, ip_address)
         raise RegistryMismatchError()
 
@@ -126,8 +135,13 @@ def enroll(*, first_name: str, last_name: str, birth_date: date, member_number: 
         db.session.flush()
 
         message = _issue_activation(account, now, ip_address)
-        record("signup", account_id=account.id, ip_address=ip_address,
-               member_number=member_number, replaced_pending=replacing)
+        record(
+            "signup",
+            account_id=account.id,
+            ip_address=ip_address,
+            member_number=member_number,
+            replaced_pending=replacing,
+        )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -185,8 +199,11 @@ def activate(token: str, password: str, *, ip_address: str | None = None) -> Acc
     # parallel submissions only the one whose UPDATE takes the row may set the password.
     claimed = db.session.execute(
         update(OneTimeToken)
-        .where(OneTimeToken.id == found.id, OneTimeToken.used_at.is_(None),
-               OneTimeToken.voided_at.is_(None))
+        .where(
+            OneTimeToken.id == found.id,
+            OneTimeToken.used_at.is_(None),
+            OneTimeToken.voided_at.is_(None),
+        )
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -231,8 +248,11 @@ def _usable_token(token: str, *, lock: bool) -> OneTimeToken:
     if account.status == AccountStatus.ACTIVE:
         db.session.rollback()
         raise AccountAlreadyActiveError()
-    if (account.status != AccountStatus.PENDING or found.used_at is not None
-            or found.voided_at is not None):
+    if (
+        account.status != AccountStatus.PENDING
+        or found.used_at is not None
+        or found.voided_at is not None
+    ):
         db.session.rollback()
         raise ActivationInvalidError()
     if _now() > as_utc(found.expires_at):
@@ -245,31 +265,43 @@ def _issue_activation(account: Account, now: datetime, ip_address: str | None):
     """Void the account's earlier activation links, create one, and queue its mail."""
     db.session.execute(
         update(OneTimeToken)
-        .where(OneTimeToken.account_id == account.id,
-               OneTimeToken.purpose == TokenPurpose.ACTIVATION,
-               OneTimeToken.used_at.is_(None), OneTimeToken.voided_at.is_(None))
+        .where(
+            OneTimeToken.account_id == account.id,
+            OneTimeToken.purpose == TokenPurpose.ACTIVATION,
+            OneTimeToken.used_at.is_(None),
+            OneTimeToken.voided_at.is_(None),
+        )
         .values(voided_at=now)
         .execution_options(synchronize_session=False)
     )
     ttl = int(current_app.config["IDP_ACTIVATION_TTL"])
     token = tokens.new_token()
-    db.session.add(OneTimeToken(
-        digest=tokens.digest(token), purpose=TokenPurpose.ACTIVATION, account_id=account.id,
-        created_at=now, expires_at=now + timedelta(seconds=ttl),
-    ))
-    message = messages.activation(account, activation_link(token),
-                                  valid_hours=activation_valid_hours())
+    db.session.add(
+        OneTimeToken(
+            digest=tokens.digest(token),
+            purpose=TokenPurpose.ACTIVATION,
+            account_id=account.id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
+    message = messages.activation(
+        account, activation_link(token), valid_hours=activation_valid_hours()
+    )
     db.session.flush()
-    record("activation_link_issued", account_id=account.id, ip_address=ip_address,
-           outbox_id=message.id)
+    record(
+        "activation_link_issued", account_id=account.id, ip_address=ip_address, outbox_id=message.id
+    )
     return message
 
 
 def _email_taken_by_another(email: str, member_number: str) -> bool:
-    return db.session.scalars(
-        select(Account.id).where(Account.email == email,
-                                 Account.member_number != member_number)
-    ).first() is not None
+    return (
+        db.session.scalars(
+            select(Account.id).where(Account.email == email, Account.member_number != member_number)
+        ).first()
+        is not None
+    )
 
 
 def _reject(reason: str, member_number: str, ip_address: str | None) -> None:

@@ -61,35 +61,49 @@ def start():
     form = SignUpForm()
     if not form.validate_on_submit():
         return _sign_up_page(form, 422 if request.method == "POST" else 200)
-    hit("signup-member", form.member_number.data,
-        current_app.config["IDP_SIGNUP_LIMIT_PER_MEMBER"])
+    hit("signup-member", form.member_number.data, current_app.config["IDP_SIGNUP_LIMIT_PER_MEMBER"])
     try:
         result = service.enroll(
-            first_name=form.first_name.data, last_name=form.last_name.data,
-            birth_date=form.birth_date.data, member_number=form.member_number.data,
-            email=form.normalised_email, phone=form.phone_e164,
-            ip_address=request.remote_addr, locale=current_language(),
+            first_name=form.first_name.data,
+            last_name=form.last_name.data,
+            birth_date=form.birth_date.data,
+            member_number=form.member_number.data,
+            email=form.normalised_email,
+            phone=form.phone_e164,
+            ip_address=request.remote_addr,
+            locale=current_language(),
         )
     except RegistryMismatchError:
-        form.form_errors.append(_(
-            "Ces informations ne correspondent pas à celles de votre carte de tiers payant. "
-            "Vérifiez votre numéro d'adhérent, votre nom, votre prénom et votre date de "
-            "naissance."))
+        form.form_errors.append(
+            _(
+                "Ces informations ne correspondent pas à celles de votre carte de tiers payant. "
+                "Vérifiez votre numéro d'adhérent, votre nom, votre prénom et votre date de "
+                "naissance."
+            )
+        )
         return _sign_up_page(form, 422)
     except AccountAlreadyActiveError:
         return _sign_up_page(form, 409, already_active=True)
     except AccountDisabledError:
-        form.form_errors.append(_("Votre espace client a été fermé. Contactez votre mutuelle "
-                                  "pour le rouvrir."))
+        form.form_errors.append(
+            _("Votre espace client a été fermé. Contactez votre mutuelle pour le rouvrir.")
+        )
         return _sign_up_page(form, 409)
     except EmailInUseError:
-        form.email.errors.append(_("Cette adresse email est déjà utilisée par un autre espace "
-                                   "client. Saisissez une autre adresse."))
+        form.email.errors.append(
+            _(
+                "Cette adresse email est déjà utilisée par un autre espace "
+                "client. Saisissez une autre adresse."
+            )
+        )
         return _sign_up_page(form, 409)
     except ConcurrentSignUpError:
-        form.form_errors.append(_(
-            "Une inscription vient d'être enregistrée pour ce numéro d'adhérent. Consultez "
-            "votre messagerie : un email d'activation vous a peut-être déjà été envoyé."))
+        form.form_errors.append(
+            _(
+                "Une inscription vient d'être enregistrée pour ce numéro d'adhérent. Consultez "
+                "votre messagerie : un email d'activation vous a peut-être déjà été envoyé."
+            )
+        )
         return _sign_up_page(form, 409)
     session[SESSION_KEY] = result.account.id
     return send_after_response(redirect(url_for("enrollment.sent")), result.outbox_ids)
@@ -97,8 +111,11 @@ def start():
 
 def _sign_up_page(form: SignUpForm, status: int, already_active: bool = False):
     return render_template(
-        "enrollment/start.html", form=form, already_active=already_active,
-        login_url=url_for("account.login"), forgot_password_url=forgot_password_url(),
+        "enrollment/start.html",
+        form=form,
+        already_active=already_active,
+        login_url=url_for("account.login"),
+        forgot_password_url=forgot_password_url(),
     ), status
 
 
@@ -109,8 +126,12 @@ def sent():
         return redirect(url_for("enrollment.start"))
     if account.is_active:
         return _already_activated_page()
-    return render_template("enrollment/sent.html", email=account.email, form=ResendForm(),
-                           valid_hours=service.activation_valid_hours())
+    return render_template(
+        "enrollment/sent.html",
+        email=account.email,
+        form=ResendForm(),
+        valid_hours=service.activation_valid_hours(),
+    )
 
 
 @bp.post("/inscription/nouveau-lien")
@@ -127,8 +148,10 @@ def resend():
     except ActivationInvalidError:
         session.pop(SESSION_KEY, None)
         return redirect(url_for("enrollment.start"))
-    flash(_("Un nouveau lien vient de vous être envoyé. Les liens précédents ne fonctionnent "
-            "plus."), "success")
+    flash(
+        _("Un nouveau lien vient de vous être envoyé. Les liens précédents ne fonctionnent plus."),
+        "success",
+    )
     return send_after_response(redirect(url_for("enrollment.sent")), [outbox_id])
 
 
@@ -140,12 +163,16 @@ def activate(token: str):
     try:
         if form.validate_on_submit():
             try:
-                account = service.activate(token, form.password.data,
-                                           ip_address=request.remote_addr)
+                account = service.activate(
+                    token, form.password.data, ip_address=request.remote_addr
+                )
             except PasswordPolicyError as error:
-                form.password.errors.append(_(
-                    "Le mot de passe ne respecte pas toutes les conditions : %(rules)s.",
-                    rules=", ".join(_(rule.label).lower() for rule in error.unmet)))
+                form.password.errors.append(
+                    _(
+                        "Le mot de passe ne respecte pas toutes les conditions : %(rules)s.",
+                        rules=", ".join(_(rule.label).lower() for rule in error.unmet),
+                    )
+                )
             else:
                 sign_in(account, current_app.extensions["idp"].clock.now())
                 return redirect(pop_next(url_for("account.home")))
@@ -172,8 +199,10 @@ def renew(token: str):
     except AccountAlreadyActiveError:
         return _already_activated_page()
     session[SESSION_KEY] = account.id
-    flash(_("Un nouveau lien vient de vous être envoyé. Les liens précédents ne fonctionnent "
-            "plus."), "success")
+    flash(
+        _("Un nouveau lien vient de vous être envoyé. Les liens précédents ne fonctionnent plus."),
+        "success",
+    )
     return send_after_response(redirect(url_for("enrollment.sent")), [outbox_id])
 
 
@@ -184,9 +213,11 @@ def _invalid_link_page():
 
 
 def _already_activated_page():
-    return render_template("enrollment/already_activated.html",
-                           login_url=url_for("account.login"),
-                           forgot_password_url=forgot_password_url())
+    return render_template(
+        "enrollment/already_activated.html",
+        login_url=url_for("account.login"),
+        forgot_password_url=forgot_password_url(),
+    )
 
 
 @bp.get("/mentions-legales")

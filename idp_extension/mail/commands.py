@@ -14,10 +14,20 @@ from .worker import MailWorker
 
 @idp_group.command("send-mail")
 @click.option("--loop", is_flag=True, help="Keep polling the outbox until SIGTERM or SIGINT.")
-@click.option("--batch", default=100, show_default=True, type=click.IntRange(min=1),
-              help="Messages per pass (one SMTP connection each).")
-@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.1),
-              help="Seconds between two polls of an empty outbox (with --loop).")
+@click.option(
+    "--batch",
+    default=100,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Messages per pass (one SMTP connection each).",
+)
+@click.option(
+    "--interval",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between two polls of an empty outbox (with --loop).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @with_appcontext
 def send_mail(loop: bool, batch: int, interval: float, as_json: bool) -> None:
@@ -26,8 +36,9 @@ def send_mail(loop: bool, batch: int, interval: float, as_json: bool) -> None:
     worker = MailWorker(app, batch=batch, interval=interval)
     if loop:
         # Finish the message in hand, commit, then exit: nothing half-sent is left behind.
-        previous = {sig: signal.signal(sig, worker.request_stop)
-                    for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {
+            sig: signal.signal(sig, worker.request_stop) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
         try:
             totals = worker.run_forever()
         finally:

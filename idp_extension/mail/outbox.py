@@ -75,8 +75,15 @@ def _message_domain() -> str:
     return current_app.config["IDP_ISSUER"].split("://", 1)[1].split("/")[0].split(":")[0]
 
 
-def enqueue(kind: str, recipient: str, subject: str, body_text: str,
-            body_html: str | None, *, locale: str | None = None) -> OutboxMessage:
+def enqueue(
+    kind: str,
+    recipient: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None,
+    *,
+    locale: str | None = None,
+) -> OutboxMessage:
     """Add a message to the caller's transaction (never commits); bodies are sealed.
 
     Its ``id`` exists once the caller flushes or commits; pass it to ``send_after_response``.
@@ -113,13 +120,15 @@ def _due(cutoff: datetime):
     return or_(
         and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= cutoff),
         # A sender died holding it: its lease ran out.
-        and_(OutboxMessage.status == OutboxStatus.SENDING,
-             OutboxMessage.lease_expires_at <= cutoff),
+        and_(
+            OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_expires_at <= cutoff
+        ),
     )
 
 
-def claim_due(*, limit: int = 1, ids: Iterable[int] | None = None,
-              cutoff: datetime | None = None) -> list[OutboxMessage]:
+def claim_due(
+    *, limit: int = 1, ids: Iterable[int] | None = None, cutoff: datetime | None = None
+) -> list[OutboxMessage]:
     """Atomically take up to ``limit`` due messages (SENDING, leased to us); commits the claim."""
     now = _now()
     cutoff = now if cutoff is None else cutoff
@@ -147,8 +156,11 @@ def claim_due(*, limit: int = 1, ids: Iterable[int] | None = None,
             # Repeating the due condition makes the UPDATE a compare-and-set: on SQLite,
             # where the SELECT locked nothing, a row another sender took no longer matches.
             .where(OutboxMessage.id.in_(candidate_ids), _due(cutoff))
-            .values(status=OutboxStatus.SENDING, lease_expires_at=now + lease,
-                    attempts=OutboxMessage.attempts + 1)
+            .values(
+                status=OutboxStatus.SENDING,
+                lease_expires_at=now + lease,
+                attempts=OutboxMessage.attempts + 1,
+            )
             .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)
         ).all()
@@ -159,7 +171,9 @@ def claim_due(*, limit: int = 1, ids: Iterable[int] | None = None,
     if not claimed:
         return []
     return db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(claimed))
+        .order_by(OutboxMessage.id)
         .execution_options(populate_existing=True)
     ).all()
 
@@ -169,10 +183,15 @@ def release(messages: list[OutboxMessage]) -> None:
     if messages:
         db.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_([message.id for message in messages]),
-                   OutboxMessage.status == OutboxStatus.SENDING)
-            .values(status=OutboxStatus.PENDING, lease_expires_at=None,
-                    attempts=OutboxMessage.attempts - 1)
+            .where(
+                OutboxMessage.id.in_([message.id for message in messages]),
+                OutboxMessage.status == OutboxStatus.SENDING,
+            )
+            .values(
+                status=OutboxStatus.PENDING,
+                lease_expires_at=None,
+                attempts=OutboxMessage.attempts - 1,
+            )
             .execution_options(synchronize_session=False)
         )
     db.session.commit()
@@ -187,8 +206,12 @@ def _reschedule(message: OutboxMessage, now: datetime, error: str) -> str:
         return "failed"
     message.status = OutboxStatus.PENDING
     message.next_attempt_at = now + retry_delay(message.attempts)
-    log.info("mail %s not sent (attempt %s), next try at %s", message.id, message.attempts,
-             message.next_attempt_at.isoformat())
+    log.info(
+        "mail %s not sent (attempt %s), next try at %s",
+        message.id,
+        message.attempts,
+        message.next_attempt_at.isoformat(),
+    )
     return "retry"
 
 
@@ -227,14 +250,23 @@ def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
         key = config["SECRET_KEY"]
         body_text = unseal(key, message.body_text)
         body_html = unseal(key, message.body_html) if message.body_html else None
-        send(sender=config["MAIL_DEFAULT_SENDER"], recipient=message.recipient,
-             subject=message.subject, body_text=body_text, body_html=body_html,
-             message_id=message.message_id, date_header=email.utils.format_datetime(now))
+        send(
+            sender=config["MAIL_DEFAULT_SENDER"],
+            recipient=message.recipient,
+            subject=message.subject,
+            body_text=body_text,
+            body_html=body_html,
+            message_id=message.message_id,
+            date_header=email.utils.format_datetime(now),
+        )
     except PermanentDeliveryError as error:
         outcome = _fail(message, f"permanent: {error}")
     except InvalidToken:
-        outcome = _fail(message, "permanent: the sealed body cannot be opened "
-                                 "(IDP_SECRET_KEY changed since it was written)")
+        outcome = _fail(
+            message,
+            "permanent: the sealed body cannot be opened "
+            "(IDP_SECRET_KEY changed since it was written)",
+        )
     except TransportUnavailableError as error:
         unavailable = True
         outcome = _reschedule(message, _now(), f"server unavailable: {error}")
@@ -260,8 +292,12 @@ def _lease_too_short(message: OutboxMessage) -> bool:
     return _now() + margin >= message.lease_expires_at
 
 
-def deliver_due(*, ids: Iterable[int] | None = None, limit: int | None = None,
-                should_stop: Callable[[], bool] | None = None) -> dict[str, int]:
+def deliver_due(
+    *,
+    ids: Iterable[int] | None = None,
+    limit: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, int]:
     """Send messages due now (all, or only ``ids``): claimed a few at a time, one commit each.
 
     Stops after ``limit`` messages, when ``should_stop()`` turns true (checked between
@@ -289,7 +325,7 @@ def deliver_due(*, ids: Iterable[int] | None = None, limit: int | None = None,
                 counts[result.outcome] += 1
                 handled += 1
                 if result.unavailable:
-                    release(claimed[index + 1:])
+                    release(claimed[index + 1 :])
                     finished = True
                     break
             if finished:

@@ -59,8 +59,7 @@ class _Connection(Connection):
             context = ssl.create_default_context(cafile=config.get("IDP_MAIL_CA_FILE") or None)
         try:
             if state.use_ssl:
-                host = smtplib.SMTP_SSL(state.server, state.port, timeout=timeout,
-                                        context=context)
+                host = smtplib.SMTP_SSL(state.server, state.port, timeout=timeout, context=context)
             else:
                 host = smtplib.SMTP(state.server, state.port, timeout=timeout)
         except (OSError, smtplib.SMTPException) as error:
@@ -108,12 +107,26 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def build_message(*, sender: str, recipient: str, subject: str, body_text: str,
-                  body_html: str | None, message_id: str, date_header: str) -> Message:
+def build_message(
+    *,
+    sender: str,
+    recipient: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None,
+    message_id: str,
+    date_header: str,
+) -> Message:
     """A Flask-Mail message with our fixed Message-ID and Date (text, and HTML alternative)."""
     date = parsedate_to_datetime(date_header).timestamp()
-    message = Message(subject=subject, recipients=[recipient], body=body_text, html=body_html,
-                      sender=sender, date=date)
+    message = Message(
+        subject=subject,
+        recipients=[recipient],
+        body=body_text,
+        html=body_html,
+        sender=sender,
+        date=date,
+    )
     # Fixed when the message was written to the outbox, so a re-send is recognisable.
     message.msgId = message_id
     return message

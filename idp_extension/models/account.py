@@ -38,8 +38,13 @@ class Account(db.Model):
     last_name: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[date]
     status: Mapped[AccountStatus] = mapped_column(
-        Enum(AccountStatus, name="account_status", values_callable=lambda e: [m.value for m in e],
-             native_enum=False, length=16),
+        Enum(
+            AccountStatus,
+            name="account_status",
+            values_callable=lambda e: [m.value for m in e],
+            native_enum=False,
+            length=16,
+        ),
         default=AccountStatus.PENDING,
     )
     password_hash: Mapped[str | None] = mapped_column(String(255))

@@ -19,17 +19,20 @@ class MemberStatus(enum.StrEnum):
 
 class MemberRecord(db.Model):
     __tablename__ = "member_records"
-    __table_args__ = (
-        CheckConstraint("length(member_number) = 8", name="member_number_length"),
-    )
+    __table_args__ = (CheckConstraint("length(member_number) = 8", name="member_number_length"),)
 
     member_number: Mapped[str] = mapped_column(String(8), primary_key=True)
     last_name: Mapped[str] = mapped_column(String(100))
     first_name: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[date]
     status: Mapped[MemberStatus] = mapped_column(
-        Enum(MemberStatus, name="member_status", values_callable=lambda e: [m.value for m in e],
-             native_enum=False, length=16),
+        Enum(
+            MemberStatus,
+            name="member_status",
+            values_callable=lambda e: [m.value for m in e],
+            native_enum=False,
+            length=16,
+        ),
         default=MemberStatus.ACTIVE,
     )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -37,14 +37,16 @@ class OAuthClient(db.Model):
     client_secret_digest: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100))
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
-    token_endpoint_auth_method: Mapped[str] = mapped_column(String(32),
-                                                           default="client_secret_basic")
+    token_endpoint_auth_method: Mapped[str] = mapped_column(
+        String(32), default="client_secret_basic"
+    )
     first_party: Mapped[bool] = mapped_column(Boolean, default=False)
     redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
     post_logout_redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
     scopes: Mapped[list] = mapped_column(JSON, default=list)
     grant_types: Mapped[list] = mapped_column(
-        JSON, default=lambda: ["authorization_code", "refresh_token"])
+        JSON, default=lambda: ["authorization_code", "refresh_token"]
+    )
     response_types: Mapped[list] = mapped_column(JSON, default=lambda: ["code"])
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(8), default="RS256")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -99,10 +101,12 @@ class AuthorizationCode(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"),
-                                           index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
-                                            index=True)
+    client_pk: Mapped[int] = mapped_column(
+        ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     redirect_uri: Mapped[str] = mapped_column(Text)
     scope: Mapped[str] = mapped_column(Text, default="")
     nonce: Mapped[str | None] = mapped_column(Text)
@@ -153,10 +157,12 @@ class Token(db.Model):
     __tablename__ = "oauth_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"),
-                                           index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
-                                            index=True)
+    client_pk: Mapped[int] = mapped_column(
+        ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     access_token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     refresh_token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     token_type: Mapped[str] = mapped_column(String(16), default="Bearer")
@@ -165,7 +171,8 @@ class Token(db.Model):
     auth_time: Mapped[int | None]
     family_id: Mapped[str] = mapped_column(String(64), index=True)
     authorization_code_id: Mapped[int | None] = mapped_column(
-        ForeignKey("oauth_authorization_codes.id", ondelete="SET NULL"), index=True)
+        ForeignKey("oauth_authorization_codes.id", ondelete="SET NULL"), index=True
+    )
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     access_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     refresh_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -200,8 +207,9 @@ class Consent(db.Model):
     __table_args__ = (UniqueConstraint("account_id", "client_pk"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
-                                            index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
     scopes: Mapped[list] = mapped_column(JSON, default=list)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -26,8 +26,9 @@ class SsoSession(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Hex SHA-256 of the 32 random bytes in the cookie: a database dump signs nobody in.
     digest: Mapped[str] = mapped_column(String(64), unique=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
-                                            index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Refreshed at most once a minute, so a busy session does not write on every request.
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

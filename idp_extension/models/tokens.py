@@ -24,11 +24,17 @@ class OneTimeToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256 of the token
     purpose: Mapped[TokenPurpose] = mapped_column(
-        Enum(TokenPurpose, name="token_purpose", values_callable=lambda e: [m.value for m in e],
-             native_enum=False, length=32)
+        Enum(
+            TokenPurpose,
+            name="token_purpose",
+            values_callable=lambda e: [m.value for m in e],
+            native_enum=False,
+            length=32,
+        )
     )
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
-                                            index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

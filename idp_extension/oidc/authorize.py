@@ -38,8 +38,11 @@ from .server import (
 # Form fields of our own consent page, not part of the relying party's request.
 OWN_FIELDS = ("csrf_token", "decision")
 # Longest accepted value per parameter; longer ones are refused, not truncated.
-MAX_LENGTHS = {"id_token_hint": 8192, "claims": oidc_claims.MAX_CLAIMS_PARAMETER,
-               "redirect_uri": 2000}
+MAX_LENGTHS = {
+    "id_token_hint": 8192,
+    "claims": oidc_claims.MAX_CLAIMS_PARAMETER,
+    "redirect_uri": 2000,
+}
 DEFAULT_MAX_LENGTH = 1024
 PENDING_KEY = "pending_authorization"
 AWAITING_SIGN_IN_KEY = "oidc_awaiting_sign_in"
@@ -128,26 +131,35 @@ def _parked(key: str) -> dict | None:
 def _check_client_and_redirect(values: MultiDict) -> tuple[OAuthClient, str] | ErrorPage:
     for name in ("client_id", "redirect_uri"):
         if len(values.getlist(name)) > 1:
-            return ErrorPage(N_("La demande de connexion est invalide."),
-                             f"Parameter '{name}' is repeated.")
+            return ErrorPage(
+                N_("La demande de connexion est invalide."), f"Parameter '{name}' is repeated."
+            )
     client_id = values.get("client_id")
     if not client_id:
         return ErrorPage(N_("La demande de connexion est invalide."), "Missing 'client_id'.")
     client = query_client(client_id)
     if client is None:
-        return ErrorPage(N_("Le service qui vous a envoyé ici n'est pas reconnu."),
-                         "Unknown client.")
+        return ErrorPage(
+            N_("Le service qui vous a envoyé ici n'est pas reconnu."), "Unknown client."
+        )
     redirect_uri = values.get("redirect_uri")
     if not redirect_uri:
         return ErrorPage(N_("La demande de connexion est invalide."), "Missing 'redirect_uri'.")
     if not client.check_redirect_uri(redirect_uri):
-        return ErrorPage(N_("La demande de connexion est invalide."),
-                         "The redirect URI is not registered for this client.")
+        return ErrorPage(
+            N_("La demande de connexion est invalide."),
+            "The redirect URI is not registered for this client.",
+        )
     return client, redirect_uri
 
 
-def decide(values: MultiDict, account: Account | None, authorize_path: str,
-           decision: str | None = None, ip_address: str | None = None) -> Outcome:
+def decide(
+    values: MultiDict,
+    account: Account | None,
+    authorize_path: str,
+    decision: str | None = None,
+    ip_address: str | None = None,
+) -> Outcome:
     """Process one authorization request (GET, POST, or our consent form's answer)."""
     checked = _check_client_and_redirect(values)
     if isinstance(checked, ErrorPage):
@@ -168,8 +180,9 @@ def decide(values: MultiDict, account: Account | None, authorize_path: str,
             return fail(InvalidRequestError(f"Parameter {_shown(name)} is too long."))
         if has_control_characters(value):
             # PostgreSQL cannot even store or compare a text holding NUL (the nonce is both).
-            return fail(InvalidRequestError(
-                f"Parameter {_shown(name)} contains control characters."))
+            return fail(
+                InvalidRequestError(f"Parameter {_shown(name)} contains control characters.")
+            )
     if "request" in values:
         return fail(RequestNotSupportedError("Request objects are not supported."))
     if "request_uri" in values:
@@ -214,10 +227,14 @@ def decide(values: MultiDict, account: Account | None, authorize_path: str,
 
     now = current_app.extensions["idp"].clock.now()
     auth_time = sso.auth_time()
-    need_sign_in = account is None or (not signed_in_since_parked and (
-        "login" in prompts
-        or _too_old(auth_time, max_age, int(now.timestamp()))
-        or (hint_subject is not None and hint_subject != account.subject)))
+    need_sign_in = account is None or (
+        not signed_in_since_parked
+        and (
+            "login" in prompts
+            or _too_old(auth_time, max_age, int(now.timestamp()))
+            or (hint_subject is not None and hint_subject != account.subject)
+        )
+    )
     if need_sign_in:
         if "none" in prompts:
             return fail(LoginRequiredError())
@@ -230,7 +247,8 @@ def decide(values: MultiDict, account: Account | None, authorize_path: str,
     scope = grant.request.scope or ""
     if decision is None:
         if consent_needed(account, client, scope) or (
-                "consent" in prompts and not client.first_party):
+            "consent" in prompts and not client.first_party
+        ):
             if "none" in prompts:
                 return fail(ConsentRequiredError())
             return ConsentNeeded(client=client, scopes=scope.split(), params=params)
@@ -261,4 +279,5 @@ def _too_old(auth_time: int | None, max_age: int | None, now: int) -> bool:
 
 def _acr_requested(values: MultiDict, claims_request: dict | None) -> bool:
     return bool(values.get("acr_values")) or "acr" in oidc_claims.requested_claim_names(
-        claims_request, "id_token")
+        claims_request, "id_token"
+    )

@@ -20,8 +20,11 @@ SCOPE_CLAIMS = {
 }
 
 SUPPORTED_CLAIMS = tuple(
-    dict.fromkeys(["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr",
-                   "at_hash"] + [c for claims in SCOPE_CLAIMS.values() for c in claims]))
+    dict.fromkeys(
+        ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "at_hash"]
+        + [c for claims in SCOPE_CLAIMS.values() for c in claims]
+    )
+)
 
 # What a member is told each scope shares, on the consent page.
 SCOPE_DESCRIPTIONS = {
@@ -59,7 +62,8 @@ def parse_claims_request(raw: str | None) -> dict | None:
         if members is None:
             continue
         if not isinstance(members, dict) or not all(
-                value is None or isinstance(value, dict) for value in members.values()):
+            value is None or isinstance(value, dict) for value in members.values()
+        ):
             raise ClaimsRequestError(f"The 'claims.{target}' member must be a JSON object.")
         parsed[target] = {name: value for name, value in members.items()}
     return parsed

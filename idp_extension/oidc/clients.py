@@ -32,17 +32,23 @@ def validate_redirect_uri(uri: str) -> str:
         raise ClientRegistrationError(f"redirect URI must not have a fragment: {uri!r}")
     if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
         raise ClientRegistrationError(
-            f"redirect URI must use https (http only for localhost or 127.0.0.1): {uri!r}")
+            f"redirect URI must use https (http only for localhost or 127.0.0.1): {uri!r}"
+        )
     if len(uri) > 2000:
         raise ClientRegistrationError("redirect URI too long")
     return uri
 
 
-def create_client(name: str, redirect_uris: Iterable[str], post_logout_uris: Iterable[str] = (),
-                  public: bool = False, auth_method: str = "client_secret_basic",
-                  first_party: bool = False, scopes: Iterable[str] | None = None,
-                  id_token_alg: str = "RS256",  # noqa: S107 - an algorithm name
-                  ) -> tuple[OAuthClient, str | None]:
+def create_client(
+    name: str,
+    redirect_uris: Iterable[str],
+    post_logout_uris: Iterable[str] = (),
+    public: bool = False,
+    auth_method: str = "client_secret_basic",
+    first_party: bool = False,
+    scopes: Iterable[str] | None = None,
+    id_token_alg: str = "RS256",  # noqa: S107 - an algorithm name
+) -> tuple[OAuthClient, str | None]:
     """Register a client; return it and its secret in clear (None for a public client).
 
     The secret is returned once and only its digest is stored.
@@ -64,21 +70,31 @@ def create_client(name: str, redirect_uris: Iterable[str], post_logout_uris: Ite
         auth_method = "none"
     elif auth_method not in CONFIDENTIAL_AUTH_METHODS:
         raise ClientRegistrationError(
-            f"auth method must be one of {', '.join(CONFIDENTIAL_AUTH_METHODS)}")
+            f"auth method must be one of {', '.join(CONFIDENTIAL_AUTH_METHODS)}"
+        )
     if id_token_alg not in ("RS256", "ES256"):
         raise ClientRegistrationError("ID token algorithm must be RS256 or ES256")
 
     secret = None if public else new_token()
     client = OAuthClient(
-        name=name, is_public=public, token_endpoint_auth_method=auth_method,
-        first_party=first_party, redirect_uris=redirect_uris,
-        post_logout_redirect_uris=post_logout_uris, scopes=scopes,
+        name=name,
+        is_public=public,
+        token_endpoint_auth_method=auth_method,
+        first_party=first_party,
+        redirect_uris=redirect_uris,
+        post_logout_redirect_uris=post_logout_uris,
+        scopes=scopes,
         client_secret_digest=digest(secret) if secret else None,
         id_token_signed_response_alg=id_token_alg,
     )
     db.session.add(client)
     db.session.flush()
-    record("client_created", client_id=client.client_id, name=name, public=public,
-           first_party=first_party)
+    record(
+        "client_created",
+        client_id=client.client_id,
+        name=name,
+        public=public,
+        first_party=first_party,
+    )
     db.session.commit()
     return client, secret

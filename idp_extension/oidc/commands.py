@@ -12,34 +12,69 @@ from .keys import rotate_keys
 
 @idp_group.command("create-client")
 @click.argument("name")
-@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True,
-              help="Exact redirect URI (repeat for several).")
-@click.option("--post-logout-uri", "post_logout_uris", multiple=True,
-              help="Exact post-logout redirect URI (repeat for several).")
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    required=True,
+    help="Exact redirect URI (repeat for several).",
+)
+@click.option(
+    "--post-logout-uri",
+    "post_logout_uris",
+    multiple=True,
+    help="Exact post-logout redirect URI (repeat for several).",
+)
 @click.option("--public", is_flag=True, help="No secret; PKCE required.")
-@click.option("--auth-method", type=click.Choice(["client_secret_basic", "client_secret_post"]),
-              default="client_secret_basic", show_default=True)
+@click.option(
+    "--auth-method",
+    type=click.Choice(["client_secret_basic", "client_secret_post"]),
+    default="client_secret_basic",
+    show_default=True,
+)
 @click.option("--first-party", is_flag=True, help="Skip the consent page.")
 @click.option("--scope", "scopes", multiple=True, help="Allowed scope (repeat); default all.")
-@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256",
-              show_default=True)
+@click.option(
+    "--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256", show_default=True
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @with_appcontext
-def create_client_command(name, redirect_uris, post_logout_uris, public, auth_method,
-                          first_party, scopes, id_token_alg, as_json):
+def create_client_command(
+    name,
+    redirect_uris,
+    post_logout_uris,
+    public,
+    auth_method,
+    first_party,
+    scopes,
+    id_token_alg,
+    as_json,
+):
     """Register a relying party; prints its client_id and, once, its client_secret."""
     try:
-        client, secret = create_client(name, redirect_uris, post_logout_uris, public=public,
-                                       auth_method=auth_method, first_party=first_party,
-                                       scopes=scopes or None, id_token_alg=id_token_alg)
+        client, secret = create_client(
+            name,
+            redirect_uris,
+            post_logout_uris,
+            public=public,
+            auth_method=auth_method,
+            first_party=first_party,
+            scopes=scopes or None,
+            id_token_alg=id_token_alg,
+        )
     except ClientRegistrationError as error:
         raise click.UsageError(str(error)) from None
-    data = {"client_id": client.client_id, "client_secret": secret, "name": client.name,
-            "public": client.is_public, "token_endpoint_auth_method":
-                client.token_endpoint_auth_method, "first_party": client.first_party,
-            "redirect_uris": client.redirect_uris,
-            "post_logout_redirect_uris": client.post_logout_redirect_uris,
-            "scopes": client.scopes}
+    data = {
+        "client_id": client.client_id,
+        "client_secret": secret,
+        "name": client.name,
+        "public": client.is_public,
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "first_party": client.first_party,
+        "redirect_uris": client.redirect_uris,
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "scopes": client.scopes,
+    }
     line = f"client {client.name!r} created: client_id={client.client_id}"
     if secret:
         line += f" client_secret={secret} (shown once, store it now)"
@@ -52,8 +87,12 @@ def create_client_command(name, redirect_uris, post_logout_uris, public, auth_me
 def rotate_keys_command(as_json):
     """Make a new signing key active; the old one is published until its tokens expire."""
     created, retired = rotate_keys()
-    data = {"active": [{"kid": k.kid, "alg": k.alg} for k in created],
-            "retired": [{"kid": k.kid, "alg": k.alg} for k in retired]}
-    line = (f"new signing key(s) {', '.join(k.kid + ' ' + k.alg for k in created)}; "
-            f"{len(retired)} key(s) retired")
+    data = {
+        "active": [{"kid": k.kid, "alg": k.alg} for k in created],
+        "retired": [{"kid": k.kid, "alg": k.alg} for k in retired],
+    }
+    line = (
+        f"new signing key(s) {', '.join(k.kid + ' ' + k.alg for k in created)}; "
+        f"{len(retired)} key(s) retired"
+    )
     summary(data, line, as_json)

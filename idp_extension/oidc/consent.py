@@ -43,15 +43,18 @@ def consent_needed(account: Account, client: OAuthClient, scope: str) -> bool:
     if client.first_party:
         return False
     consent = db.session.scalars(
-        db.select(Consent).filter_by(account_id=account.id, client_pk=client.id)).first()
+        db.select(Consent).filter_by(account_id=account.id, client_pk=client.id)
+    ).first()
     return consent is None or not set(scope.split()) <= set(consent.scopes or [])
 
 
-def grant_consent(account: Account, client: OAuthClient, scope: str, now: datetime,
-                  ip_address: str | None = None) -> Consent:
+def grant_consent(
+    account: Account, client: OAuthClient, scope: str, now: datetime, ip_address: str | None = None
+) -> Consent:
     """Remember the approval (widening an earlier one) and audit it; commits."""
     consent = db.session.scalars(
-        db.select(Consent).filter_by(account_id=account.id, client_pk=client.id)).first()
+        db.select(Consent).filter_by(account_id=account.id, client_pk=client.id)
+    ).first()
     scopes = set(scope.split())
     if consent is None:
         consent = Consent(account_id=account.id, client_pk=client.id)
@@ -60,16 +63,27 @@ def grant_consent(account: Account, client: OAuthClient, scope: str, now: dateti
         scopes |= set(consent.scopes or [])
     consent.scopes = sorted(scopes)
     consent.granted_at = now
-    record("consent_granted", account_id=account.id, client_id=client.client_id,
-           ip_address=ip_address, scope=" ".join(sorted(scope.split())))
+    record(
+        "consent_granted",
+        account_id=account.id,
+        client_id=client.client_id,
+        ip_address=ip_address,
+        scope=" ".join(sorted(scope.split())),
+    )
     db.session.commit()
     return consent
 
 
-def record_refusal(account: Account, client: OAuthClient, scope: str,
-                   ip_address: str | None = None) -> None:
-    record("consent_refused", account_id=account.id, client_id=client.client_id,
-           ip_address=ip_address, scope=scope)
+def record_refusal(
+    account: Account, client: OAuthClient, scope: str, ip_address: str | None = None
+) -> None:
+    record(
+        "consent_refused",
+        account_id=account.id,
+        client_id=client.client_id,
+        ip_address=ip_address,
+        scope=scope,
+    )
     db.session.commit()
 
 
@@ -86,15 +100,19 @@ def granted_accesses(account_id: int) -> list[GrantedAccess]:
             client_id=client.client_id,
             client_name=client.name,
             granted_at=consent.granted_at,
-            descriptions=tuple(SCOPE_DESCRIPTIONS[scope] for scope in SCOPE_DESCRIPTIONS
-                               if scope in (consent.scopes or [])),
+            descriptions=tuple(
+                SCOPE_DESCRIPTIONS[scope]
+                for scope in SCOPE_DESCRIPTIONS
+                if scope in (consent.scopes or [])
+            ),
         )
         for consent, client in rows
     ]
 
 
-def withdraw_consent(account_id: int, client_id: str, *, now: datetime,
-                     ip_address: str | None = None) -> Withdrawal:
+def withdraw_consent(
+    account_id: int, client_id: str, *, now: datetime, ip_address: str | None = None
+) -> Withdrawal:
     """Forget the account's consent to this client and revoke everything the client holds
     for it (access and refresh tokens, codes not yet exchanged); commits.
     ``ConsentNotFoundError`` when there is no such consent.
@@ -106,25 +124,37 @@ def withdraw_consent(account_id: int, client_id: str, *, now: datetime,
         raise ConsentNotFoundError(client_id)
     # Deleted in one statement: of two parallel withdrawals only one finds the row.
     deleted = db.session.execute(
-        delete(Consent).where(Consent.account_id == account_id, Consent.client_pk == client.id)
-        .execution_options(synchronize_session=False))
+        delete(Consent)
+        .where(Consent.account_id == account_id, Consent.client_pk == client.id)
+        .execution_options(synchronize_session=False)
+    )
     if deleted.rowcount == 0:
         db.session.rollback()
         raise ConsentNotFoundError(client_id)
     revoked = db.session.execute(
         update(Token)
-        .where(Token.account_id == account_id, Token.client_pk == client.id,
-               Token.revoked_at.is_(None))
+        .where(
+            Token.account_id == account_id, Token.client_pk == client.id, Token.revoked_at.is_(None)
+        )
         .values(revoked_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     # A code issued but not yet exchanged would still buy tokens: it goes too.
     db.session.execute(
         delete(AuthorizationCode)
-        .where(AuthorizationCode.account_id == account_id,
-               AuthorizationCode.client_pk == client.id,
-               AuthorizationCode.used_at.is_(None))
-        .execution_options(synchronize_session=False))
-    record("consent_withdrawn", account_id=account_id, client_id=client.client_id,
-           ip_address=ip_address, tokens_revoked=revoked)
+        .where(
+            AuthorizationCode.account_id == account_id,
+            AuthorizationCode.client_pk == client.id,
+            AuthorizationCode.used_at.is_(None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    record(
+        "consent_withdrawn",
+        account_id=account_id,
+        client_id=client.client_id,
+        ip_address=ip_address,
+        tokens_revoked=revoked,
+    )
     db.session.commit()
     return Withdrawal(client_name=client.name, tokens_revoked=revoked)

@@ -38,9 +38,14 @@ def _generate(alg: str) -> SigningKey:
     else:
         raise ValueError(f"unsupported signing algorithm {alg!r}")
     pem = key.as_pem(private=True).decode("ascii")
-    return SigningKey(kid=kid, alg=alg, active=True, created_at=_now(),
-                      private_key_sealed=seal(current_app.config["SECRET_KEY"], pem),
-                      public_jwk=key.as_dict(private=False))
+    return SigningKey(
+        kid=kid,
+        alg=alg,
+        active=True,
+        created_at=_now(),
+        private_key_sealed=seal(current_app.config["SECRET_KEY"], pem),
+        public_jwk=key.as_dict(private=False),
+    )
 
 
 def active_key(alg: str = DEFAULT_ALGORITHM) -> SigningKey:
@@ -48,7 +53,8 @@ def active_key(alg: str = DEFAULT_ALGORITHM) -> SigningKey:
     if alg not in SUPPORTED_ALGORITHMS:
         raise ValueError(f"unsupported signing algorithm {alg!r}")
     key = db.session.scalars(
-        db.select(SigningKey).filter_by(alg=alg, active=True)
+        db.select(SigningKey)
+        .filter_by(alg=alg, active=True)
         .order_by(SigningKey.created_at.desc(), SigningKey.id.desc())
     ).first()
     if key is None:
@@ -61,8 +67,9 @@ def active_key(alg: str = DEFAULT_ALGORITHM) -> SigningKey:
 
 def private_key(key: SigningKey) -> RSAKey | ECKey:
     """The joserfc private key of ``key``, with its ``kid``."""
-    return _imported_private_key(key.kid, key.alg, key.private_key_sealed,
-                                 current_app.config["SECRET_KEY"])
+    return _imported_private_key(
+        key.kid, key.alg, key.private_key_sealed, current_app.config["SECRET_KEY"]
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -105,8 +112,7 @@ def rotate_keys() -> tuple[list[SigningKey], list[SigningKey]]:
         key.retired_at = now
     created = [_generate(alg) for alg in sorted(algorithms)]
     db.session.add_all(created)
-    record("signing_keys_rotated", created=[k.kid for k in created],
-           retired=[k.kid for k in old])
+    record("signing_keys_rotated", created=[k.kid for k in created], retired=[k.kid for k in old])
     db.session.commit()
     return created, old
 

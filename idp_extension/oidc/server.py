@@ -82,11 +82,16 @@ def _issuer() -> str:
 
 def query_client(client_id: str | None) -> OAuthClient | None:
     # Ours are URL-safe ASCII; anything else (a NUL byte crashes PostgreSQL) is nobody.
-    if not client_id or len(client_id) > 64 or not client_id.isascii() \
-            or not client_id.isprintable():
+    if (
+        not client_id
+        or len(client_id) > 64
+        or not client_id.isascii()
+        or not client_id.isprintable()
+    ):
         return None
     return db.session.scalars(
-        db.select(OAuthClient).filter_by(client_id=client_id, disabled_at=None)).first()
+        db.select(OAuthClient).filter_by(client_id=client_id, disabled_at=None)
+    ).first()
 
 
 def _active_account(account: Account | None) -> Account | None:
@@ -110,20 +115,22 @@ def _grant_holder(account: Account | None, issued_at: datetime) -> Account | Non
 
 def _token_in_force(row: Token) -> bool:
     """Whether a token row still speaks for its member and its (enabled) client."""
-    return (row.client.disabled_at is None
-            and _grant_holder(row.account, row.issued_at) is not None)
+    return row.client.disabled_at is None and _grant_holder(row.account, row.issued_at) is not None
 
 
 def revoke_family(family_id: str, now: datetime) -> int:
     """Revoke every token of one grant (a code and all its refresh rotations)."""
     result = db.session.execute(
-        update(Token).where(Token.family_id == family_id, Token.revoked_at.is_(None))
-        .values(revoked_at=now))
+        update(Token)
+        .where(Token.family_id == family_id, Token.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
     return result.rowcount
 
 
-def generate_bearer_token(grant_type, client, user=None, scope=None, expires_in=None,
-                          include_refresh_token=True):
+def generate_bearer_token(
+    grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True
+):
     """Opaque random tokens (RFC 6750); only their digests are stored by ``save_token``."""
     token = {
         "token_type": "Bearer",
@@ -151,15 +158,18 @@ def save_token(token: dict, request) -> None:
         won = db.session.execute(
             update(AuthorizationCode)
             .where(AuthorizationCode.id == code.id, AuthorizationCode.used_at.is_(None))
-            .values(used_at=now)).rowcount
+            .values(used_at=now)
+        ).rowcount
         family_id, code_id = secrets.token_hex(16), code.id
         claims_request, auth_time = code.claims_request, code.auth_time
     else:
         won = db.session.execute(
             update(Token)
-            .where(Token.id == previous.id, Token.refresh_used_at.is_(None),
-                   Token.revoked_at.is_(None))
-            .values(refresh_used_at=now)).rowcount
+            .where(
+                Token.id == previous.id, Token.refresh_used_at.is_(None), Token.revoked_at.is_(None)
+            )
+            .values(refresh_used_at=now)
+        ).rowcount
         family_id, code_id = previous.family_id, previous.authorization_code_id
         claims_request, auth_time = previous.claims_request, previous.auth_time
     if won != 1:
@@ -167,19 +177,31 @@ def save_token(token: dict, request) -> None:
         raise InvalidGrantError("The grant was already used.")
     refresh = token.get("refresh_token")
     row = Token(
-        client_pk=client.id, account_id=request.user.id, scope=token.get("scope", ""),
+        client_pk=client.id,
+        account_id=request.user.id,
+        scope=token.get("scope", ""),
         access_token_digest=digest(token["access_token"]),
         refresh_token_digest=digest(refresh) if refresh else None,
-        family_id=family_id, authorization_code_id=code_id, claims_request=claims_request,
-        auth_time=auth_time, issued_at=now,
+        family_id=family_id,
+        authorization_code_id=code_id,
+        claims_request=claims_request,
+        auth_time=auth_time,
+        issued_at=now,
         access_expires_at=now + timedelta(seconds=token["expires_in"]),
-        refresh_expires_at=(now + timedelta(seconds=config["IDP_REFRESH_TOKEN_TTL"])
-                            if refresh else None),
+        refresh_expires_at=(
+            now + timedelta(seconds=config["IDP_REFRESH_TOKEN_TTL"]) if refresh else None
+        ),
     )
     db.session.add(row)
-    record("token_issued", account_id=request.user.id, client_id=client.client_id,
-           ip_address=_ip(), grant_type=request.payload.grant_type, scope=row.scope,
-           family=family_id[:8])
+    record(
+        "token_issued",
+        account_id=request.user.id,
+        client_id=client.client_id,
+        ip_address=_ip(),
+        grant_type=request.payload.grant_type,
+        scope=row.scope,
+        family=family_id[:8],
+    )
     db.session.commit()
 
 
@@ -217,37 +239,54 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         context = getattr(request, "oidc_context", {}) or {}
         now = _clock_now()
         item = AuthorizationCode(
-            code_digest=digest(code), client_pk=request.client.id, account_id=request.user.id,
-            redirect_uri=request.payload.redirect_uri, scope=request.scope or "",
+            code_digest=digest(code),
+            client_pk=request.client.id,
+            account_id=request.user.id,
+            redirect_uri=request.payload.redirect_uri,
+            scope=request.scope or "",
             nonce=data.get("nonce") or None,
             code_challenge=data.get("code_challenge") or None,
             code_challenge_method=data.get("code_challenge_method") or None,
-            auth_time=context.get("auth_time"), acr=context.get("acr"),
-            amr=context.get("amr"), claims_request=context.get("claims_request"),
+            auth_time=context.get("auth_time"),
+            acr=context.get("acr"),
+            amr=context.get("amr"),
+            claims_request=context.get("claims_request"),
             max_age_requested=bool(context.get("max_age_requested")),
             created_at=now,
             expires_at=now + timedelta(seconds=current_app.config["IDP_AUTH_CODE_TTL"]),
         )
         db.session.add(item)
-        record("authorization_granted", account_id=request.user.id,
-               client_id=request.client.client_id, ip_address=_ip(), scope=item.scope)
+        record(
+            "authorization_granted",
+            account_id=request.user.id,
+            client_id=request.client.client_id,
+            ip_address=_ip(),
+            scope=item.scope,
+        )
         db.session.commit()
 
     def query_authorization_code(self, code: str, client: OAuthClient):
         if len(code) > MAX_SECRET_LENGTH:
             return None
         item = db.session.scalars(
-            db.select(AuthorizationCode).filter_by(code_digest=digest(code))).first()
+            db.select(AuthorizationCode).filter_by(code_digest=digest(code))
+        ).first()
         if item is None or item.client_pk != client.id:
             return None
         now = _clock_now()
         if item.used_at is not None:
             # RFC 6749 4.1.2: a code used twice revokes what it was exchanged for.
             families = db.session.scalars(
-                db.select(Token.family_id).filter_by(authorization_code_id=item.id)).all()
+                db.select(Token.family_id).filter_by(authorization_code_id=item.id)
+            ).all()
             revoked = sum(revoke_family(family, now) for family in set(families))
-            record("code_reuse_detected", account_id=item.account_id,
-                   client_id=client.client_id, ip_address=_ip(), tokens_revoked=revoked)
+            record(
+                "code_reuse_detected",
+                account_id=item.account_id,
+                client_id=client.client_id,
+                ip_address=_ip(),
+                tokens_revoked=revoked,
+            )
             db.session.commit()
             return None
         if item.expires_at <= now:
@@ -277,8 +316,11 @@ class PresentedRefreshToken:
         return getattr(self.row, name)
 
     def get_scope(self) -> str:
-        code = (db.session.get(AuthorizationCode, self.row.authorization_code_id)
-                if self.row.authorization_code_id else None)
+        code = (
+            db.session.get(AuthorizationCode, self.row.authorization_code_id)
+            if self.row.authorization_code_id
+            else None
+        )
         return code.scope if code is not None else self.row.scope
 
 
@@ -292,14 +334,20 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if len(refresh_token) > MAX_SECRET_LENGTH:
             return None
         token = db.session.scalars(
-            db.select(Token).filter_by(refresh_token_digest=digest(refresh_token))).first()
+            db.select(Token).filter_by(refresh_token_digest=digest(refresh_token))
+        ).first()
         if token is None:
             return None
         now = _clock_now()
         if token.refresh_used_at is not None:
             revoked = revoke_family(token.family_id, now)
-            record("refresh_reuse_detected", account_id=token.account_id,
-                   client_id=token.client.client_id, ip_address=_ip(), tokens_revoked=revoked)
+            record(
+                "refresh_reuse_detected",
+                account_id=token.account_id,
+                client_id=token.client.client_id,
+                ip_address=_ip(),
+                tokens_revoked=revoked,
+            )
             db.session.commit()
             return None
         if token.revoked_at is not None or (token.refresh_expires_at or now) <= now:
@@ -327,8 +375,8 @@ class OpenIDConnectCode(OpenIDCode):
         if client is None:
             return False
         found = db.session.scalars(
-            db.select(AuthorizationCode.id)
-            .filter_by(client_pk=client.id, nonce=nonce).limit(1)).first()
+            db.select(AuthorizationCode.id).filter_by(client_pk=client.id, nonce=nonce).limit(1)
+        ).first()
         return found is not None
 
     def get_client_algorithm(self, client: OAuthClient) -> str:
@@ -343,14 +391,22 @@ class OpenIDConnectCode(OpenIDCode):
 
     def get_client_claims(self, client: OAuthClient) -> dict:
         now = int(_clock_now().timestamp())
-        return {"iss": _issuer(), "aud": client.client_id, "iat": now,
-                "exp": now + current_app.config["IDP_ID_TOKEN_TTL"]}
+        return {
+            "iss": _issuer(),
+            "aud": client.client_id,
+            "iat": now,
+            "exp": now + current_app.config["IDP_ID_TOKEN_TTL"],
+        }
 
     def get_authorization_code_claims(self, authorization_code: AuthorizationCode) -> dict:
         claims = super().get_authorization_code_claims(authorization_code)
-        claims.update(oidc_claims.id_token_claims(
-            authorization_code.account, authorization_code.scope,
-            authorization_code.claims_request))
+        claims.update(
+            oidc_claims.id_token_claims(
+                authorization_code.account,
+                authorization_code.scope,
+                authorization_code.claims_request,
+            )
+        )
         return claims
 
     def generate_user_info(self, user: Account, scope: str) -> dict:
@@ -390,8 +446,7 @@ def find_presented_token(token_string: str, hint: str | None) -> PresentedToken 
     if hint == "refresh_token":
         kinds.reverse()
     for kind in kinds:
-        column = Token.access_token_digest if kind == "access_token" else \
-            Token.refresh_token_digest
+        column = Token.access_token_digest if kind == "access_token" else Token.refresh_token_digest
         row = db.session.scalars(db.select(Token).where(column == token_digest)).first()
         if row is not None:
             return PresentedToken(row, kind)
@@ -412,8 +467,13 @@ class TokenRevocation(RevocationEndpoint):
             revoke_family(token.row.family_id, now)
         elif token.row.revoked_at is None:
             token.row.revoked_at = now
-        record("token_revoked", account_id=token.row.account_id,
-               client_id=request.client.client_id, ip_address=_ip(), kind=token.kind)
+        record(
+            "token_revoked",
+            account_id=token.row.account_id,
+            client_id=request.client.client_id,
+            ip_address=_ip(),
+            kind=token.kind,
+        )
         db.session.commit()
 
 
@@ -452,12 +512,16 @@ class AccessTokenValidator(BearerTokenValidator):
         if not token_string or len(token_string) > MAX_SECRET_LENGTH:
             return None
         return db.session.scalars(
-            db.select(Token).filter_by(access_token_digest=digest(token_string))).first()
+            db.select(Token).filter_by(access_token_digest=digest(token_string))
+        ).first()
 
     def validate_token(self, token: Token | None, scopes, request):
-        if (token is None or token.revoked_at is not None
-                or token.access_expires_at <= _clock_now()
-                or not _token_in_force(token)):
+        if (
+            token is None
+            or token.revoked_at is not None
+            or token.access_expires_at <= _clock_now()
+            or not _token_in_force(token)
+        ):
             raise InvalidTokenError(realm=self.realm, extra_attributes=self.extra_attributes)
         if self.scope_insufficient(token.get_scope(), scopes):
             raise InsufficientScopeError()
@@ -481,8 +545,10 @@ class BearerProtector(ResourceProtector):
     def parse_request_authorization(self, request):
         header = request.headers.get("Authorization")
         in_body = None
-        if (flask_request.method == "POST"
-                and flask_request.mimetype == "application/x-www-form-urlencoded"):
+        if (
+            flask_request.method == "POST"
+            and flask_request.mimetype == "application/x-www-form-urlencoded"
+        ):
             values = flask_request.form.getlist("access_token")
             if len(values) > 1:
                 raise InvalidRequestError("Multiple 'access_token' in request.")
@@ -524,8 +590,9 @@ class EndSession(EndSessionEndpoint):
     def get_algorithms(self) -> list[str]:
         return list(keys.SUPPORTED_ALGORITHMS)
 
-    def is_post_logout_redirect_uri_legitimate(self, request, post_logout_redirect_uri,
-                                               client, logout_hint) -> bool:
+    def is_post_logout_redirect_uri_legitimate(
+        self, request, post_logout_redirect_uri, client, logout_hint
+    ) -> bool:
         # Without an ID token hint, the member's own confirmation (our CSRF-protected form)
         # vouches for the request; the URI was already matched exactly against the client's.
         return flask_request.endpoint == "oidc.confirm_logout"
@@ -534,8 +601,12 @@ class EndSession(EndSessionEndpoint):
         account = sso.signed_in_account()
         client = end_session_request.client
         if account is not None:
-            record("logout", account_id=account.id,
-                   client_id=client.client_id if client else None, ip_address=_ip())
+            record(
+                "logout",
+                account_id=account.id,
+                client_id=client.client_id if client else None,
+                ip_address=_ip(),
+            )
             db.session.commit()
         sso.sign_out()
 
@@ -565,7 +636,8 @@ def init_server(app: Flask) -> OidcServer:
     server.init_app(app, query_client=query_client, save_token=save_token)
     server.register_token_generator("default", generate_bearer_token)
     server.register_grant(
-        AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDConnectCode()])
+        AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDConnectCode()]
+    )
     server.register_grant(RefreshTokenGrant)
     server.register_endpoint(TokenRevocation)
     server.register_endpoint(TokenIntrospection)

@@ -62,8 +62,12 @@ def _check_form_post() -> Response | None:
         try:
             base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
-            return _json_error("invalid_client", "Malformed Basic credentials.", 401,
-                               {"WWW-Authenticate": 'Basic error="invalid_client"'})
+            return _json_error(
+                "invalid_client",
+                "Malformed Basic credentials.",
+                401,
+                {"WWW-Authenticate": 'Basic error="invalid_client"'},
+            )
     return None
 
 
@@ -94,11 +98,19 @@ def discovery():
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(keys.SUPPORTED_ALGORITHMS),
         "token_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post", "none"],
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
         "revocation_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post", "none"],
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
         "introspection_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post"],
+            "client_secret_basic",
+            "client_secret_post",
+        ],
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent", "create"],
         "claims_parameter_supported": True,
@@ -119,8 +131,9 @@ def discovery():
 @bp.get("/jwks.json")
 def jwks():
     """The public keys verifying our ID tokens (RFC 7517), retired ones until their tokens end."""
-    response = current_app.response_class(json.dumps(keys.jwks()),
-                                          mimetype="application/jwk-set+json")
+    response = current_app.response_class(
+        json.dumps(keys.jwks()), mimetype="application/jwk-set+json"
+    )
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -130,29 +143,41 @@ def _outcome_response(outcome: authorization.Outcome):
     if isinstance(outcome, authorization.RedirectToRP):
         return outcome.response
     if isinstance(outcome, authorization.ErrorPage):
-        return render_template("oidc/error.html", message=_(outcome.message),
-                               detail=outcome.detail), 400
+        return render_template(
+            "oidc/error.html", message=_(outcome.message), detail=outcome.detail
+        ), 400
     if isinstance(outcome, authorization.SignInNeeded):
         hint = outcome.login_hint
-        return redirect(url_for("account.login", login_hint=hint) if hint
-                        else url_for("account.login"))
+        return redirect(
+            url_for("account.login", login_hint=hint) if hint else url_for("account.login")
+        )
     if isinstance(outcome, authorization.SignUpNeeded):
         return redirect(url_for("enrollment.start"))
     descriptions = [SCOPE_DESCRIPTIONS[s] for s in outcome.scopes if s in SCOPE_DESCRIPTIONS]
-    return render_template("oidc/consent.html", client=outcome.client,
-                           descriptions=descriptions, params=outcome.params,
-                           form=ConfirmForm())
+    return render_template(
+        "oidc/consent.html",
+        client=outcome.client,
+        descriptions=descriptions,
+        params=outcome.params,
+        form=ConfirmForm(),
+    )
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
 def authorize():
     """OIDC Core 3.1.2.1: GET or a form POST from the relying party (hence no CSRF token)."""
     if request.method == "POST" and request.mimetype != FORM_CONTENT_TYPE:
-        return render_template("oidc/error.html",
-                               message=_("La demande de connexion est invalide."),
-                               detail="The body must be form-encoded."), 400
-    outcome = authorization.decide(request.values, sso.signed_in_account(),
-                                   url_for("oidc.authorize"), ip_address=request.remote_addr)
+        return render_template(
+            "oidc/error.html",
+            message=_("La demande de connexion est invalide."),
+            detail="The body must be form-encoded.",
+        ), 400
+    outcome = authorization.decide(
+        request.values,
+        sso.signed_in_account(),
+        url_for("oidc.authorize"),
+        ip_address=request.remote_addr,
+    )
     return _outcome_response(outcome)
 
 
@@ -161,9 +186,13 @@ def decide_consent():
     """The member's answer on our consent page (CSRF-protected)."""
     decision = "allow" if request.form.get("decision") == "allow" else "deny"
     account = sso.signed_in_account()
-    outcome = authorization.decide(request.form, account, url_for("oidc.authorize"),
-                                   decision=decision if account else None,
-                                   ip_address=request.remote_addr)
+    outcome = authorization.decide(
+        request.form,
+        account,
+        url_for("oidc.authorize"),
+        decision=decision if account else None,
+        ip_address=request.remote_addr,
+    )
     return _outcome_response(outcome)
 
 
@@ -181,8 +210,11 @@ def token():
 @bp.route("/userinfo", methods=["GET", "POST"])
 def userinfo():
     """OIDC Core 5.3, bearer token in the header or (form POST) in the body."""
-    if request.method == "POST" and request.content_length and \
-            request.mimetype != FORM_CONTENT_TYPE:
+    if (
+        request.method == "POST"
+        and request.content_length
+        and request.mimetype != FORM_CONTENT_TYPE
+    ):
         return _json_error("invalid_request", f"The body must be {FORM_CONTENT_TYPE}.")
     return current_server().authorization.create_endpoint_response("userinfo")
 
@@ -214,15 +246,18 @@ def end_session():
     try:
         logout_request = server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
-        return render_template("oidc/error.html",
-                               message=_("La demande de déconnexion est invalide."),
-                               detail=error.description or ""), 400
+        return render_template(
+            "oidc/error.html",
+            message=_("La demande de déconnexion est invalide."),
+            detail=error.description or "",
+        ), 400
     account = sso.signed_in_account()
     claims = logout_request.id_token_claims
     if claims is None or (account is not None and claims.get("sub") != account.subject):
         params = authorization.request_params(request.values)
-        return render_template("oidc/logout.html", client=logout_request.client,
-                               params=params, form=ConfirmForm())
+        return render_template(
+            "oidc/logout.html", client=logout_request.client, params=params, form=ConfirmForm()
+        )
     return _finish_logout(logout_request)
 
 
@@ -233,15 +268,18 @@ def confirm_logout():
     try:
         logout_request = server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
-        return render_template("oidc/error.html",
-                               message=_("La demande de déconnexion est invalide."),
-                               detail=error.description or ""), 400
+        return render_template(
+            "oidc/error.html",
+            message=_("La demande de déconnexion est invalide."),
+            detail=error.description or "",
+        ), 400
     return _finish_logout(logout_request)
 
 
 def _finish_logout(logout_request):
     response = current_server().authorization.create_endpoint_response(
-        "end_session", logout_request)
+        "end_session", logout_request
+    )
     if response is not None:
         return response
     return render_template("oidc/logged_out.html")

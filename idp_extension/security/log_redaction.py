@@ -7,12 +7,20 @@ import re
 
 _PATTERNS = [
     # Token links: /activation/<token>, /mot-de-passe/<token> ...
-    (re.compile(r"(/(?:activation|activate|reset|mot-de-passe-oublie|password-reset)/)[^\s/?\"]+"),
-     r"\1[redacted]"),
+    (
+        re.compile(
+            r"(/(?:activation|activate|reset|mot-de-passe-oublie|password-reset)/)[^\s/?\"]+"
+        ),
+        r"\1[redacted]",
+    ),
     # Query and form parameters that carry secrets.
-    (re.compile(
-        r"((?:^|[?&\s])(?:code|token|access_token|refresh_token|id_token|id_token_hint|"
-        r"client_secret|password|login_hint)=)[^&\s\"]+"), r"\1[redacted]"),
+    (
+        re.compile(
+            r"((?:^|[?&\s])(?:code|token|access_token|refresh_token|id_token|id_token_hint|"
+            r"client_secret|password|login_hint)=)[^&\s\"]+"
+        ),
+        r"\1[redacted]",
+    ),
 ]
 
 

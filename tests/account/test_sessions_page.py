@@ -15,14 +15,19 @@ from idp_extension.models import AuditEvent, SsoSession
 from ..conftest import both_databases, csrf_token, page_text
 from .helpers import PASSWORD, finished, login, make_account
 
-FIREFOX_WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 "
-                   "Firefox/128.0")
-CHROME_ANDROID = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
-                  "Gecko) Chrome/126.0.0.0 Mobile Safari/537.36")
-SAFARI_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-                 "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
-EDGE_WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
-                "Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.87")
+FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+CHROME_ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
+    "Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"
+)
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+EDGE_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
+    "Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.87"
+)
 BUTTON = "Déconnecter mes autres appareils"
 EMAIL = "helene@example.org"
 
@@ -56,23 +61,34 @@ def sessions_section(response) -> str:
 def press_end_others(client):
     page = client.get("/")
     assert BUTTON in page_text(page)
-    return finished(client.post("/connexions/deconnecter-les-autres",
-                                data={"csrf_token": csrf_token(page.get_data(as_text=True))}))
+    return finished(
+        client.post(
+            "/connexions/deconnecter-les-autres",
+            data={"csrf_token": csrf_token(page.get_data(as_text=True))},
+        )
+    )
 
 
 def audit(app, name) -> list[AuditEvent]:
     with app.app_context():
-        found = list(db.session.scalars(
-            select(AuditEvent).where(AuditEvent.event == name).order_by(AuditEvent.id)))
+        found = list(
+            db.session.scalars(
+                select(AuditEvent).where(AuditEvent.event == name).order_by(AuditEvent.id)
+            )
+        )
         db.session.expunge_all()
         return found
 
 
 def end_reasons(app, account_id) -> list[str | None]:
     with app.app_context():
-        return list(db.session.scalars(
-            select(SsoSession.end_reason).where(SsoSession.account_id == account_id)
-            .order_by(SsoSession.id)))
+        return list(
+            db.session.scalars(
+                select(SsoSession.end_reason)
+                .where(SsoSession.account_id == account_id)
+                .order_by(SsoSession.id)
+            )
+        )
 
 
 def test_the_page_lists_each_live_session_with_this_device_marked(app, clock, member_account):
@@ -87,8 +103,10 @@ def test_the_page_lists_each_live_session_with_this_device_marked(app, clock, me
     laptop_entry = seen_from_laptop.index("Firefox · Windows (cet appareil)")
     phone_entry = seen_from_laptop.index("Chrome · Android")
     assert laptop_entry < phone_entry  # this device first
-    assert "Connecté depuis le 01/12/2026 10:00 Dernière activité 01/12/2026 10:00 " \
-           "Adresse IP 203.0.113.7" in seen_from_laptop
+    assert (
+        "Connecté depuis le 01/12/2026 10:00 Dernière activité 01/12/2026 10:00 "
+        "Adresse IP 203.0.113.7" in seen_from_laptop
+    )
     assert "Connecté depuis le 01/12/2026 10:05" in seen_from_laptop
     assert "198.51.100.4" in seen_from_laptop
     assert seen_from_laptop.count("(cet appareil)") == 1
@@ -101,8 +119,15 @@ def test_the_page_lists_each_live_session_with_this_device_marked(app, clock, me
 
 def test_ended_and_idle_sessions_are_not_listed(app, clock, member_account):
     tablet = signed_in_browser(app, SAFARI_IPHONE, "192.0.2.10")
-    assert finished(tablet.post("/deconnexion", data={
-        "csrf_token": csrf_token(tablet.get("/").get_data(as_text=True))})).status_code == 302
+    assert (
+        finished(
+            tablet.post(
+                "/deconnexion",
+                data={"csrf_token": csrf_token(tablet.get("/").get_data(as_text=True))},
+            )
+        ).status_code
+        == 302
+    )
     signed_in_browser(app, EDGE_WINDOWS, "192.0.2.11")  # left unused from now on
     clock.advance(seconds=app.config["IDP_SESSION_LIFETIME"] - 60)
     laptop = signed_in_browser(app, FIREFOX_WINDOWS, "198.51.100.4")
@@ -118,8 +143,7 @@ def test_ended_and_idle_sessions_are_not_listed(app, clock, member_account):
 
 
 @both_databases
-def test_the_button_signs_out_every_other_browser_and_keeps_this_one(app, clock,
-                                                                     member_account):
+def test_the_button_signs_out_every_other_browser_and_keeps_this_one(app, clock, member_account):
     phone = signed_in_browser(app, CHROME_ANDROID, "203.0.113.7")
     tablet = signed_in_browser(app, SAFARI_IPHONE, "192.0.2.10")
     laptop = signed_in_browser(app, FIREFOX_WINDOWS, "198.51.100.4")
@@ -154,8 +178,12 @@ def test_the_button_signs_out_every_other_browser_and_keeps_this_one(app, clock,
 def test_pressing_it_alone_changes_nothing_and_says_so(app, member_account):
     laptop = signed_in_browser(app, FIREFOX_WINDOWS, "198.51.100.4")
     page = laptop.get("/")
-    response = finished(laptop.post("/connexions/deconnecter-les-autres",
-                                    data={"csrf_token": csrf_token(page.get_data(as_text=True))}))
+    response = finished(
+        laptop.post(
+            "/connexions/deconnecter-les-autres",
+            data={"csrf_token": csrf_token(page.get_data(as_text=True))},
+        )
+    )
     assert response.status_code == 302
     page = laptop.get("/")
     assert page.status_code == 200
@@ -169,8 +197,9 @@ def test_without_the_csrf_token_nothing_is_ended(app, member_account):
     response = finished(laptop.post("/connexions/deconnecter-les-autres", data={}))
     assert response.status_code == 400
     assert "formulaire n'est plus valide" in page_text(response)
-    forged = finished(laptop.post("/connexions/deconnecter-les-autres",
-                                  data={"csrf_token": "forged"}))
+    forged = finished(
+        laptop.post("/connexions/deconnecter-les-autres", data={"csrf_token": "forged"})
+    )
     assert forged.status_code == 400
     assert is_signed_in(phone) and is_signed_in(laptop)
     assert audit(app, "sessions_ended_by_member") == []
@@ -180,9 +209,12 @@ def test_signed_out_the_button_leads_to_the_login_page(app, member_account):
     phone = signed_in_browser(app, CHROME_ANDROID, "203.0.113.7")
     stranger = browser(app, FIREFOX_WINDOWS, "198.51.100.4")
     page = stranger.get("/connexion")
-    response = finished(stranger.post(
-        "/connexions/deconnecter-les-autres",
-        data={"csrf_token": csrf_token(page.get_data(as_text=True))}))
+    response = finished(
+        stranger.post(
+            "/connexions/deconnecter-les-autres",
+            data={"csrf_token": csrf_token(page.get_data(as_text=True))},
+        )
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/connexion"
     assert is_signed_in(phone)
@@ -195,18 +227,27 @@ def test_a_hostile_user_agent_stays_text(app, member_account):
     assert "Navigateur inconnu" in sessions_section(laptop.get("/"))
 
 
-@pytest.mark.parametrize(("user_agent", "shown"), [
-    (FIREFOX_WINDOWS, "Firefox · Windows"),
-    (CHROME_ANDROID, "Chrome · Android"),
-    (SAFARI_IPHONE, "Safari · iOS"),
-    (EDGE_WINDOWS, "Edge · Windows"),
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-     "Version/17.5 Safari/605.1.15", "Safari · macOS"),
-    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/126.0.0.0 Safari/537.36 OPR/111.0.0.0", "Opera · Linux"),
-    ("curl/8.5.0", None),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("user_agent", "shown"),
+    [
+        (FIREFOX_WINDOWS, "Firefox · Windows"),
+        (CHROME_ANDROID, "Chrome · Android"),
+        (SAFARI_IPHONE, "Safari · iOS"),
+        (EDGE_WINDOWS, "Edge · Windows"),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.5 Safari/605.1.15",
+            "Safari · macOS",
+        ),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/126.0.0.0 Safari/537.36 OPR/111.0.0.0",
+            "Opera · Linux",
+        ),
+        ("curl/8.5.0", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_user_agents_read_as_a_browser_and_a_system(user_agent, shown):
     assert describe_user_agent(user_agent) == shown

@@ -64,8 +64,11 @@ def ended_reasons(app, account_id) -> list[str | None]:
 
 def audit(app, name) -> list[AuditEvent]:
     with app.app_context():
-        found = list(db.session.scalars(
-            select(AuditEvent).where(AuditEvent.event == name).order_by(AuditEvent.id)))
+        found = list(
+            db.session.scalars(
+                select(AuditEvent).where(AuditEvent.event == name).order_by(AuditEvent.id)
+            )
+        )
         db.session.expunge_all()
         return found
 
@@ -148,9 +151,12 @@ def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(
     before_change = cookie_of(client)
     clock.advance(minutes=3)
 
-    response = post_form(client, "/mot-de-passe",
-                         {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-                         page_path="/")
+    response = post_form(
+        client,
+        "/mot-de-passe",
+        {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        page_path="/",
+    )
     assert response.status_code == 302
 
     assert signed_in(client)
@@ -170,8 +176,7 @@ def test_a_password_reset_ends_every_session_but_the_resetting_browser(
     clock.advance(minutes=1)
     post_form(client, "/mot-de-passe-oublie", {"email": "helene@example.org"})
     (message,) = smtp.messages_to("helene@example.org")
-    link = link_labelled(message, "Réinitialiser mon mot de passe").removeprefix(
-        "http://localhost")
+    link = link_labelled(message, "Réinitialiser mon mot de passe").removeprefix("http://localhost")
     answer = post_form(client, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert answer.status_code == 302
 
@@ -269,14 +274,14 @@ def test_sessions_are_audited_without_their_id(app, client, member_account):
     assert session_id not in repr(started.details) + repr(ended.details)
 
 
-def test_a_disabled_account_found_at_its_next_request_is_ended_once(
-    app, client, member_account
-):
+def test_a_disabled_account_found_at_its_next_request_is_ended_once(app, client, member_account):
     login(client, "helene@example.org", PASSWORD)
     copied = cookie_of(client)
     with app.app_context():
-        db.session.execute(text("UPDATE accounts SET status = :status WHERE id = :id"),
-                           {"status": AccountStatus.DISABLED.value, "id": member_account})
+        db.session.execute(
+            text("UPDATE accounts SET status = :status WHERE id = :id"),
+            {"status": AccountStatus.DISABLED.value, "id": member_account},
+        )
         db.session.commit()
     assert not signed_in(client)
     assert not signed_in(copy_to(app, copied))
@@ -290,5 +295,10 @@ def test_an_unusable_absolute_lifetime_is_refused_at_start_up(value):
     from idp_extension.config import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="IDP_SESSION_MAX_AGE"):
-        create_app({"IDP_SESSION_MAX_AGE": value, "IDP_SECRET_KEY": "k" * 40,
-                    "IDP_DATABASE_URL": "sqlite://"})
+        create_app(
+            {
+                "IDP_SESSION_MAX_AGE": value,
+                "IDP_SECRET_KEY": "k" * 40,
+                "IDP_DATABASE_URL": "sqlite://",
+            }
+        )

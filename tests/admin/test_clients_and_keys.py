@@ -16,8 +16,12 @@ from ..conftest import both_databases, csrf_token, page_text
 from .test_console import admin_actions, press
 
 PAGES = ["/admin/clients", "/admin/cles"]
-POSTS = ["/admin/clients", "/admin/clients/1/desactiver", "/admin/clients/1/reactiver",
-         "/admin/cles/rotation"]
+POSTS = [
+    "/admin/clients",
+    "/admin/clients/1/desactiver",
+    "/admin/clients/1/reactiver",
+    "/admin/cles/rotation",
+]
 NEW_CLIENT = {
     "name": "Portail adhérents",
     "redirect_uris": "https://portail.mutuelle.test/callback\r\n\r\nhttp://localhost:5000/cb\r\n",
@@ -34,8 +38,11 @@ def client_count(app):
 
 def revoke_status(browser, client_id, secret):
     credentials = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    response = browser.post("/revoke", data={"token": "not-a-token-of-anyone"},
-                            headers={"Authorization": f"Basic {credentials}"})
+    response = browser.post(
+        "/revoke",
+        data={"token": "not-a-token-of-anyone"},
+        headers={"Authorization": f"Basic {credentials}"},
+    )
     return response.status_code, response.get_json()
 
 
@@ -115,11 +122,12 @@ def test_created_client_secret_is_shown_once_and_authenticates(app, admin_browse
 
     with app.app_context():
         stored = db.session.scalar(select(OAuthClient).filter_by(client_id=client_id))
-        assert stored.redirect_uris == ["https://portail.mutuelle.test/callback",
-                                        "http://localhost:5000/cb"]
+        assert stored.redirect_uris == [
+            "https://portail.mutuelle.test/callback",
+            "http://localhost:5000/cb",
+        ]
         assert stored.client_secret_digest and secret not in stored.client_secret_digest
-        audit_dump = " ".join(
-            str(e.details) for e in db.session.scalars(select(AuditEvent)))
+        audit_dump = " ".join(str(e.details) for e in db.session.scalars(select(AuditEvent)))
         assert secret not in audit_dump
         event = db.session.scalars(
             select(AuditEvent).filter_by(event="admin_action").order_by(AuditEvent.id.desc())
@@ -139,13 +147,15 @@ def test_public_client_gets_no_secret(app, admin_browser):
         assert stored.client_secret_digest is None
 
 
-@pytest.mark.parametrize("uris, reason", [
-    ("http://portail.mutuelle.test/callback", "redirect URI must use https"),
-    ("https://portail.mutuelle.test/cb#fragment", "must not have a fragment"),
-    ("portail.mutuelle.test/callback", "absolute http(s) URL"),
-])
-def test_refused_redirect_uri_is_explained_and_nothing_is_saved(app, admin_browser, uris,
-                                                                reason):
+@pytest.mark.parametrize(
+    "uris, reason",
+    [
+        ("http://portail.mutuelle.test/callback", "redirect URI must use https"),
+        ("https://portail.mutuelle.test/cb#fragment", "must not have a fragment"),
+        ("portail.mutuelle.test/callback", "absolute http(s) URL"),
+    ],
+)
+def test_refused_redirect_uri_is_explained_and_nothing_is_saved(app, admin_browser, uris, reason):
     response, client_id, secret = register(admin_browser, redirect_uris=uris)
     assert response.status_code == 422 and client_id is None and secret is None
     text = page_text(response)
@@ -173,7 +183,8 @@ def test_disabled_client_is_refused_until_enabled_again(app, admin_browser):
     response = press(admin_browser, "/admin/clients", f"/admin/clients/{pk}/desactiver")
     assert response.status_code == 302
     assert "L'application Portail adhérents est désactivée." in page_text(
-        admin_browser.get("/admin/clients"))
+        admin_browser.get("/admin/clients")
+    )
     status, body = revoke_status(admin_browser, client_id, secret)
     assert status == 401 and body["error"] == "invalid_client"
 

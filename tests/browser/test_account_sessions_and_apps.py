@@ -11,8 +11,10 @@ from playwright.sync_api import expect
 from .test_account_pages import PASSWORD, make_account, sign_in
 
 LONG_NAME = "Pharmacie partenaire du Grand-Est et de Bourgogne-Franche-Comté"
-PHONE = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-         "Chrome/126.0.0.0 Mobile Safari/537.36")
+PHONE = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
 
 
 def another_browser_and_a_consent(provider, email):
@@ -28,14 +30,26 @@ def another_browser_and_a_consent(provider, email):
     now = app.extensions["idp"].clock.now()
     with app.app_context():
         account = db.session.scalar(db.select(Account).filter_by(email=email))
-        db.session.add(SsoSession(
-            digest=tokens.digest(tokens.new_token()), account_id=account.id, created_at=now,
-            last_seen_at=now, expires_at=now + timedelta(hours=12),
-            ip_address="2001:db8:85a3::8a2e:370:7334", user_agent=PHONE))
-        client, _secret = create_client(LONG_NAME, ["http://127.0.0.1:9/cb"], [],
-                                        first_party=False)
-        db.session.add(Consent(account_id=account.id, client_pk=client.id,
-                               scopes=["openid", "email", "member"], granted_at=now))
+        db.session.add(
+            SsoSession(
+                digest=tokens.digest(tokens.new_token()),
+                account_id=account.id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + timedelta(hours=12),
+                ip_address="2001:db8:85a3::8a2e:370:7334",
+                user_agent=PHONE,
+            )
+        )
+        client, _secret = create_client(LONG_NAME, ["http://127.0.0.1:9/cb"], [], first_party=False)
+        db.session.add(
+            Consent(
+                account_id=account.id,
+                client_pk=client.id,
+                scopes=["openid", "email", "member"],
+                granted_at=now,
+            )
+        )
         db.session.commit()
 
 
@@ -62,6 +76,7 @@ def test_sessions_and_applications_on_the_account_page(page, provider):
     withdraw.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text(
-        f"L'autorisation donnée à {LONG_NAME} est retirée.")
+        f"L'autorisation donnée à {LONG_NAME} est retirée."
+    )
     expect(page.get_by_text("Vous n'avez autorisé aucune application partenaire.")).to_be_visible()
     page.step("application-withdrawn")

@@ -23,7 +23,8 @@ def test_register_disable_and_rotate(page, provider):
     page.step("admin-client-refused")
 
     page.get_by_label("Adresses de retour (redirect URI)").fill(
-        "https://portail.exemple.fr/callback\nhttps://portail.exemple.fr/autre-retour-tres-long")
+        "https://portail.exemple.fr/callback\nhttps://portail.exemple.fr/autre-retour-tres-long"
+    )
     page.get_by_role("button", name="Enregistrer l'application").click()
     expect(page.get_by_role("heading", name="Application enregistrée")).to_be_visible()
     secret = page.locator("#client-secret").inner_text()

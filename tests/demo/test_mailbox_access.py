@@ -20,8 +20,10 @@ def test_mailbox_answers_this_machine(client, address):
 def test_mailbox_is_not_found_from_elsewhere(client, address):
     response = client.get("/demo/mailbox", environ_base={"REMOTE_ADDR": address})
     assert response.status_code == 404
-    assert client.get("/demo/mailbox/1/contenu",
-                      environ_base={"REMOTE_ADDR": address}).status_code == 404
+    assert (
+        client.get("/demo/mailbox/1/contenu", environ_base={"REMOTE_ADDR": address}).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("issuer", ["https://login.mutuelle.example", "http://192.0.2.10:5000"])

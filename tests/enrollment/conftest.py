@@ -80,5 +80,3 @@ def labels_in_order(html: str) -> list[str]:
     parser = Labels()
     parser.feed(html)
     return [" ".join(text.split()) for text in parser.found]
-
-

@@ -26,9 +26,14 @@ def ctx(app):
 @pytest.fixture
 def pending(ctx, members, smtp):
     """Zoé Cœur has signed up: her account is pending and her activation mail went out."""
-    result = service.enroll(first_name="Zoé", last_name="Cœur", birth_date=date(1992, 2, 29),
-                            member_number="87654321", email="zoe@example.org",
-                            phone="+33612345678")
+    result = service.enroll(
+        first_name="Zoé",
+        last_name="Cœur",
+        birth_date=date(1992, 2, 29),
+        member_number="87654321",
+        email="zoe@example.org",
+        phone="+33612345678",
+    )
     return result.account.id
 
 
@@ -107,8 +112,9 @@ def test_activation_sets_password_and_verifies_email_once(app, pending, clock, m
     assert account.activated_at == clock.now() and account.password_changed_at == clock.now()
     assert account.password_hash.startswith("$argon2id$")
     assert app.extensions["idp"].passwords.verify(account.password_hash, GOOD_PASSWORD)
-    used = db.session.scalars(select(OneTimeToken).where(
-        OneTimeToken.digest == tokens.digest(token))).one()
+    used = db.session.scalars(
+        select(OneTimeToken).where(OneTimeToken.digest == tokens.digest(token))
+    ).one()
     assert used.used_at == clock.now()
     with pytest.raises(service.AccountAlreadyActiveError):
         service.activate(token, "Autre#Passe1")
@@ -126,16 +132,19 @@ def test_unknown_token_is_invalid(pending):
         service.activate("x" * 5000, GOOD_PASSWORD)
 
 
-@pytest.mark.parametrize(("password", "broken"), [
-    ("Court#1", ["length"]),
-    ("MAJUSCULES#2026", ["lower"]),
-    ("minuscules#2026", ["upper"]),
-    ("SansChiffre#", ["digit"]),
-    ("SansSpecial2026", ["special"]),
-    ("Espace 2026?", ["special"]),  # ? and space are not among ! @ # * $ % &
-    ("a", ["length", "upper", "digit", "special"]),
-    ("Aa1!" + "x" * 125, ["length"]),  # 129 characters
-])
+@pytest.mark.parametrize(
+    ("password", "broken"),
+    [
+        ("Court#1", ["length"]),
+        ("MAJUSCULES#2026", ["lower"]),
+        ("minuscules#2026", ["upper"]),
+        ("SansChiffre#", ["digit"]),
+        ("SansSpecial2026", ["special"]),
+        ("Espace 2026?", ["special"]),  # ? and space are not among ! @ # * $ % &
+        ("a", ["length", "upper", "digit", "special"]),
+        ("Aa1!" + "x" * 125, ["length"]),  # 129 characters
+    ],
+)
 def test_each_password_rule_is_enforced(pending, password, broken, mailbox):
     token = issued_token(pending, mailbox)
     with pytest.raises(service.PasswordPolicyError) as refused:
@@ -176,9 +185,14 @@ def test_links_are_built_outside_any_request(app, members, mailbox):
     app.config["SERVER_NAME"] = None
     app.config["IDP_ISSUER"] = "https://compte.mutuelle.example"
     with app.app_context():
-        result = service.enroll(first_name="Zoé", last_name="Cœur", birth_date=date(1992, 2, 29),
-                                member_number="87654321", email="zoe@example.org",
-                                phone="+33612345678")
+        result = service.enroll(
+            first_name="Zoé",
+            last_name="Cœur",
+            birth_date=date(1992, 2, 29),
+            member_number="87654321",
+            email="zoe@example.org",
+            phone="+33612345678",
+        )
         token = issued_token(result.account.id, mailbox)
     link = link_labelled(mailbox.messages[-1], "Activer mon compte")
     assert link == f"https://compte.mutuelle.example/activation/{token}"

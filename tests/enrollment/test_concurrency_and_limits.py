@@ -34,8 +34,10 @@ def test_two_sign_ups_at_once_end_with_one_account(app, members, smtp, round_):
         except BaseException as error:  # noqa: BLE001 - reported by the assertions below
             answers[index] = error
 
-    threads = [threading.Thread(target=sign_up, args=(0, "helene@example.org")),
-               threading.Thread(target=sign_up, args=(1, "helene.bis@example.org"))]
+    threads = [
+        threading.Thread(target=sign_up, args=(0, "helene@example.org")),
+        threading.Thread(target=sign_up, args=(1, "helene.bis@example.org")),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -58,16 +60,14 @@ def test_two_sign_ups_at_once_end_with_one_account(app, members, smtp, round_):
     loser = next(answer for answer in answers if answer.status_code == 409)
     assert "Une inscription vient d'être enregistrée pour ce numéro d'adhérent" in page_text(loser)
     winner = next(answer for answer in answers if answer.status_code == 302)
-    assert emails[0] == ("helene@example.org" if winner is answers[0]
-                         else "helene.bis@example.org")
+    assert emails[0] == ("helene@example.org" if winner is answers[0] else "helene.bis@example.org")
     assert counts(app) == (1, 1)
     assert len(smtp.messages) == 1
 
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "IDP_RATELIMIT_ENABLED": True,
-            "IDP_RATELIMIT_STORAGE_URL": "memory://"}
+    return {**app_config, "IDP_RATELIMIT_ENABLED": True, "IDP_RATELIMIT_STORAGE_URL": "memory://"}
 
 
 def test_sign_ups_for_one_member_number_are_limited(app, client, members):
@@ -79,9 +79,18 @@ def test_sign_ups_for_one_member_number_are_limited(app, client, members):
     assert "Trop de tentatives" in page_text(response)
     assert counts(app) == (0, 0)
     # Another member is not affected.
-    assert submit_sign_up(client, member_number="87654321", first_name="Zoé", last_name="Cœur",
-                          birth_date="1992-02-29", email="zoe@example.org",
-                          email_confirm="zoe@example.org").status_code == 302
+    assert (
+        submit_sign_up(
+            client,
+            member_number="87654321",
+            first_name="Zoé",
+            last_name="Cœur",
+            birth_date="1992-02-29",
+            email="zoe@example.org",
+            email_confirm="zoe@example.org",
+        ).status_code
+        == 302
+    )
 
 
 def test_sign_up_posts_are_limited_per_address(app, client, members):

@@ -24,9 +24,11 @@ def run_import(app, data: bytes):
 
 
 def test_utf8_with_bom_and_commas(app):
-    data = ("\ufeffmember_number,last_name,first_name,birth_date,status\n"
-            "12345678,Lefèvre-Dupont,Hélène,1980-05-17,active\n"
-            "87654321,Cœur,Zoé,1992-02-29,terminated\n").encode()
+    data = (
+        "\ufeffmember_number,last_name,first_name,birth_date,status\n"
+        "12345678,Lefèvre-Dupont,Hélène,1980-05-17,active\n"
+        "87654321,Cœur,Zoé,1992-02-29,terminated\n"
+    ).encode()
     report = run_import(app, data)
     assert (report.added, report.updated, report.rejected) == (2, 0, [])
     members = register(app)
@@ -36,9 +38,11 @@ def test_utf8_with_bom_and_commas(app):
 
 
 def test_latin1_with_semicolons_and_french_dates(app):
-    data = ("member_number;last_name;first_name;birth_date\r\n"
-            "12345678;Lefèvre-Dupont;Hélène;17/05/1980\r\n"
-            "23456789;Müller;Jürgen;24/12/1969\r\n").encode("latin-1")
+    data = (
+        "member_number;last_name;first_name;birth_date\r\n"
+        "12345678;Lefèvre-Dupont;Hélène;17/05/1980\r\n"
+        "23456789;Müller;Jürgen;24/12/1969\r\n"
+    ).encode("latin-1")
     report = run_import(app, data)
     assert report.added == 2 and not report.rejected
     members = register(app)
@@ -54,16 +58,18 @@ def test_windows_1252_oe_ligature_is_read(app):
 
 
 def test_bad_rows_are_reported_by_line_number_and_the_rest_imported(app):
-    data = ("member_number,last_name,first_name,birth_date,status\n"
-            "12345678,Dupont,Marie,1985-04-12,active\n"
-            "1234567,Court,Numéro,1985-04-12,active\n"
-            "\n"
-            "23456789,Date,Fausse,31/02/1990,active\n"
-            "34567890,,Vide,1990-01-01,active\n"
-            "45678901,Statut,Inconnu,1990-01-01,suspended\n"
-            "56789012,Trop,De,1990-01-01,active,colonnes\n"
-            "12345678,Dupont,Double,1985-04-12,active\n"
-            "67890123,Bon,Dernier,01/02/2003,\n").encode()
+    data = (
+        "member_number,last_name,first_name,birth_date,status\n"
+        "12345678,Dupont,Marie,1985-04-12,active\n"
+        "1234567,Court,Numéro,1985-04-12,active\n"
+        "\n"
+        "23456789,Date,Fausse,31/02/1990,active\n"
+        "34567890,,Vide,1990-01-01,active\n"
+        "45678901,Statut,Inconnu,1990-01-01,suspended\n"
+        "56789012,Trop,De,1990-01-01,active,colonnes\n"
+        "12345678,Dupont,Double,1985-04-12,active\n"
+        "67890123,Bon,Dernier,01/02/2003,\n"
+    ).encode()
     report = run_import(app, data)
     assert report.added == 2
     lines = {row.line: row.reason for row in report.rejected}
@@ -78,12 +84,18 @@ def test_bad_rows_are_reported_by_line_number_and_the_rest_imported(app):
 
 
 def test_upsert_updates_by_member_number(app):
-    run_import(app, b"member_number,last_name,first_name,birth_date\n"
-                    b"12345678,Dupont,Marie,1985-04-12\n23456789,Durand,Luc,1970-01-01\n")
-    report = run_import(app, b"member_number,last_name,first_name,birth_date,status\n"
-                             b"12345678,Dupont-Martin,Marie,1985-04-12,active\n"
-                             b"23456789,Durand,Luc,1970-01-01,active\n"
-                             b"34567890,Neuf,Adh\xc3\xa9rent,2000-06-30,active\n")
+    run_import(
+        app,
+        b"member_number,last_name,first_name,birth_date\n"
+        b"12345678,Dupont,Marie,1985-04-12\n23456789,Durand,Luc,1970-01-01\n",
+    )
+    report = run_import(
+        app,
+        b"member_number,last_name,first_name,birth_date,status\n"
+        b"12345678,Dupont-Martin,Marie,1985-04-12,active\n"
+        b"23456789,Durand,Luc,1970-01-01,active\n"
+        b"34567890,Neuf,Adh\xc3\xa9rent,2000-06-30,active\n",
+    )
     assert (report.added, report.updated, report.unchanged) == (1, 1, 1)
     assert report.summary() == "added 1, updated 1, rejected 0"
     members = register(app)
@@ -100,9 +112,11 @@ def test_unusable_file_imports_nothing(app, data):
 
 def test_command_prints_summary_and_rejections(app, runner, tmp_path):
     path = tmp_path / "members.csv"
-    path.write_bytes("member_number;last_name;first_name;birth_date\n"
-                     "12345678;Dupont;Marie;12/04/1985\n"
-                     "ABCDEFGH;Lettres;Numéro;12/04/1985\n".encode("latin-1"))
+    path.write_bytes(
+        "member_number;last_name;first_name;birth_date\n"
+        "12345678;Dupont;Marie;12/04/1985\n"
+        "ABCDEFGH;Lettres;Numéro;12/04/1985\n".encode("latin-1")
+    )
     result = runner.invoke(args=["idp", "import-members", str(path)])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "added 1, updated 0, rejected 1"
@@ -111,12 +125,13 @@ def test_command_prints_summary_and_rejections(app, runner, tmp_path):
 
 def test_command_json(app, runner, tmp_path):
     path = tmp_path / "members.csv"
-    path.write_text("member_number,last_name,first_name,birth_date\n"
-                    "12345678,Dupont,Marie,1985-04-12\n", encoding="utf-8")
+    path.write_text(
+        "member_number,last_name,first_name,birth_date\n12345678,Dupont,Marie,1985-04-12\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(args=["idp", "import-members", "--json", str(path)])
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"added": 1, "updated": 0, "unchanged": 0,
-                                         "rejected": []}
+    assert json.loads(result.stdout) == {"added": 1, "updated": 0, "unchanged": 0, "rejected": []}
 
 
 def test_command_fails_on_an_unusable_file(app, runner, tmp_path):

@@ -37,9 +37,14 @@ def sign_up_and_receive(client, smtp, **overrides):
 
 def set_password(client, path, password=PASSWORD, confirm=None):
     page = client.get(path)
-    return client.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True)),
-                                   "password": password,
-                                   "password_confirm": password if confirm is None else confirm})
+    return client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "password": password,
+            "password_confirm": password if confirm is None else confirm,
+        },
+    )
 
 
 @both_databases
@@ -65,20 +70,25 @@ def test_member_signs_up_activates_and_is_signed_in(app, client, members, smtp):
     assert "<h1>Je définis mon mot de passe</h1>" in html
     assert "Quel mot de passe souhaitez-vous utiliser ?" in html
     assert re.search(r'<label class="label" for="password">Mot de passe</label>', html)
-    assert re.search(r'<label class="label" for="password_confirm">Confirmer le mot de passe',
-                     html)
-    for rule in ["Au moins 8 caractères", "Au moins une lettre minuscule (abc...)",
-                 "Au moins une lettre majuscule (ABC...)", "Au moins un chiffre (123...)",
-                 "Au moins un caractère spécial autorisé (! @ # * $ % &)",
-                 "Les mots de passe sont identiques"]:
+    assert re.search(r'<label class="label" for="password_confirm">Confirmer le mot de passe', html)
+    for rule in [
+        "Au moins 8 caractères",
+        "Au moins une lettre minuscule (abc...)",
+        "Au moins une lettre majuscule (ABC...)",
+        "Au moins un chiffre (123...)",
+        "Au moins un caractère spécial autorisé (! @ # * $ % &)",
+        "Les mots de passe sont identiques",
+    ]:
         assert rule in html
     assert '<script src="/assets/js/password-checklist.js" defer></script>' in html
     assert "<script>" not in html
     with client.get("/assets/js/password-checklist.js") as script:
         assert script.status_code == 200 and b"data-rule" in script.data
 
-    done = client.post(path, data={"csrf_token": csrf_token(html), "password": PASSWORD,
-                                   "password_confirm": PASSWORD})
+    done = client.post(
+        path,
+        data={"csrf_token": csrf_token(html), "password": PASSWORD, "password_confirm": PASSWORD},
+    )
     assert done.status_code == 302 and done.headers["Location"] == "/"
     home = client.get("/")
     assert home.status_code == 200
@@ -103,9 +113,14 @@ def test_replayed_link_after_activation_says_already_activated(app, client, memb
     assert again.headers["Referrer-Policy"] == "no-referrer"
     # Posting a password through the used link changes nothing.
     page = stranger.get("/inscription")
-    replay = stranger.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True)),
-                                       "password": "Autre#Passe99",
-                                       "password_confirm": "Autre#Passe99"})
+    replay = stranger.post(
+        path,
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "password": "Autre#Passe99",
+            "password_confirm": "Autre#Passe99",
+        },
+    )
     assert "Votre compte est déjà activé" in page_text(replay)
     with app.app_context():
         account = db.session.scalars(select(Account)).one()
@@ -146,9 +161,13 @@ def test_member_lands_back_where_the_sso_journey_started(app, client, members, s
 
 
 def test_signing_up_again_replaces_the_pending_account_and_kills_the_first_link(
-        app, client, members, smtp):
-    first = activation_path(sign_up_and_receive(client, smtp, email="helene@wrong.example",
-                                                email_confirm="helene@wrong.example"))
+    app, client, members, smtp
+):
+    first = activation_path(
+        sign_up_and_receive(
+            client, smtp, email="helene@wrong.example", email_confirm="helene@wrong.example"
+        )
+    )
     second_message = sign_up_and_receive(client, smtp)
     second = activation_path(second_message)
     with app.app_context():
@@ -203,9 +222,11 @@ def test_renewal_without_csrf_token_is_refused(app, client, members, smtp, clock
 def test_new_link_from_the_sent_page_voids_the_previous_one(app, client, members, smtp):
     first = activation_path(sign_up_and_receive(client, smtp))
     sent = client.get("/inscription/email-envoye")
-    again = client.post("/inscription/nouveau-lien",
-                        data={"csrf_token": csrf_token(sent.get_data(as_text=True))},
-                        follow_redirects=True)
+    again = client.post(
+        "/inscription/nouveau-lien",
+        data={"csrf_token": csrf_token(sent.get_data(as_text=True))},
+        follow_redirects=True,
+    )
     assert "Un nouveau lien vient de vous être envoyé" in page_text(again)
     assert len(smtp.messages) == 2
     second = activation_path(smtp.messages[-1])

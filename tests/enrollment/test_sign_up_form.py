@@ -10,8 +10,10 @@ from idp_extension.models import Account
 from ..conftest import csrf_token, page_text
 from .conftest import SIGN_UP, counts, labels_in_order, submit_sign_up, valid_form
 
-TERMS = ("Je certifie avoir pris connaissance des mentions légales et des conditions générales "
-         "et je les accepte.")
+TERMS = (
+    "Je certifie avoir pris connaissance des mentions légales et des conditions générales "
+    "et je les accepte."
+)
 
 
 def field_error(html: str, field_id: str) -> str:
@@ -29,9 +31,16 @@ def test_form_has_the_contract_labels_in_order(client):
     html = page_text(response)
     assert response.status_code == 200
     assert labels_in_order(html) == [
-        "Votre prénom", "Votre nom", "Votre date de naissance", "Votre numéro d'adhérent",
-        "Votre adresse email", "Confirmer adresse email", "Indicatif pays",
-        "Votre téléphone portable", "Confirmer votre numéro", TERMS,
+        "Votre prénom",
+        "Votre nom",
+        "Votre date de naissance",
+        "Votre numéro d'adhérent",
+        "Votre adresse email",
+        "Confirmer adresse email",
+        "Indicatif pays",
+        "Votre téléphone portable",
+        "Confirmer votre numéro",
+        TERMS,
     ]
     legends = re.findall(r"<legend>(.*?)</legend>", html)
     assert legends == ["Vos informations", "Votre email", "Votre téléphone portable"]
@@ -52,8 +61,15 @@ def test_country_codes_default_to_france_and_include_overseas(client):
     html = page_text(client.get(SIGN_UP))
     select = re.search(r'<select[^>]*id="country".*?</select>', html, re.S).group(0)
     assert re.search(r'<option selected value="FR">France \(\+33\)</option>', select)
-    for code, text in [("BE", "+32"), ("CH", "+41"), ("GP", "+590"), ("RE", "+262"),
-                       ("YT", "+262"), ("GF", "+594"), ("MQ", "+596")]:
+    for code, text in [
+        ("BE", "+32"),
+        ("CH", "+41"),
+        ("GP", "+590"),
+        ("RE", "+262"),
+        ("YT", "+262"),
+        ("GF", "+594"),
+        ("MQ", "+596"),
+    ]:
         assert re.search(rf'value="{code}">[^<]*\{text}\)', select)
 
 
@@ -70,33 +86,37 @@ def test_terms_links_can_point_to_the_insurers_documents(app, client):
     assert 'href="https://mutuelle.example/cgu.pdf"' in html
 
 
-@pytest.mark.parametrize(("overrides", "field", "message"), [
-    ({"first_name": "H" * 10_000}, "first_name", "au plus 100 caractères"),
-    ({"last_name": "D" * 10_240}, "last_name", "au plus 100 caractères"),
-    ({"first_name": "Hél\x00ène"}, "first_name", "caractères non autorisés"),
-    ({"last_name": "Dupont\x1b[31m"}, "last_name", "caractères non autorisés"),
-    ({"last_name": "Dupont\u202e"}, "last_name", "caractères non autorisés"),
-    ({"first_name": ""}, "first_name", "Saisissez votre prénom"),
-    ({"birth_date": "1980-02-31"}, "birth_date", "date de naissance réelle"),
-    ({"birth_date": "31/02/1980"}, "birth_date", "date de naissance réelle"),
-    ({"birth_date": "2999-01-01"}, "birth_date", "date de naissance réelle"),
-    ({"birth_date": ""}, "birth_date", "Saisissez votre date de naissance"),
-    ({"member_number": "1234567A"}, "member_number", "8 chiffres"),
-    ({"member_number": "123"}, "member_number", "8 chiffres"),
-    ({"member_number": "1" * 5000}, "member_number", "8 chiffres"),
-    ({"member_number": "١٢٣٤٥٦٧٨"}, "member_number", "8 chiffres"),  # Arabic-Indic digits
-    ({"email": "helene-at-example.org"}, "email", "adresse email valide"),
-    ({"email_confirm": "helene@example.com"}, "email_confirm", "pas identiques"),
-    ({"email": "a" * 300 + "@example.org"}, "email", "au plus 254 caractères"),
-    ({"phone": "01 23 45 67 89"}, "phone", "téléphone portable valide"),
-    ({"phone": "0470 12 34 56"}, "phone", "téléphone portable valide"),  # Belgian, FR chosen
-    ({"phone": "06" + "1" * 40}, "phone", "trop long"),
-    ({"phone_confirm": "06 12 34 56 79"}, "phone_confirm", "pas identiques"),
-    ({"country": "US"}, "country", "indicatif de votre pays"),
-    ({"accept_terms": None}, "accept_terms", "Vous devez accepter"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"first_name": "H" * 10_000}, "first_name", "au plus 100 caractères"),
+        ({"last_name": "D" * 10_240}, "last_name", "au plus 100 caractères"),
+        ({"first_name": "Hél\x00ène"}, "first_name", "caractères non autorisés"),
+        ({"last_name": "Dupont\x1b[31m"}, "last_name", "caractères non autorisés"),
+        ({"last_name": "Dupont\u202e"}, "last_name", "caractères non autorisés"),
+        ({"first_name": ""}, "first_name", "Saisissez votre prénom"),
+        ({"birth_date": "1980-02-31"}, "birth_date", "date de naissance réelle"),
+        ({"birth_date": "31/02/1980"}, "birth_date", "date de naissance réelle"),
+        ({"birth_date": "2999-01-01"}, "birth_date", "date de naissance réelle"),
+        ({"birth_date": ""}, "birth_date", "Saisissez votre date de naissance"),
+        ({"member_number": "1234567A"}, "member_number", "8 chiffres"),
+        ({"member_number": "123"}, "member_number", "8 chiffres"),
+        ({"member_number": "1" * 5000}, "member_number", "8 chiffres"),
+        ({"member_number": "١٢٣٤٥٦٧٨"}, "member_number", "8 chiffres"),  # Arabic-Indic digits
+        ({"email": "helene-at-example.org"}, "email", "adresse email valide"),
+        ({"email_confirm": "helene@example.com"}, "email_confirm", "pas identiques"),
+        ({"email": "a" * 300 + "@example.org"}, "email", "au plus 254 caractères"),
+        ({"phone": "01 23 45 67 89"}, "phone", "téléphone portable valide"),
+        ({"phone": "0470 12 34 56"}, "phone", "téléphone portable valide"),  # Belgian, FR chosen
+        ({"phone": "06" + "1" * 40}, "phone", "trop long"),
+        ({"phone_confirm": "06 12 34 56 79"}, "phone_confirm", "pas identiques"),
+        ({"country": "US"}, "country", "indicatif de votre pays"),
+        ({"accept_terms": None}, "accept_terms", "Vous devez accepter"),
+    ],
+)
 def test_bad_input_gets_a_message_next_to_the_field_and_writes_nothing(
-        app, client, members, overrides, field, message):
+    app, client, members, overrides, field, message
+):
     response = submit_sign_up(client, **overrides)
     html = page_text(response)
     assert response.status_code == 422
@@ -107,30 +127,46 @@ def test_bad_input_gets_a_message_next_to_the_field_and_writes_nothing(
 def test_nothing_typed_is_lost_on_redisplay(app, client, members):
     response = submit_sign_up(client, phone_confirm="06 00 00 00 00", country="FR")
     html = page_text(response)
-    for value in ["Hélène", "LEFEVRE DUPONT", "1980-05-17", "12345678", "helene@example.org",
-                  "06 12 34 56 78", "06 00 00 00 00"]:
+    for value in [
+        "Hélène",
+        "LEFEVRE DUPONT",
+        "1980-05-17",
+        "12345678",
+        "helene@example.org",
+        "06 12 34 56 78",
+        "06 00 00 00 00",
+    ]:
         assert f'value="{value}"' in html, value
     assert re.search(r'<input checked[^>]*id="accept_terms"', html)
 
 
 def test_phone_numbers_of_other_countries_are_stored_in_e164(app, client, members):
-    response = submit_sign_up(client, country="BE", phone="0470 12 34 56",
-                              phone_confirm="+32 470 12 34 56")
+    response = submit_sign_up(
+        client, country="BE", phone="0470 12 34 56", phone_confirm="+32 470 12 34 56"
+    )
     assert response.status_code == 302
     with app.app_context():
         assert db.session.query(Account).one().phone == "+32470123456"
 
 
-@pytest.mark.parametrize("overrides", [
-    {"member_number": "99999999"},
-    {"last_name": "Dupond"},
-    {"first_name": "Hélèna"},
-    {"birth_date": "1980-05-18"},
-    {"member_number": "11112222", "first_name": "Paul", "last_name": "Martin",
-     "birth_date": "1955-11-03"},  # terminated member
-])
-def test_registry_mismatch_gets_one_message_that_does_not_say_which(app, client, members,
-                                                                    overrides):
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"member_number": "99999999"},
+        {"last_name": "Dupond"},
+        {"first_name": "Hélèna"},
+        {"birth_date": "1980-05-18"},
+        {
+            "member_number": "11112222",
+            "first_name": "Paul",
+            "last_name": "Martin",
+            "birth_date": "1955-11-03",
+        },  # terminated member
+    ],
+)
+def test_registry_mismatch_gets_one_message_that_does_not_say_which(
+    app, client, members, overrides
+):
     response = submit_sign_up(client, **overrides)
     html = page_text(response)
     assert response.status_code == 422
@@ -175,24 +211,29 @@ def test_unknown_extra_fields_are_ignored(app, client, members):
 
 def test_broken_utf8_in_the_body_is_a_4xx_without_writing(app, client, members):
     token = csrf_token(client.get(SIGN_UP).get_data(as_text=True))
-    body = ("csrf_token=" + token + "&first_name=H%C3%A9l%C3%A8ne&last_name=%FF%FE"
-            "&birth_date=1980-05-17&member_number=12345678&email=helene%40example.org"
-            "&email_confirm=helene%40example.org&country=FR&phone=0612345678"
-            "&phone_confirm=0612345678&accept_terms=y").encode()
-    response = client.post(SIGN_UP, data=body,
-                           content_type="application/x-www-form-urlencoded")
+    body = (
+        "csrf_token=" + token + "&first_name=H%C3%A9l%C3%A8ne&last_name=%FF%FE"
+        "&birth_date=1980-05-17&member_number=12345678&email=helene%40example.org"
+        "&email_confirm=helene%40example.org&country=FR&phone=0612345678"
+        "&phone_confirm=0612345678&accept_terms=y"
+    ).encode()
+    response = client.post(SIGN_UP, data=body, content_type="application/x-www-form-urlencoded")
     assert 400 <= response.status_code < 500
     assert counts(app) == (0, 0)
-    raw = client.post(SIGN_UP, data=b"csrf_token=" + token.encode() + b"&last_name=\xff\xfe",
-                      content_type="application/x-www-form-urlencoded")
+    raw = client.post(
+        SIGN_UP,
+        data=b"csrf_token=" + token.encode() + b"&last_name=\xff\xfe",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert 400 <= raw.status_code < 500
     assert counts(app) == (0, 0)
 
 
 def test_oversized_body_is_refused_with_413(app, client, members):
     token = csrf_token(client.get(SIGN_UP).get_data(as_text=True))
-    response = client.post(SIGN_UP, data={**valid_form(), "csrf_token": token,
-                                          "first_name": "x" * 300_000})
+    response = client.post(
+        SIGN_UP, data={**valid_form(), "csrf_token": token, "first_name": "x" * 300_000}
+    )
     assert response.status_code == 413
     assert counts(app) == (0, 0)
 
@@ -200,9 +241,15 @@ def test_oversized_body_is_refused_with_413(app, client, members):
 def test_email_of_another_members_account_gets_a_field_message(app, client, members, smtp):
     assert submit_sign_up(client).status_code == 302
     other = app.test_client()
-    response = submit_sign_up(other, member_number="87654321", first_name="Zoé",
-                              last_name="Cœur", birth_date="1992-02-29",
-                              email="HELENE@example.org", email_confirm="helene@example.org")
+    response = submit_sign_up(
+        other,
+        member_number="87654321",
+        first_name="Zoé",
+        last_name="Cœur",
+        birth_date="1992-02-29",
+        email="HELENE@example.org",
+        email_confirm="helene@example.org",
+    )
     assert response.status_code == 409
     assert "déjà utilisée" in field_error(page_text(response), "email")
     assert counts(app) == (1, 1)

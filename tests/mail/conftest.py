@@ -30,9 +30,13 @@ def notice_template(app):
 
 def make_account(number: int, *, locale: str = "fr", email_address: str | None = None) -> Account:
     account = Account(
-        member_number=f"{number:08d}", email=email_address or f"adherent{number}@example.test",
-        phone="+33612345678", first_name="Hélène", last_name="Lefèvre",
-        birth_date=date(1980, 5, 17), locale=locale,
+        member_number=f"{number:08d}",
+        email=email_address or f"adherent{number}@example.test",
+        phone="+33612345678",
+        first_name="Hélène",
+        last_name="Lefèvre",
+        birth_date=date(1980, 5, 17),
+        locale=locale,
     )
     db.session.add(account)
     return account
@@ -56,12 +60,17 @@ class SlowHandler(CollectingHandler):
 class OwnSmtpServer(SmtpServer):
     """An SMTP server of one test: on a chosen port, with a chosen handler."""
 
-    def __init__(self, handler: CollectingHandler | None = None, port: int | None = None,
-                 **controller_options):
+    def __init__(
+        self,
+        handler: CollectingHandler | None = None,
+        port: int | None = None,
+        **controller_options,
+    ):
         self.handler = handler or CollectingHandler()
         self.port = port or free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
-                                     **controller_options)
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, **controller_options
+        )
 
 
 @pytest.fixture

@@ -42,22 +42,26 @@ def imported_modules(path: Path) -> set[str]:
 
 def test_only_the_sender_module_talks_smtp():
     talking = sorted(
-        str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
         if imported_modules(path) & SMTP_MODULES
     )
     assert talking == ["mail/sender.py"]
 
 
 def write_notices(count: int) -> list[int]:
-    written = [messages.to_account("notice", make_account(n), link=f"http://localhost/l/{n}")
-               for n in range(count)]
+    written = [
+        messages.to_account("notice", make_account(n), link=f"http://localhost/l/{n}")
+        for n in range(count)
+    ]
     db.session.commit()
     return [message.id for message in written]
 
 
 @both_databases
 def test_a_request_and_a_worker_sending_at_once_never_send_a_message_twice(
-        app, smtp, notice_template):
+    app, smtp, notice_template
+):
     with app.app_context():
         ids = write_notices(60)
     totals = Counter()
@@ -73,9 +77,11 @@ def test_a_request_and_a_worker_sending_at_once_never_send_a_message_twice(
         except Exception as error:  # noqa: BLE001 - reported by the main thread
             errors.append(error)
 
-    senders = [threading.Thread(target=run, kwargs={"ids": ids}),  # after a request
-               threading.Thread(target=run),  # a worker
-               threading.Thread(target=run)]  # another worker
+    senders = [
+        threading.Thread(target=run, kwargs={"ids": ids}),  # after a request
+        threading.Thread(target=run),  # a worker
+        threading.Thread(target=run),
+    ]  # another worker
     for sender in senders:
         sender.start()
     for sender in senders:
@@ -85,8 +91,9 @@ def test_a_request_and_a_worker_sending_at_once_never_send_a_message_twice(
     assert sorted(Counter(message_ids(smtp)).values()) == [1] * 60
 
 
-def test_send_after_response_tries_only_the_requests_own_messages(app, client, smtp,
-                                                                  notice_template):
+def test_send_after_response_tries_only_the_requests_own_messages(
+    app, client, smtp, notice_template
+):
     with app.app_context():
         [waiting] = write_notices(1)
 
@@ -107,8 +114,9 @@ def test_send_after_response_tries_only_the_requests_own_messages(app, client, s
         assert db.session.get(OutboxMessage, waiting).status == OutboxStatus.PENDING
 
 
-def test_send_after_response_can_be_switched_off_for_a_worker_only_setup(app, client, smtp,
-                                                                         notice_template):
+def test_send_after_response_can_be_switched_off_for_a_worker_only_setup(
+    app, client, smtp, notice_template
+):
     app.config["IDP_MAIL_SEND_AFTER_REQUEST"] = False
 
     def view():
@@ -150,8 +158,10 @@ def test_mail_follows_the_members_language(app, smtp, notice_template):
         # A language the provider does not offer falls back to the default (French).
         messages.to_account("notice", make_account(3, locale="xx"), link="http://localhost/l/3")
         db.session.commit()
-        assert [row.locale for row in db.session.scalars(
-            select(OutboxMessage).order_by(OutboxMessage.id))] == ["en", "fr", "fr"]
+        assert [
+            row.locale
+            for row in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ] == ["en", "fr", "fr"]
         outbox.deliver_due()
 
     by_recipient = {m["To"]: m for m in smtp.messages}
@@ -188,12 +198,15 @@ def test_admin_retry_is_audited(app, smtp, notice_template):
         assert outbox.counts_by_status()["pending"] == 1
 
 
-@pytest.mark.parametrize("settings", [
-    {"IDP_MAIL_RETRY_BASE_SECONDS": 0},
-    {"IDP_MAIL_MAX_ATTEMPTS": 0},
-    {"IDP_MAIL_TIMEOUT": 60, "IDP_MAIL_LEASE_SECONDS": 120},
-    {"IDP_MAIL_USE_TLS": True, "IDP_MAIL_USE_SSL": True},
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"IDP_MAIL_RETRY_BASE_SECONDS": 0},
+        {"IDP_MAIL_MAX_ATTEMPTS": 0},
+        {"IDP_MAIL_TIMEOUT": 60, "IDP_MAIL_LEASE_SECONDS": 120},
+        {"IDP_MAIL_USE_TLS": True, "IDP_MAIL_USE_SSL": True},
+    ],
+)
 def test_unusable_mail_settings_stop_the_start(app_config, settings):
     with pytest.raises(ConfigurationError):
         create_app({**app_config, **settings})

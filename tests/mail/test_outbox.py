@@ -78,8 +78,7 @@ def test_body_sealed_at_rest_then_scrubbed_once_sent(app, smtp, notice_template)
     assert links_in_text(received) == [f"{LINK}-7"]
 
 
-def test_received_mail_has_fixed_message_id_date_and_both_parts(app, smtp, clock,
-                                                                 notice_template):
+def test_received_mail_has_fixed_message_id_date_and_both_parts(app, smtp, clock, notice_template):
     with app.app_context():
         message_id = write_notice(1)
         stored_id = row(message_id).message_id
@@ -99,8 +98,9 @@ def test_received_mail_has_fixed_message_id_date_and_both_parts(app, smtp, clock
 
 
 @both_databases
-def test_permanent_refusal_fails_at_once_with_the_error_and_is_never_sent(app, smtp, clock,
-                                                                         notice_template):
+def test_permanent_refusal_fails_at_once_with_the_error_and_is_never_sent(
+    app, smtp, clock, notice_template
+):
     smtp.handler.refuse_with = "550 5.1.1 No such user here"
     with app.app_context():
         message_id = write_notice(1)
@@ -117,8 +117,7 @@ def test_permanent_refusal_fails_at_once_with_the_error_and_is_never_sent(app, s
     assert smtp.messages == []
 
 
-def test_transient_refusal_is_retried_with_backoff_on_the_clock(app, smtp, clock,
-                                                                notice_template):
+def test_transient_refusal_is_retried_with_backoff_on_the_clock(app, smtp, clock, notice_template):
     smtp.handler.refuse_with = "421 4.3.2 Service shutting down, try later"
     with app.app_context():
         message_id = write_notice(1)
@@ -156,7 +155,8 @@ def app_config(app_config):
 
 
 def test_unreachable_server_fails_after_max_attempts_then_admin_retry_sends(
-        app, clock, own_smtp, notice_template):
+    app, clock, own_smtp, notice_template
+):
     from ..smtp import free_port
 
     port = free_port()
@@ -183,11 +183,12 @@ def test_unreachable_server_fails_after_max_attempts_then_admin_retry_sends(
         server = own_smtp(port=port)
         assert outbox.deliver_due() == {"sent": 2, "retry": 0, "failed": 0}
     assert sorted(m["To"] for m in server.messages) == [
-        "adherent1@example.test", "adherent2@example.test"]
+        "adherent1@example.test",
+        "adherent2@example.test",
+    ]
 
 
-def test_server_down_stops_the_pass_without_spending_every_message(app, clock,
-                                                                    notice_template):
+def test_server_down_stops_the_pass_without_spending_every_message(app, clock, notice_template):
     from ..smtp import free_port
 
     app.extensions["mail"].port = free_port()
@@ -197,8 +198,7 @@ def test_server_down_stops_the_pass_without_spending_every_message(app, clock,
         assert [row(i).attempts for i in ids] == [1, 0, 0, 0, 0]
 
 
-def test_a_key_change_fails_the_message_instead_of_sending_garbage(app, smtp,
-                                                                   notice_template):
+def test_a_key_change_fails_the_message_instead_of_sending_garbage(app, smtp, notice_template):
     with app.app_context():
         message_id = write_notice(1)
         app.config["SECRET_KEY"] = "another-key-" + "y" * 32
@@ -231,8 +231,9 @@ def test_a_claim_takes_only_what_it_asked_for(app, clock, notice_template):
 
 
 @both_databases
-def test_a_dead_senders_claim_is_taken_over_when_its_lease_runs_out(app, smtp, clock,
-                                                                    notice_template):
+def test_a_dead_senders_claim_is_taken_over_when_its_lease_runs_out(
+    app, smtp, clock, notice_template
+):
     with app.app_context():
         message_id = write_notice(1)
         [claimed] = outbox.claim_due()  # ... and this sender dies here
@@ -255,7 +256,8 @@ class ClosingHandler(CollectingHandler):
 
 
 def test_a_relay_closing_the_connection_between_messages_costs_no_attempt(
-        app, own_smtp, notice_template):
+    app, own_smtp, notice_template
+):
     server = own_smtp(ClosingHandler())
     app.extensions["mail"].port = server.port
     with app.app_context():

@@ -31,22 +31,37 @@ def app_config(app_config, closed_port):
 
 def sign_up_form(number: int, token: str) -> dict[str, str]:
     return {
-        "first_name": "Zoé", "last_name": f"Adherent{number}", "birth_date": "1990-01-31",
+        "first_name": "Zoé",
+        "last_name": f"Adherent{number}",
+        "birth_date": "1990-01-31",
         "member_number": f"{50_000_000 + number}",
-        "email": f"z{number}@example.org", "email_confirm": f"z{number}@example.org",
-        "country": "FR", "phone": "06 12 34 56 78", "phone_confirm": "0612345678",
-        "accept_terms": "y", "csrf_token": token,
+        "email": f"z{number}@example.org",
+        "email_confirm": f"z{number}@example.org",
+        "country": "FR",
+        "phone": "06 12 34 56 78",
+        "phone_confirm": "0612345678",
+        "accept_terms": "y",
+        "csrf_token": token,
     }
 
 
 def test_sign_ups_succeed_while_smtp_is_down_and_every_mail_leaves_once_it_is_back(
-        app, client, clock, own_smtp, closed_port):
+    app, client, clock, own_smtp, closed_port
+):
     with app.app_context():
-        db.session.execute(insert(MemberRecord), [
-            {"member_number": f"{50_000_000 + n}", "last_name": f"Adherent{n}",
-             "first_name": "Zoé", "birth_date": date(1990, 1, 31), "status": MemberStatus.ACTIVE}
-            for n in range(SIGN_UPS)
-        ])
+        db.session.execute(
+            insert(MemberRecord),
+            [
+                {
+                    "member_number": f"{50_000_000 + n}",
+                    "last_name": f"Adherent{n}",
+                    "first_name": "Zoé",
+                    "birth_date": date(1990, 1, 31),
+                    "status": MemberStatus.ACTIVE,
+                }
+                for n in range(SIGN_UPS)
+            ],
+        )
         db.session.commit()
 
     token = csrf_token(client.get("/inscription").get_data(as_text=True))
@@ -74,8 +89,7 @@ def test_sign_ups_succeed_while_smtp_is_down_and_every_mail_leaves_once_it_is_ba
     received = server.messages
     assert len(received) == SIGN_UPS
     assert max(Counter(m["Message-ID"] for m in received).values()) == 1
-    assert sorted(m["To"] for m in received) == sorted(
-        f"z{n}@example.org" for n in range(SIGN_UPS))
+    assert sorted(m["To"] for m in received) == sorted(f"z{n}@example.org" for n in range(SIGN_UPS))
     assert all("/activation/" in link_labelled(m, "Activer mon compte") for m in received)
 
     # A second run finds nothing left to send.

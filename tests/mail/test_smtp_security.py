@@ -27,20 +27,30 @@ def certificate(tmp_path_factory):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     folder = tmp_path_factory.mktemp("tls")
     cert_file, key_file = folder / "relay.pem", folder / "relay.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_file, key_file
 
 
@@ -57,8 +67,11 @@ class Authenticator:
         self.logins: list[str] = []
 
     def __call__(self, server, session, envelope, mechanism, auth_data):
-        if (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == USERNAME
-                and auth_data.password.decode() == PASSWORD):
+        if (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode() == USERNAME
+            and auth_data.password.decode() == PASSWORD
+        ):
             self.logins.append(USERNAME)
             return AuthResult(success=True)
         return AuthResult(success=False, handled=False)
@@ -91,8 +104,12 @@ def state_of(app, message_id: int) -> OutboxMessage:
 @pytest.fixture
 def starttls_server(own_smtp, certificate):
     authenticator = Authenticator()
-    server = own_smtp(tls_context=server_context(certificate), require_starttls=True,
-                      authenticator=authenticator, auth_required=True)
+    server = own_smtp(
+        tls_context=server_context(certificate),
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_required=True,
+    )
     server.authenticator = authenticator
     return server
 
@@ -120,8 +137,7 @@ def test_an_unknown_certificate_is_refused_and_the_mail_waits(app, starttls_serv
     assert starttls_server.messages == [] and starttls_server.authenticator.logins == []
 
 
-def test_a_refused_login_waits_and_never_records_the_password(app, starttls_server,
-                                                                certificate):
+def test_a_refused_login_waits_and_never_records_the_password(app, starttls_server, certificate):
     app.config["IDP_MAIL_CA_FILE"] = str(certificate[0])
     use_server(app, starttls_server.port, tls=True, username=USERNAME, password="wrong-pass")
     message_id = write_one(app)

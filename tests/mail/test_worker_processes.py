@@ -36,15 +36,17 @@ def clock():
 def worker_env(app, smtp_port: int) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("IDP_")}
     config = app.config
-    env.update({
-        "IDP_DATABASE_URL": config["IDP_DATABASE_URL"],
-        "IDP_SECRET_KEY": config["IDP_SECRET_KEY"],
-        "IDP_ISSUER": config["IDP_ISSUER"],
-        "IDP_MAIL_SERVER": "127.0.0.1",
-        "IDP_MAIL_PORT": str(smtp_port),
-        "IDP_MAIL_SENDER": config["IDP_MAIL_SENDER"],
-        "PYTHONPATH": str(ROOT),
-    })
+    env.update(
+        {
+            "IDP_DATABASE_URL": config["IDP_DATABASE_URL"],
+            "IDP_SECRET_KEY": config["IDP_SECRET_KEY"],
+            "IDP_ISSUER": config["IDP_ISSUER"],
+            "IDP_MAIL_SERVER": "127.0.0.1",
+            "IDP_MAIL_PORT": str(smtp_port),
+            "IDP_MAIL_SENDER": config["IDP_MAIL_SENDER"],
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     return env
 
 
@@ -52,8 +54,13 @@ def enqueue_many(app, count: int) -> list[str]:
     """``count`` committed messages; their Message-IDs."""
     with app.app_context():
         written = [
-            outbox.enqueue("notice", f"adherent{n}@example.org", f"Avis {n}",
-                           f"Bonjour, voici le lien http://localhost/l/{n}", None)
+            outbox.enqueue(
+                "notice",
+                f"adherent{n}@example.org",
+                f"Avis {n}",
+                f"Bonjour, voici le lien http://localhost/l/{n}",
+                None,
+            )
             for n in range(count)
         ]
         db.session.commit()
@@ -76,14 +83,18 @@ def wait_for(condition, timeout: float = 20.0) -> None:
         time.sleep(0.02)
 
 
-def test_worker_killed_mid_batch_loses_nothing_and_resends_at_most_its_one_message(
-        app, own_smtp):
+def test_worker_killed_mid_batch_loses_nothing_and_resends_at_most_its_one_message(app, own_smtp):
     expected = enqueue_many(app, 40)
     server = own_smtp(SlowHandler(delay=0.05))
     env = worker_env(app, server.port)
 
-    worker = subprocess.Popen([*FLASK, "--loop", "--interval", "0.1"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    worker = subprocess.Popen(
+        [*FLASK, "--loop", "--interval", "0.1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_for(lambda: len(server.messages) >= 10)
     finally:
@@ -95,13 +106,15 @@ def test_worker_killed_mid_batch_loses_nothing_and_resends_at_most_its_one_messa
     left = statuses(app)
     assert left[OutboxStatus.SENDING] <= 1  # the message in hand when it died
     with app.app_context():
-        in_flight = db.session.scalars(select(OutboxMessage.message_id).where(
-            OutboxMessage.status == OutboxStatus.SENDING)).all()
+        in_flight = db.session.scalars(
+            select(OutboxMessage.message_id).where(OutboxMessage.status == OutboxStatus.SENDING)
+        ).all()
         db.session.rollback()
 
     # Restarted past the dead worker's lease (default 300 s), it finishes the job.
-    restarted = subprocess.run([*RUN_LATER, "301", "--json"], cwd=ROOT, env=env,
-                               capture_output=True, text=True, timeout=60)
+    restarted = subprocess.run(
+        [*RUN_LATER, "301", "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert restarted.returncode == 0, restarted.stderr
     assert statuses(app) == Counter({OutboxStatus.SENT: 40})
 
@@ -117,9 +130,14 @@ def test_worker_killed_mid_batch_loses_nothing_and_resends_at_most_its_one_messa
 def test_sigterm_finishes_the_message_in_hand_then_exits_cleanly(app, own_smtp):
     enqueue_many(app, 30)
     server = own_smtp(SlowHandler(delay=0.05))
-    worker = subprocess.Popen([*FLASK, "--loop", "--interval", "0.1"], cwd=ROOT,
-                              env=worker_env(app, server.port), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [*FLASK, "--loop", "--interval", "0.1"],
+        cwd=ROOT,
+        env=worker_env(app, server.port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for(lambda: len(server.messages) >= 5)
         worker.send_signal(signal.SIGTERM)
@@ -147,9 +165,17 @@ def test_two_workers_on_postgresql_send_each_of_500_messages_exactly_once(app, o
     # A relay a little slow keeps the first worker busy until the second one is up.
     smtp = own_smtp(SlowHandler(delay=0.002))
     env = worker_env(app, smtp.port)
-    workers = [subprocess.Popen([*FLASK, "--json", "--batch", "50"], cwd=ROOT, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for _ in range(2)]
+    workers = [
+        subprocess.Popen(
+            [*FLASK, "--json", "--batch", "50"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     results = []
     for worker in workers:
         output, errors = worker.communicate(timeout=120)

@@ -41,11 +41,20 @@ def make_account(app, email="helene@example.fr", member_number="12345678", **ove
     with app.app_context():
         hashing = app.extensions["idp"].passwords
         now = app.extensions["idp"].clock.now()
-        values = dict(member_number=member_number, email=email, phone="+33612345678",
-                      first_name="Hélène", last_name="Lefèvre-Dupont",
-                      birth_date=date(1980, 5, 17), status=AccountStatus.ACTIVE,
-                      password_hash=hashing.hash(PASSWORD), email_verified=True,
-                      phone_verified=False, activated_at=now, password_changed_at=now)
+        values = dict(
+            member_number=member_number,
+            email=email,
+            phone="+33612345678",
+            first_name="Hélène",
+            last_name="Lefèvre-Dupont",
+            birth_date=date(1980, 5, 17),
+            status=AccountStatus.ACTIVE,
+            password_hash=hashing.hash(PASSWORD),
+            email_verified=True,
+            phone_verified=False,
+            activated_at=now,
+            password_changed_at=now,
+        )
         values.update(overrides)
         account = Account(**values)
         db.session.add(account)
@@ -72,17 +81,30 @@ class Client:
 def register_client(app):
     """Register a relying party: ``register_client(public=..., first_party=...)``."""
 
-    def register(name="Portail adhérent", public=False, auth_method="client_secret_basic",
-                 first_party=True, scopes=None, redirect_uris=(RP_CALLBACK,),
-                 post_logout_uris=(RP_LOGOUT,),
-                 id_token_alg="RS256") -> Client:  # noqa: S107 - an algorithm name
+    def register(
+        name="Portail adhérent",
+        public=False,
+        auth_method="client_secret_basic",
+        first_party=True,
+        scopes=None,
+        redirect_uris=(RP_CALLBACK,),
+        post_logout_uris=(RP_LOGOUT,),
+        id_token_alg="RS256",  # noqa: S107 - an algorithm name
+    ) -> Client:
         with app.app_context():
-            client, secret = create_client(name, list(redirect_uris), list(post_logout_uris),
-                                           public=public, auth_method=auth_method,
-                                           first_party=first_party, scopes=scopes,
-                                           id_token_alg=id_token_alg)
-            return Client(client.client_id, secret, redirect_uris[0],
-                          client.token_endpoint_auth_method)
+            client, secret = create_client(
+                name,
+                list(redirect_uris),
+                list(post_logout_uris),
+                public=public,
+                auth_method=auth_method,
+                first_party=first_party,
+                scopes=scopes,
+                id_token_alg=id_token_alg,
+            )
+            return Client(
+                client.client_id, secret, redirect_uris[0], client.token_endpoint_auth_method
+            )
 
     return register
 
@@ -100,19 +122,19 @@ class Browser:
         self.http = requests.Session()
 
     def get(self, url, **kwargs):
-        return self.http.get(urljoin(self.base, url), allow_redirects=False, timeout=10,
-                             **kwargs)
+        return self.http.get(urljoin(self.base, url), allow_redirects=False, timeout=10, **kwargs)
 
     def post(self, url, **kwargs):
-        return self.http.post(urljoin(self.base, url), allow_redirects=False, timeout=10,
-                              **kwargs)
+        return self.http.post(urljoin(self.base, url), allow_redirects=False, timeout=10, **kwargs)
 
     def login(self, email="helene@example.fr", password=PASSWORD, page="/connexion"):
         """Sign in on the real login page; return the response to the form POST."""
         form = self.get(page)
         assert form.status_code == 200, form.text
-        return self.post("/connexion", data={"csrf_token": csrf_token(form.text),
-                                             "email": email, "password": password})
+        return self.post(
+            "/connexion",
+            data={"csrf_token": csrf_token(form.text), "email": email, "password": password},
+        )
 
     def follow(self, response, stop_at: str, limit=10):
         """Follow redirects until one leaves for ``stop_at`` (returned) or a page is shown."""
@@ -159,10 +181,13 @@ class RelyingParty:
 
     def session(self, scope="openid profile email phone member") -> OAuth2Session:
         return OAuth2Session(
-            self.client.client_id, self.client.client_secret, scope=scope,
+            self.client.client_id,
+            self.client.client_secret,
+            scope=scope,
             redirect_uri=self.client.redirect_uri,
             token_endpoint_auth_method=self.client.auth_method,
-            code_challenge_method="S256" if self.client.client_secret is None else None)
+            code_challenge_method="S256" if self.client.client_secret is None else None,
+        )
 
     def start(self, scope="openid profile email phone member", pkce=None, **params) -> Flow:
         session = self.session(scope)
@@ -174,27 +199,37 @@ class RelyingParty:
             params.setdefault("code_challenge_method", "S256")
         nonce = params.pop("nonce", secrets.token_urlsafe(12))
         url, state = session.create_authorization_url(
-            self.config["authorization_endpoint"], nonce=nonce, **params)
+            self.config["authorization_endpoint"], nonce=nonce, **params
+        )
         return Flow(session, state, nonce, verifier, url, params=params)
 
     def run(self, browser: Browser, flow: Flow) -> Flow:
         result = browser.follow(browser.get(flow.url), stop_at=self.client.redirect_uri)
         assert isinstance(result, str), (
-            f"expected a redirect to the RP, got {result.status_code}: {result.text[:500]}")
+            f"expected a redirect to the RP, got {result.status_code}: {result.text[:500]}"
+        )
         flow.callback = result
         return flow
 
     def exchange(self, flow: Flow) -> dict:
         kwargs = {"code_verifier": flow.code_verifier} if flow.code_verifier else {}
-        return flow.session.fetch_token(self.config["token_endpoint"],
-                                        authorization_response=flow.callback,
-                                        state=flow.state, **kwargs)
+        return flow.session.fetch_token(
+            self.config["token_endpoint"],
+            authorization_response=flow.callback,
+            state=flow.state,
+            **kwargs,
+        )
 
     def jwks(self) -> KeySet:
         return KeySet.import_key_set(requests.get(self.config["jwks_uri"], timeout=10).json())
 
-    def verify_id_token(self, id_token: str, flow: Flow | None = None,
-                        access_token: str | None = None, **extra_params) -> CodeIDToken:
+    def verify_id_token(
+        self,
+        id_token: str,
+        flow: Flow | None = None,
+        access_token: str | None = None,
+        **extra_params,
+    ) -> CodeIDToken:
         """Verify signature and every claim as a careful relying party does."""
         decoded = jwt.decode(id_token, self.jwks(), algorithms=["RS256", "ES256"])
         params = {"client_id": self.client.client_id, **extra_params}
@@ -203,11 +238,15 @@ class RelyingParty:
         if access_token:
             params["access_token"] = access_token
         claims = CodeIDToken(
-            decoded.claims, decoded.header,
-            options={"iss": {"essential": True, "value": self.base},
-                     "aud": {"essential": True, "value": self.client.client_id},
-                     "sub": {"essential": True}},
-            params=params)
+            decoded.claims,
+            decoded.header,
+            options={
+                "iss": {"essential": True, "value": self.base},
+                "aud": {"essential": True, "value": self.client.client_id},
+                "sub": {"essential": True},
+            },
+            params=params,
+        )
         claims.validate(now=int(self.clock.now().timestamp()))
         return claims
 

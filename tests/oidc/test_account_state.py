@@ -18,19 +18,29 @@ from .conftest import signed_in
 
 
 def refresh(rp, refresh_token):
-    return requests.post(rp.config["token_endpoint"], timeout=10,
-                         auth=(rp.client.client_id, rp.client.client_secret),
-                         data={"grant_type": "refresh_token", "refresh_token": refresh_token})
+    return requests.post(
+        rp.config["token_endpoint"],
+        timeout=10,
+        auth=(rp.client.client_id, rp.client.client_secret),
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+    )
 
 
 def userinfo(rp, access_token):
-    return requests.get(rp.config["userinfo_endpoint"], timeout=10,
-                        headers={"Authorization": f"Bearer {access_token}"})
+    return requests.get(
+        rp.config["userinfo_endpoint"],
+        timeout=10,
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
 
 
 def introspect(rp, token):
-    return requests.post(rp.config["introspection_endpoint"], timeout=10, data={"token": token},
-                         auth=(rp.client.client_id, rp.client.client_secret)).json()
+    return requests.post(
+        rp.config["introspection_endpoint"],
+        timeout=10,
+        data={"token": token},
+        auth=(rp.client.client_id, rp.client.client_secret),
+    ).json()
 
 
 def disable_account(app, account_id):
@@ -60,8 +70,7 @@ def tokens(member, browser, relying_party):
     return relying_party.exchange(relying_party.run(browser, relying_party.start()))
 
 
-def test_a_disabled_account_cannot_refresh_nor_use_its_tokens(app, member, relying_party,
-                                                              tokens):
+def test_a_disabled_account_cannot_refresh_nor_use_its_tokens(app, member, relying_party, tokens):
     disable_account(app, member["id"])
     reply = refresh(relying_party, tokens["refresh_token"])
     assert reply.status_code == 400 and reply.json()["error"] == "invalid_grant"
@@ -73,30 +82,51 @@ def test_a_code_of_a_since_disabled_account_is_refused(app, member, browser, rel
     signed_in(browser)
     flow = relying_party.run(browser, relying_party.start())
     disable_account(app, member["id"])
-    reply = requests.post(relying_party.config["token_endpoint"], timeout=10, data={
-        "grant_type": "authorization_code", "code": flow.callback_params()["code"],
-        "redirect_uri": relying_party.client.redirect_uri},
-        auth=(relying_party.client.client_id, relying_party.client.client_secret))
+    reply = requests.post(
+        relying_party.config["token_endpoint"],
+        timeout=10,
+        data={
+            "grant_type": "authorization_code",
+            "code": flow.callback_params()["code"],
+            "redirect_uri": relying_party.client.redirect_uri,
+        },
+        auth=(relying_party.client.client_id, relying_party.client.client_secret),
+    )
     assert reply.status_code == 400 and reply.json()["error"] == "invalid_grant"
 
 
 @both_databases
-def test_a_password_change_ends_sessions_and_earlier_grants(app, member, browser,
-                                                           relying_party, tokens, clock):
+def test_a_password_change_ends_sessions_and_earlier_grants(
+    app, member, browser, relying_party, tokens, clock
+):
     pending = relying_party.run(browser, relying_party.start())  # a code not yet exchanged
     change_password(app, member["id"], clock)
     # The browser's SSO session ended: no silent code for it.
-    reply = browser.get("/authorize?" + urlencode({
-        "response_type": "code", "client_id": relying_party.client.client_id,
-        "redirect_uri": relying_party.client.redirect_uri, "scope": "openid",
-        "prompt": "none"}))
+    reply = browser.get(
+        "/authorize?"
+        + urlencode(
+            {
+                "response_type": "code",
+                "client_id": relying_party.client.client_id,
+                "redirect_uri": relying_party.client.redirect_uri,
+                "scope": "openid",
+                "prompt": "none",
+            }
+        )
+    )
     assert parse_qs(urlsplit(reply.headers["Location"]).query)["error"] == ["login_required"]
     # Refresh tokens and codes issued before the change are refused.
     assert refresh(relying_party, tokens["refresh_token"]).json()["error"] == "invalid_grant"
-    late = requests.post(relying_party.config["token_endpoint"], timeout=10, data={
-        "grant_type": "authorization_code", "code": pending.callback_params()["code"],
-        "redirect_uri": relying_party.client.redirect_uri},
-        auth=(relying_party.client.client_id, relying_party.client.client_secret))
+    late = requests.post(
+        relying_party.config["token_endpoint"],
+        timeout=10,
+        data={
+            "grant_type": "authorization_code",
+            "code": pending.callback_params()["code"],
+            "redirect_uri": relying_party.client.redirect_uri,
+        },
+        auth=(relying_party.client.client_id, relying_party.client.client_secret),
+    )
     assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
     assert userinfo(relying_party, tokens["access_token"]).status_code == 401
     # Signing in with the (new) password gives working tokens again.

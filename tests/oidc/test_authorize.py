@@ -17,9 +17,15 @@ def query(location: str) -> dict:
 
 
 def authorize_url(client, **params) -> str:
-    values = {"response_type": "code", "client_id": client.client_id,
-              "redirect_uri": client.redirect_uri, "scope": "openid", "state": "st4te",
-              "nonce": "n0nce", **params}
+    values = {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": client.redirect_uri,
+        "scope": "openid",
+        "state": "st4te",
+        "nonce": "n0nce",
+        **params,
+    }
     return "/authorize?" + urlencode({k: v for k, v in values.items() if v is not None})
 
 
@@ -49,20 +55,29 @@ def test_login_hint_is_passed_to_the_login_page(member, browser, relying_party):
     assert 'value="helene@example.fr"' in page.text
 
 
-@pytest.mark.parametrize("change", [
-    {"redirect_uri": "http://127.0.0.1:9/other"},
-    {"redirect_uri": RP_CALLBACK + "/"},
-    {"redirect_uri": RP_CALLBACK + "?extra=1"},
-    {"redirect_uri": None},
-    {"client_id": "unknown-client"},
-    {"client_id": None},
-    {"client_id": "x" * 5000},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"redirect_uri": "http://127.0.0.1:9/other"},
+        {"redirect_uri": RP_CALLBACK + "/"},
+        {"redirect_uri": RP_CALLBACK + "?extra=1"},
+        {"redirect_uri": None},
+        {"client_id": "unknown-client"},
+        {"client_id": None},
+        {"client_id": "x" * 5000},
+    ],
+)
 def test_untrusted_client_or_redirect_uri_gets_an_error_page_never_a_redirect(
-        member, browser, rp_client, change):
+    member, browser, rp_client, change
+):
     signed_in(browser)
-    params = {"response_type": "code", "client_id": rp_client.client_id,
-              "redirect_uri": rp_client.redirect_uri, "scope": "openid", "state": "s"}
+    params = {
+        "response_type": "code",
+        "client_id": rp_client.client_id,
+        "redirect_uri": rp_client.redirect_uri,
+        "scope": "openid",
+        "state": "s",
+    }
     params.update(change)
     reply = browser.get("/authorize?" + urlencode({k: v for k, v in params.items() if v}))
     assert_error_page(reply)
@@ -73,25 +88,29 @@ def test_repeated_redirect_uri_gets_an_error_page(member, browser, rp_client):
     assert_error_page(reply)
 
 
-@pytest.mark.parametrize("extra, error", [
-    ("&state=again", "invalid_request"),
-    ("&scope=openid", "invalid_request"),
-    ("&response_type=token", "invalid_request"),
-    ("&request=eyJhbGciOiJub25lIn0.e30.", "request_not_supported"),
-    ("&request_uri=https%3A%2F%2Frp.example%2Freq", "request_uri_not_supported"),
-    ("&claims=%7Bnot-json", "invalid_request"),
-    ("&claims=%5B1%5D", "invalid_request"),
-    ("&max_age=-1", "invalid_request"),
-    ("&max_age=abc", "invalid_request"),
-    ("&prompt=none+login", "invalid_request"),
-    ("&nonce2=x&code_challenge=abc&code_challenge_method=S256", "invalid_request"),
-    ("&code_challenge=" + "a" * 43 + "&code_challenge_method=plain", "invalid_request"),
-    ("&id_token_hint=not.a.token", "invalid_request"),
-    ("&response_mode=fragment", "invalid_request"),
-    ("&login_hint=" + "x" * 5000, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    "extra, error",
+    [
+        ("&state=again", "invalid_request"),
+        ("&scope=openid", "invalid_request"),
+        ("&response_type=token", "invalid_request"),
+        ("&request=eyJhbGciOiJub25lIn0.e30.", "request_not_supported"),
+        ("&request_uri=https%3A%2F%2Frp.example%2Freq", "request_uri_not_supported"),
+        ("&claims=%7Bnot-json", "invalid_request"),
+        ("&claims=%5B1%5D", "invalid_request"),
+        ("&max_age=-1", "invalid_request"),
+        ("&max_age=abc", "invalid_request"),
+        ("&prompt=none+login", "invalid_request"),
+        ("&nonce2=x&code_challenge=abc&code_challenge_method=S256", "invalid_request"),
+        ("&code_challenge=" + "a" * 43 + "&code_challenge_method=plain", "invalid_request"),
+        ("&id_token_hint=not.a.token", "invalid_request"),
+        ("&response_mode=fragment", "invalid_request"),
+        ("&login_hint=" + "x" * 5000, "invalid_request"),
+    ],
+)
 def test_bad_requests_are_sent_back_with_error_state_and_iss(
-        member, browser, rp_client, issuer, extra, error):
+    member, browser, rp_client, issuer, extra, error
+):
     signed_in(browser)
     reply = browser.get(authorize_url(rp_client) + extra)
     assert reply.status_code == 302, reply.text[:300]
@@ -105,12 +124,15 @@ def test_bad_requests_are_sent_back_with_error_state_and_iss(
         assert params["state"] == "st4te"
 
 
-@pytest.mark.parametrize("extra", [
-    "&%C3%A9t%C3%A9=1&%C3%A9t%C3%A9=2",            # a repeated non-ASCII name
-    "&" + "n" * 100 + "=" + "v" * 2000,             # a long name with a long value
-    "&state=%C3%A9t%C3%A9%00%FF",                    # a repeated, odd state
-    "&claims=%FF%FE",                                # broken UTF-8 in JSON
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "&%C3%A9t%C3%A9=1&%C3%A9t%C3%A9=2",  # a repeated non-ASCII name
+        "&" + "n" * 100 + "=" + "v" * 2000,  # a long name with a long value
+        "&state=%C3%A9t%C3%A9%00%FF",  # a repeated, odd state
+        "&claims=%FF%FE",  # broken UTF-8 in JSON
+    ],
+)
 def test_odd_input_is_refused_cleanly(member, browser, rp_client, extra):
     signed_in(browser)
     reply = browser.get(authorize_url(rp_client) + extra)
@@ -126,18 +148,32 @@ def test_unsupported_response_type_is_sent_back(member, browser, rp_client):
 
 def test_authorization_by_form_post_needs_no_csrf_token(member, browser, rp_client, issuer):
     signed_in(browser)
-    reply = browser.post("/authorize", data={
-        "response_type": "code", "client_id": rp_client.client_id,
-        "redirect_uri": rp_client.redirect_uri, "scope": "openid", "state": "posted"})
+    reply = browser.post(
+        "/authorize",
+        data={
+            "response_type": "code",
+            "client_id": rp_client.client_id,
+            "redirect_uri": rp_client.redirect_uri,
+            "scope": "openid",
+            "state": "posted",
+        },
+    )
     assert reply.status_code == 302
     params = query(reply.headers["Location"])
     assert params["state"] == "posted" and params["code"] and params["iss"] == issuer
 
 
 def test_form_post_authorization_without_session_parks_a_get_url(member, browser, rp_client):
-    reply = browser.post("/authorize", data={
-        "response_type": "code", "client_id": rp_client.client_id,
-        "redirect_uri": rp_client.redirect_uri, "scope": "openid", "state": "posted"})
+    reply = browser.post(
+        "/authorize",
+        data={
+            "response_type": "code",
+            "client_id": rp_client.client_id,
+            "redirect_uri": rp_client.redirect_uri,
+            "scope": "openid",
+            "state": "posted",
+        },
+    )
     assert urlsplit(reply.headers["Location"]).path == "/connexion"
     back = browser.login()
     assert back.headers["Location"].startswith("/authorize?")
@@ -159,6 +195,7 @@ def test_wrong_methods_are_refused(browser):
 
 
 # -- prompt (OIDC Core 3.1.2.1) --
+
 
 def test_prompt_none_without_session_is_login_required(member, browser, rp_client):
     reply = browser.get(authorize_url(rp_client, prompt="none"))
@@ -188,8 +225,7 @@ def test_prompt_login_forces_a_new_login(member, browser, relying_party, clock):
     assert claims["auth_time"] == first_auth + 300
 
 
-def test_max_age_forces_login_when_authentication_is_older(member, browser, relying_party,
-                                                            clock):
+def test_max_age_forces_login_when_authentication_is_older(member, browser, relying_party, clock):
     signed_in(browser)
     clock.advance(seconds=2)
     flow = relying_party.start(max_age="1")
@@ -197,8 +233,9 @@ def test_max_age_forces_login_when_authentication_is_older(member, browser, rely
     assert urlsplit(reply.headers["Location"]).path == "/connexion"
     flow.callback = browser.follow(browser.login(), stop_at=relying_party.client.redirect_uri)
     token = relying_party.exchange(flow)
-    claims = relying_party.verify_id_token(token["id_token"], flow, token["access_token"],
-                                           max_age=1)
+    claims = relying_party.verify_id_token(
+        token["id_token"], flow, token["access_token"], max_age=1
+    )
     assert claims["auth_time"] == int(clock.now().timestamp())
 
 
@@ -207,8 +244,9 @@ def test_max_age_satisfied_needs_no_login(member, browser, relying_party, clock)
     clock.advance(seconds=30)
     flow = relying_party.run(browser, relying_party.start(max_age="60"))
     token = relying_party.exchange(flow)
-    claims = relying_party.verify_id_token(token["id_token"], flow, token["access_token"],
-                                           max_age=60)
+    claims = relying_party.verify_id_token(
+        token["id_token"], flow, token["access_token"], max_age=60
+    )
     assert claims["auth_time"] == int(clock.now().timestamp()) - 30
 
 
@@ -227,16 +265,19 @@ def test_prompt_create_goes_straight_to_sign_up(browser, rp_client):
 
 # -- id_token_hint --
 
+
 def test_id_token_hint_of_the_signed_in_member_passes(member, browser, relying_party):
     signed_in(browser)
     token = relying_party.exchange(relying_party.run(browser, relying_party.start()))
-    flow = relying_party.run(browser, relying_party.start(
-        prompt="none", id_token_hint=token["id_token"]))
+    flow = relying_party.run(
+        browser, relying_party.start(prompt="none", id_token_hint=token["id_token"])
+    )
     assert "code" in flow.callback_params()
 
 
 def test_id_token_hint_of_another_member_is_login_required_or_relogin(
-        app, member, browser, relying_party, clock):
+    app, member, browser, relying_party, clock
+):
     signed_in(browser)
     hint = relying_party.exchange(relying_party.run(browser, relying_party.start()))["id_token"]
     clock.advance(hours=2)  # an expired ID token is still a valid hint
@@ -251,12 +292,16 @@ def test_id_token_hint_of_another_member_is_login_required_or_relogin(
 
 # -- claims and acr --
 
+
 def test_claims_parameter_puts_requested_claims_in_the_id_token(member, browser, relying_party):
     signed_in(browser)
-    claims_request = ('{"id_token": {"email": {"essential": true}, "member_number": null,'
-                      ' "acr": null}, "userinfo": {"given_name": null}}')
-    flow = relying_party.run(browser, relying_party.start(
-        scope="openid email", claims=claims_request))
+    claims_request = (
+        '{"id_token": {"email": {"essential": true}, "member_number": null,'
+        ' "acr": null}, "userinfo": {"given_name": null}}'
+    )
+    flow = relying_party.run(
+        browser, relying_party.start(scope="openid email", claims=claims_request)
+    )
     token = relying_party.exchange(flow)
     claims = relying_party.verify_id_token(token["id_token"], flow, token["access_token"])
     assert claims["email"] == "helene@example.fr"
@@ -266,8 +311,10 @@ def test_claims_parameter_puts_requested_claims_in_the_id_token(member, browser,
 
 def test_acr_values_are_accepted_and_answered(member, browser, relying_party):
     signed_in(browser)
-    flow = relying_party.run(browser, relying_party.start(acr_values="urn:mutuelle:loa:1",
-                                                          display="page", ui_locales="en"))
+    flow = relying_party.run(
+        browser,
+        relying_party.start(acr_values="urn:mutuelle:loa:1", display="page", ui_locales="en"),
+    )
     token = relying_party.exchange(flow)
     claims = relying_party.verify_id_token(token["id_token"], flow, token["access_token"])
     assert claims["acr"] == "urn:mutuelle:loa:1"
@@ -278,12 +325,16 @@ def test_scopes_limit_userinfo_claims(member, browser, relying_party):
     flow = relying_party.run(browser, relying_party.start(scope="openid phone"))
     relying_party.exchange(flow)
     info = flow.session.get(relying_party.config["userinfo_endpoint"], timeout=10).json()
-    assert info == {"sub": member["subject"], "phone_number": "+33612345678",
-                    "phone_number_verified": False}
+    assert info == {
+        "sub": member["subject"],
+        "phone_number": "+33612345678",
+        "phone_number_verified": False,
+    }
 
 
-def test_client_limited_scopes_are_not_granted(member, browser, register_client, provider_url,
-                                               clock):
+def test_client_limited_scopes_are_not_granted(
+    member, browser, register_client, provider_url, clock
+):
     from .conftest import RelyingParty
 
     client = register_client(scopes=["openid", "email"])
@@ -310,26 +361,31 @@ def test_disabled_member_session_must_sign_in_again(app, member, browser, rp_cli
 
 # -- conformance and attacker review --
 
-@pytest.mark.parametrize("uri", [
-    RP_CALLBACK.replace("http://", "HTTP://"),
-    RP_CALLBACK.replace("127.0.0.1", "127.0.0.1."),
-    RP_CALLBACK.replace("/callback", "/Callback"),
-    RP_CALLBACK + "#frag",
-    RP_CALLBACK + "%23frag",
-    RP_CALLBACK[:-1],
-    RP_CALLBACK + "?",
-    RP_CALLBACK.replace("127.0.0.1:9", "127.0.0.1:9@evil.example"),
-    RP_CALLBACK.replace("http://127.0.0.1:9", "http://evil.example"),
-    " " + RP_CALLBACK,
-])
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        RP_CALLBACK.replace("http://", "HTTP://"),
+        RP_CALLBACK.replace("127.0.0.1", "127.0.0.1."),
+        RP_CALLBACK.replace("/callback", "/Callback"),
+        RP_CALLBACK + "#frag",
+        RP_CALLBACK + "%23frag",
+        RP_CALLBACK[:-1],
+        RP_CALLBACK + "?",
+        RP_CALLBACK.replace("127.0.0.1:9", "127.0.0.1:9@evil.example"),
+        RP_CALLBACK.replace("http://127.0.0.1:9", "http://evil.example"),
+        " " + RP_CALLBACK,
+    ],
+)
 def test_redirect_uri_lookalikes_get_an_error_page(member, browser, rp_client, uri):
     signed_in(browser)
     reply = browser.get(authorize_url(rp_client, redirect_uri=uri))
     assert_error_page(reply)
 
 
-def test_missing_redirect_uri_with_several_registered_is_an_error_page(member, browser,
-                                                                       register_client):
+def test_missing_redirect_uri_with_several_registered_is_an_error_page(
+    member, browser, register_client
+):
     client = register_client(redirect_uris=(RP_CALLBACK, "http://127.0.0.1:9/second"))
     signed_in(browser)
     reply = browser.get(authorize_url(client, redirect_uri=None))
@@ -364,8 +420,7 @@ def test_prompt_none_with_max_age_zero_is_login_required(member, browser, rp_cli
 
 
 @pytest.mark.parametrize("scope", ["", "profil", "offline_access"])
-def test_a_request_granting_no_scope_is_invalid_scope(member, browser, rp_client, issuer,
-                                                      scope):
+def test_a_request_granting_no_scope_is_invalid_scope(member, browser, rp_client, issuer, scope):
     signed_in(browser)
     reply = browser.get(authorize_url(rp_client, scope=scope))
     params = query(reply.headers["Location"])
@@ -380,8 +435,7 @@ def test_unknown_scopes_are_ignored(member, browser, relying_party):
 
 
 @pytest.mark.parametrize("response_type", ["code id_token", "id_token", "code token", "none"])
-def test_other_response_types_are_unsupported(member, browser, rp_client, issuer,
-                                              response_type):
+def test_other_response_types_are_unsupported(member, browser, rp_client, issuer, response_type):
     signed_in(browser)
     reply = browser.get(authorize_url(rp_client, response_type=response_type))
     params = query(reply.headers["Location"])
@@ -405,16 +459,20 @@ def test_state_and_nonce_come_back_exactly(member, browser, relying_party):
 def test_error_page_does_not_reflect_markup(member, browser, rp_client):
     signed_in(browser)
     evil = "<script>alert(1)</script>"
-    for reply in (browser.get(authorize_url(rp_client, client_id=evil)),
-                  browser.get(authorize_url(rp_client, redirect_uri="https://x/" + evil)),
-                  browser.get("/authorize?" + urlencode({"client_id": rp_client.client_id,
-                                                         "redirect_uri": evil}))):
+    for reply in (
+        browser.get(authorize_url(rp_client, client_id=evil)),
+        browser.get(authorize_url(rp_client, redirect_uri="https://x/" + evil)),
+        browser.get(
+            "/authorize?" + urlencode({"client_id": rp_client.client_id, "redirect_uri": evil})
+        ),
+    ):
         assert_error_page(reply)
         assert "<script>alert" not in reply.text
 
 
-def test_subject_is_the_same_for_every_client(member, browser, relying_party,
-                                              register_client, provider_url, clock):
+def test_subject_is_the_same_for_every_client(
+    member, browser, relying_party, register_client, provider_url, clock
+):
     from .conftest import RelyingParty
 
     other = RelyingParty(provider_url, register_client(name="Autre portail"), clock)
@@ -430,7 +488,8 @@ def test_subject_is_the_same_for_every_client(member, browser, relying_party,
 
 
 def test_signing_in_as_someone_else_than_the_hint_is_login_required(
-        app, member, browser, relying_party, issuer):
+    app, member, browser, relying_party, issuer
+):
     """OIDC Core 3.1.2.1: the End-User of the id_token_hint is not the one signed in."""
     signed_in(browser)
     hint = relying_party.exchange(relying_party.run(browser, relying_party.start()))["id_token"]
@@ -438,8 +497,9 @@ def test_signing_in_as_someone_else_than_the_hint_is_login_required(
     other = browser.__class__(browser.base)
     flow = relying_party.start(id_token_hint=hint)
     assert urlsplit(other.get(flow.url).headers["Location"]).path == "/connexion"
-    location = other.follow(other.login("zoe@example.fr"),
-                            stop_at=relying_party.client.redirect_uri)
+    location = other.follow(
+        other.login("zoe@example.fr"), stop_at=relying_party.client.redirect_uri
+    )
     params = query(location)
     assert params["error"] == "login_required" and "code" not in params
     assert params["state"] == flow.state and params["iss"] == issuer

@@ -19,9 +19,17 @@ def run(app, *args):
 
 
 def test_create_client_prints_id_and_secret_once_and_stores_a_digest(app):
-    result = run(app, "Portail", "--redirect-uri", "https://portail.example/cb",
-                 "--redirect-uri", "https://portail.example/cb2",
-                 "--post-logout-uri", "https://portail.example/", "--json")
+    result = run(
+        app,
+        "Portail",
+        "--redirect-uri",
+        "https://portail.example/cb",
+        "--redirect-uri",
+        "https://portail.example/cb2",
+        "--post-logout-uri",
+        "https://portail.example/",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     with app.app_context():
@@ -29,9 +37,9 @@ def test_create_client_prints_id_and_secret_once_and_stores_a_digest(app):
         assert client.client_id == data["client_id"]
         assert client.client_secret_digest == digest(data["client_secret"])
         assert data["client_secret"] not in json.dumps(
-            [e.details for e in db.session.scalars(db.select(AuditEvent))])
-        assert client.redirect_uris == ["https://portail.example/cb",
-                                        "https://portail.example/cb2"]
+            [e.details for e in db.session.scalars(db.select(AuditEvent))]
+        )
+        assert client.redirect_uris == ["https://portail.example/cb", "https://portail.example/cb2"]
         assert client.post_logout_redirect_uris == ["https://portail.example/"]
         assert client.token_endpoint_auth_method == "client_secret_basic"
         assert client.scopes == ["openid", "profile", "email", "phone", "member"]
@@ -41,8 +49,18 @@ def test_create_client_prints_id_and_secret_once_and_stores_a_digest(app):
 
 
 def test_one_line_summary(app):
-    result = run(app, "Appli", "--redirect-uri", "http://localhost:8080/cb", "--public",
-                 "--first-party", "--scope", "openid", "--scope", "email")
+    result = run(
+        app,
+        "Appli",
+        "--redirect-uri",
+        "http://localhost:8080/cb",
+        "--public",
+        "--first-party",
+        "--scope",
+        "openid",
+        "--scope",
+        "email",
+    )
     assert result.exit_code == 0
     assert len(result.output.strip().splitlines()) == 1
     assert "client_secret" not in result.output
@@ -53,10 +71,17 @@ def test_one_line_summary(app):
         assert client.scopes == ["openid", "email"] and client.first_party
 
 
-@pytest.mark.parametrize("uri", [
-    "portail.example/cb", "https://portail.example/cb#frag", "http://portail.example/cb",
-    "ftp://portail.example/cb", "javascript:alert(1)", "https:///cb",
-])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "portail.example/cb",
+        "https://portail.example/cb#frag",
+        "http://portail.example/cb",
+        "ftp://portail.example/cb",
+        "javascript:alert(1)",
+        "https:///cb",
+    ],
+)
 def test_bad_redirect_uris_are_refused(app, uri):
     result = run(app, "Portail", "--redirect-uri", uri)
     assert result.exit_code == 2
@@ -75,7 +100,8 @@ def test_service_validates_scopes_and_methods(app):
             create_client("", ["https://p.example/cb"])
         with pytest.raises(ClientRegistrationError):
             create_client("P", [])
-        client, secret = create_client("P", ["https://p.example/cb"], scopes=["email"],
-                                       auth_method="client_secret_post")
+        client, secret = create_client(
+            "P", ["https://p.example/cb"], scopes=["email"], auth_method="client_secret_post"
+        )
         assert client.scopes == ["openid", "email"]
         assert client.token_endpoint_auth_method == "client_secret_post" and secret

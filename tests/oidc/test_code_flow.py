@@ -37,10 +37,15 @@ def test_code_flow_gives_verified_id_token_and_userinfo(member, browser, relying
     info = flow.session.get(relying_party.config["userinfo_endpoint"], timeout=10).json()
     assert UserInfo(info)["sub"] == member["subject"]
     assert info == {
-        "sub": member["subject"], "given_name": "Hélène", "family_name": "Lefèvre-Dupont",
-        "name": "Hélène Lefèvre-Dupont", "birthdate": "1980-05-17",
-        "email": "helene@example.fr", "email_verified": True,
-        "phone_number": "+33612345678", "phone_number_verified": False,
+        "sub": member["subject"],
+        "given_name": "Hélène",
+        "family_name": "Lefèvre-Dupont",
+        "name": "Hélène Lefèvre-Dupont",
+        "birthdate": "1980-05-17",
+        "email": "helene@example.fr",
+        "email_verified": True,
+        "phone_number": "+33612345678",
+        "phone_number_verified": False,
         "member_number": "12345678",
     }
 
@@ -49,9 +54,16 @@ def test_token_response_forbids_caching(member, browser, relying_party):
     signed_in(browser)
     flow = relying_party.run(browser, relying_party.start())
     code = flow.callback_params()["code"]
-    reply = requests.post(relying_party.config["token_endpoint"], timeout=10, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": flow.session.redirect_uri,
-    }, auth=(relying_party.client.client_id, relying_party.client.client_secret))
+    reply = requests.post(
+        relying_party.config["token_endpoint"],
+        timeout=10,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": flow.session.redirect_uri,
+        },
+        auth=(relying_party.client.client_id, relying_party.client.client_secret),
+    )
     assert reply.status_code == 200, reply.text
     assert reply.headers["Cache-Control"] == "no-store"
     assert reply.headers["Pragma"] == "no-cache"
@@ -69,7 +81,8 @@ def _half_hash(value: str) -> str:
 
 @pytest.mark.parametrize("alg", ["RS256", "ES256"])
 def test_id_token_claims_as_a_strict_relying_party_reads_them(
-        member, browser, register_client, provider_url, clock, alg):
+    member, browser, register_client, provider_url, clock, alg
+):
     from joserfc import jwt
 
     from .conftest import RelyingParty
@@ -89,7 +102,10 @@ def test_id_token_claims_as_a_strict_relying_party_reads_them(
     assert isinstance(claims["iat"], int) and isinstance(claims["exp"], int)
     assert claims["exp"] > claims["iat"] >= claims["auth_time"]
     assert "c_hash" not in claims  # code flow: the code is not in the ID token
-    info = requests.get(rp.config["userinfo_endpoint"], timeout=10,
-                        headers={"Authorization": f"Bearer {token['access_token']}"})
+    info = requests.get(
+        rp.config["userinfo_endpoint"],
+        timeout=10,
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+    )
     assert info.headers["Content-Type"] == "application/json"
     assert info.json()["sub"] == claims["sub"]

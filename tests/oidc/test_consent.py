@@ -54,8 +54,10 @@ def test_consent_page_then_remembered(app, member, browser, third_party):
     assert "code" in third_party.run(browser, third_party.start(scope="openid")).callback_params()
     assert browser.get(third_party.start(scope="openid phone").url).status_code == 200
     with app.app_context():
-        assert db.session.scalars(db.select(AuditEvent).filter_by(
-            event="consent_granted")).first() is not None
+        assert (
+            db.session.scalars(db.select(AuditEvent).filter_by(event="consent_granted")).first()
+            is not None
+        )
 
 
 def test_refuser_sends_access_denied(member, browser, third_party):
@@ -120,8 +122,9 @@ def test_consent_page_escapes_the_request(member, browser, third_party):
     assert hidden_fields(page)["state"] == evil
 
 
-def test_consent_lists_only_scopes_the_client_may_have(member, browser, register_client,
-                                                       provider_url, clock):
+def test_consent_lists_only_scopes_the_client_may_have(
+    member, browser, register_client, provider_url, clock
+):
     client = register_client(name="Pharmacie", first_party=False, scopes=["openid", "email"])
     rp = RelyingParty(provider_url, client, clock)
     signed_in(browser)
@@ -130,10 +133,10 @@ def test_consent_lists_only_scopes_the_client_may_have(member, browser, register
     assert "Votre numéro d'adhérent" not in page.text
 
 
-def test_consent_to_one_client_is_not_consent_to_another(member, browser, third_party,
-                                                         register_client, provider_url, clock):
+def test_consent_to_one_client_is_not_consent_to_another(
+    member, browser, third_party, register_client, provider_url, clock
+):
     signed_in(browser)
     answer(browser, browser.get(third_party.start().url), "allow")
-    other = RelyingParty(provider_url, register_client(name="Opticien", first_party=False),
-                         clock)
+    other = RelyingParty(provider_url, register_client(name="Opticien", first_party=False), clock)
     assert browser.get(other.start().url).status_code == 200

@@ -48,14 +48,20 @@ def consented_tokens(browser, rp, scope="openid email member") -> dict:
 
 
 def refresh(rp, refresh_token) -> requests.Response:
-    return requests.post(rp.config["token_endpoint"], timeout=10,
-                         auth=(rp.client.client_id, rp.client.client_secret),
-                         data={"grant_type": "refresh_token", "refresh_token": refresh_token})
+    return requests.post(
+        rp.config["token_endpoint"],
+        timeout=10,
+        auth=(rp.client.client_id, rp.client.client_secret),
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+    )
 
 
 def userinfo(rp, access_token) -> requests.Response:
-    return requests.get(rp.config["userinfo_endpoint"], timeout=10,
-                        headers={"Authorization": f"Bearer {access_token}"})
+    return requests.get(
+        rp.config["userinfo_endpoint"],
+        timeout=10,
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
 
 
 def applications_section(page) -> str:
@@ -67,14 +73,17 @@ def applications_section(page) -> str:
 
 def withdraw(browser, client_id, form_page="/"):
     page = browser.get(form_page)
-    return browser.post(WITHDRAW, data={"csrf_token": csrf_token(page.text),
-                                        "client_id": client_id})
+    return browser.post(
+        WITHDRAW, data={"csrf_token": csrf_token(page.text), "client_id": client_id}
+    )
 
 
 def consents(app) -> list[tuple[int, str]]:
     with app.app_context():
-        return [(consent.account_id, consent.client.name)
-                for consent in db.session.scalars(select(Consent).order_by(Consent.id))]
+        return [
+            (consent.account_id, consent.client.name)
+            for consent in db.session.scalars(select(Consent).order_by(Consent.id))
+        ]
 
 
 def audit(app, name) -> list[AuditEvent]:
@@ -86,7 +95,8 @@ def audit(app, name) -> list[AuditEvent]:
 
 @both_databases
 def test_withdrawal_kills_the_clients_tokens_and_consent_is_asked_again(
-        app, member, browser, pharmacy, optician, relying_party):
+    app, member, browser, pharmacy, optician, relying_party
+):
     signed_in(browser)
     first = consented_tokens(browser, pharmacy)
     second = consented_tokens(browser, pharmacy, scope="openid email")  # remembered: no page
@@ -141,11 +151,16 @@ def test_a_code_not_yet_exchanged_dies_with_the_consent(member, browser, pharmac
     assert "code" in flow.callback_params()
     assert withdraw(browser, pharmacy.client.client_id).status_code == 302
 
-    late = requests.post(pharmacy.config["token_endpoint"], timeout=10,
-                         auth=(pharmacy.client.client_id, pharmacy.client.client_secret),
-                         data={"grant_type": "authorization_code",
-                               "code": flow.callback_params()["code"],
-                               "redirect_uri": pharmacy.client.redirect_uri})
+    late = requests.post(
+        pharmacy.config["token_endpoint"],
+        timeout=10,
+        auth=(pharmacy.client.client_id, pharmacy.client.client_secret),
+        data={
+            "grant_type": "authorization_code",
+            "code": flow.callback_params()["code"],
+            "redirect_uri": pharmacy.client.redirect_uri,
+        },
+    )
     assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
 
 
@@ -156,8 +171,7 @@ def test_nobody_withdraws_what_is_not_theirs(app, member, browser, pharmacy, pro
     paul = signed_in(Browser(provider_url), "paul@example.fr")
     refused = withdraw(paul, pharmacy.client.client_id)
     assert refused.status_code == 404
-    assert "Cette application n'a pas, ou plus, votre autorisation." in html.unescape(
-        refused.text)
+    assert "Cette application n'a pas, ou plus, votre autorisation." in html.unescape(refused.text)
     assert consents(app) == [(member["id"], "Pharmacie partenaire")]
     assert userinfo(pharmacy, tokens["access_token"]).status_code == 200
     assert audit(app, "consent_withdrawn") == []
@@ -195,4 +209,5 @@ def test_signed_out_nothing_is_withdrawn(app, member, browser, pharmacy, provide
 def test_no_application_authorised_yet(member, browser):
     signed_in(browser)
     assert "Vous n'avez autorisé aucune application partenaire." in applications_section(
-        browser.get("/"))
+        browser.get("/")
+    )

@@ -23,18 +23,21 @@ def test_discovery_document(provider_url, issuer):
     assert reply.status_code == 200
     document = reply.json()
     assert document["issuer"] == issuer
-    for name, path in [("authorization_endpoint", "/authorize"), ("token_endpoint", "/token"),
-                       ("userinfo_endpoint", "/userinfo"), ("jwks_uri", "/jwks.json"),
-                       ("revocation_endpoint", "/revoke"),
-                       ("introspection_endpoint", "/introspect"),
-                       ("end_session_endpoint", "/logout")]:
+    for name, path in [
+        ("authorization_endpoint", "/authorize"),
+        ("token_endpoint", "/token"),
+        ("userinfo_endpoint", "/userinfo"),
+        ("jwks_uri", "/jwks.json"),
+        ("revocation_endpoint", "/revoke"),
+        ("introspection_endpoint", "/introspect"),
+        ("end_session_endpoint", "/logout"),
+    ]:
         assert document[name] == issuer + path
     assert document["response_types_supported"] == ["code"]
     assert document["subject_types_supported"] == ["public"]
     assert document["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]
     assert document["code_challenge_methods_supported"] == ["S256"]
-    assert set(document["scopes_supported"]) == {"openid", "profile", "email", "phone",
-                                                 "member"}
+    assert set(document["scopes_supported"]) == {"openid", "profile", "email", "phone", "member"}
     assert {"sub", "email", "member_number", "birthdate"} <= set(document["claims_supported"])
     assert document["prompt_values_supported"] == ["none", "login", "consent", "create"]
     assert document["claims_parameter_supported"] is True
@@ -42,13 +45,19 @@ def test_discovery_document(provider_url, issuer):
     assert document["authorization_response_iss_parameter_supported"] is True
     assert document["ui_locales_supported"] == ["fr", "en"]
     assert set(document["token_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic", "client_secret_post", "none"}
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    }
     # Authlib's metadata validators accept it (the issuer's https check is left out: loopback).
     metadata = OpenIDProviderMetadata(document)
-    for name in ("validate_jwks_uri", "validate_response_types_supported",
-                 "validate_subject_types_supported",
-                 "validate_id_token_signing_alg_values_supported",
-                 "validate_claims_parameter_supported"):
+    for name in (
+        "validate_jwks_uri",
+        "validate_response_types_supported",
+        "validate_subject_types_supported",
+        "validate_id_token_signing_alg_values_supported",
+        "validate_claims_parameter_supported",
+    ):
         getattr(metadata, name)()
     AuthorizationServerMetadata(document).validate_code_challenge_methods_supported()
     IssMetadata(document).validate_authorization_response_iss_parameter_supported()
@@ -70,13 +79,13 @@ def test_id_token_header_names_the_key(member, browser, relying_party):
     flow = relying_party.run(browser, relying_party.start())
     token = relying_party.exchange(flow)
     decoded = jwt.decode(token["id_token"], relying_party.jwks())
-    kids = [k["kid"] for k in requests.get(relying_party.config["jwks_uri"], timeout=10)
-            .json()["keys"]]
+    kids = [
+        k["kid"] for k in requests.get(relying_party.config["jwks_uri"], timeout=10).json()["keys"]
+    ]
     assert decoded.header["alg"] == "RS256" and decoded.header["kid"] in kids
 
 
-def test_es256_for_a_client_that_asks_for_it(member, browser, register_client, provider_url,
-                                             clock):
+def test_es256_for_a_client_that_asks_for_it(member, browser, register_client, provider_url, clock):
     rp = RelyingParty(provider_url, register_client(id_token_alg="ES256"), clock)
     signed_in(browser)
     flow = rp.run(browser, rp.start())
@@ -85,8 +94,7 @@ def test_es256_for_a_client_that_asks_for_it(member, browser, register_client, p
     assert claims.header["alg"] == "ES256"
 
 
-def test_rotation_keeps_old_key_until_its_tokens_expire(app, member, browser, relying_party,
-                                                        clock):
+def test_rotation_keeps_old_key_until_its_tokens_expire(app, member, browser, relying_party, clock):
     signed_in(browser)
     flow = relying_party.run(browser, relying_party.start())
     before = relying_party.exchange(flow)
@@ -133,11 +141,14 @@ def test_private_keys_are_sealed_in_the_database(app, provider_url):
 
 
 def test_every_advertised_endpoint_answers(provider_url):
-    document = requests.get(f"{provider_url}/.well-known/openid-configuration",
-                            timeout=10).json()
+    document = requests.get(f"{provider_url}/.well-known/openid-configuration", timeout=10).json()
     assert document["issuer"] == provider_url  # no trailing slash, exact
-    gets = {"jwks_uri": 200, "authorization_endpoint": 400, "end_session_endpoint": 200,
-            "userinfo_endpoint": 401}
+    gets = {
+        "jwks_uri": 200,
+        "authorization_endpoint": 400,
+        "end_session_endpoint": 200,
+        "userinfo_endpoint": 401,
+    }
     for name, status in gets.items():
         assert requests.get(document[name], timeout=10).status_code == status, name
     for name in ("token_endpoint", "revocation_endpoint", "introspection_endpoint"):
@@ -147,7 +158,8 @@ def test_every_advertised_endpoint_answers(provider_url):
 
 
 def test_rotation_of_both_algorithms_keeps_kids_unique_and_public(
-        app, member, browser, register_client, provider_url, clock):
+    app, member, browser, register_client, provider_url, clock
+):
     rp = RelyingParty(provider_url, register_client(id_token_alg="ES256"), clock)
     signed_in(browser)
     rp.exchange(rp.run(browser, rp.start()))  # creates the ES256 key
@@ -167,8 +179,7 @@ def test_rotation_of_both_algorithms_keeps_kids_unique_and_public(
     assert claims.header["alg"] == "ES256"
 
 
-def test_a_token_of_a_dropped_key_no_longer_verifies(app, member, browser, relying_party,
-                                                     clock):
+def test_a_token_of_a_dropped_key_no_longer_verifies(app, member, browser, relying_party, clock):
     signed_in(browser)
     old = relying_party.exchange(relying_party.run(browser, relying_party.start()))["id_token"]
     assert app.test_cli_runner().invoke(rotate_keys_command, []).exit_code == 0

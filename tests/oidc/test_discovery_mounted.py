@@ -24,11 +24,12 @@ def test_endpoints_under_a_mounted_issuer(app):
     assert document["end_session_endpoint"] == ISSUER + "/logout"
     # Each advertised URL is served where it says.
     for name in ("jwks_uri", "authorization_endpoint"):
-        path = document[name][len(ISSUER):]
+        path = document[name][len(ISSUER) :]
         assert client.get(path, base_url=ISSUER).status_code < 404
 
 
 def test_endpoints_when_the_proxy_strips_the_path(app):
-    reply = app.test_client().get("/.well-known/openid-configuration",
-                                  base_url="https://idp.example")
+    reply = app.test_client().get(
+        "/.well-known/openid-configuration", base_url="https://idp.example"
+    )
     assert reply.get_json()["token_endpoint"] == ISSUER + "/token"

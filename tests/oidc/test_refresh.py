@@ -13,15 +13,20 @@ from .conftest import signed_in
 
 
 def refresh(rp, refresh_token, **extra):
-    return requests.post(rp.config["token_endpoint"], timeout=10,
-                         auth=(rp.client.client_id, rp.client.client_secret),
-                         data={"grant_type": "refresh_token", "refresh_token": refresh_token,
-                               **extra})
+    return requests.post(
+        rp.config["token_endpoint"],
+        timeout=10,
+        auth=(rp.client.client_id, rp.client.client_secret),
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token, **extra},
+    )
 
 
 def userinfo_status(rp, access_token):
-    return requests.get(rp.config["userinfo_endpoint"], timeout=10,
-                        headers={"Authorization": f"Bearer {access_token}"}).status_code
+    return requests.get(
+        rp.config["userinfo_endpoint"],
+        timeout=10,
+        headers={"Authorization": f"Bearer {access_token}"},
+    ).status_code
 
 
 @both_databases
@@ -49,8 +54,9 @@ def test_refresh_rotates_and_reuse_revokes_the_family(app, member, browser, rely
 
 def test_refresh_may_narrow_but_not_widen_the_scope(member, browser, relying_party):
     signed_in(browser)
-    token = relying_party.exchange(relying_party.run(browser, relying_party.start(
-        scope="openid email")))
+    token = relying_party.exchange(
+        relying_party.run(browser, relying_party.start(scope="openid email"))
+    )
     wider = refresh(relying_party, token["refresh_token"], scope="openid email member")
     assert wider.status_code == 400 and wider.json()["error"] == "invalid_scope"
     narrower = refresh(relying_party, token["refresh_token"], scope="openid")
@@ -65,8 +71,9 @@ def test_refresh_token_expires(member, browser, relying_party, clock):
     assert reply.status_code == 400 and reply.json()["error"] == "invalid_grant"
 
 
-def test_refresh_token_of_another_client_is_refused(member, browser, relying_party,
-                                                    register_client, provider_url, clock):
+def test_refresh_token_of_another_client_is_refused(
+    member, browser, relying_party, register_client, provider_url, clock
+):
     from .conftest import RelyingParty
 
     signed_in(browser)
@@ -80,12 +87,16 @@ def test_refresh_token_of_another_client_is_refused(member, browser, relying_par
 def test_a_narrowed_refresh_keeps_the_refresh_token_scope(member, browser, relying_party):
     """RFC 6749 6: the new refresh token's scope is the one originally granted."""
     signed_in(browser)
-    token = relying_party.exchange(relying_party.run(browser, relying_party.start(
-        scope="openid email phone")))
+    token = relying_party.exchange(
+        relying_party.run(browser, relying_party.start(scope="openid email phone"))
+    )
     narrow = refresh(relying_party, token["refresh_token"], scope="openid email").json()
     assert narrow["scope"] == "openid email"
-    info = requests.get(relying_party.config["userinfo_endpoint"], timeout=10,
-                        headers={"Authorization": f"Bearer {narrow['access_token']}"}).json()
+    info = requests.get(
+        relying_party.config["userinfo_endpoint"],
+        timeout=10,
+        headers={"Authorization": f"Bearer {narrow['access_token']}"},
+    ).json()
     assert "phone_number" not in info and info["email"] == "helene@example.fr"
     # Omitted scope means the one originally granted, and it may be asked for again.
     again = refresh(relying_party, narrow["refresh_token"]).json()

@@ -23,8 +23,11 @@ def revoke(rp, token, hint=None, auth=True):
 
 
 def userinfo_status(rp, access_token):
-    return requests.get(rp.config["userinfo_endpoint"], timeout=10,
-                        headers={"Authorization": f"Bearer {access_token}"}).status_code
+    return requests.get(
+        rp.config["userinfo_endpoint"],
+        timeout=10,
+        headers={"Authorization": f"Bearer {access_token}"},
+    ).status_code
 
 
 def test_revoking_an_access_token(relying_party, tokens):
@@ -36,9 +39,12 @@ def test_revoking_an_access_token(relying_party, tokens):
 def test_revoking_a_refresh_token_revokes_its_access_tokens(relying_party, tokens):
     assert revoke(relying_party, tokens["refresh_token"]).status_code == 200
     assert userinfo_status(relying_party, tokens["access_token"]) == 401
-    reply = requests.post(relying_party.config["token_endpoint"], timeout=10, data={
-        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
-        auth=(relying_party.client.client_id, relying_party.client.client_secret))
+    reply = requests.post(
+        relying_party.config["token_endpoint"],
+        timeout=10,
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=(relying_party.client.client_id, relying_party.client.client_secret),
+    )
     assert reply.json()["error"] == "invalid_grant"
 
 
@@ -53,22 +59,29 @@ def test_revocation_needs_client_authentication(relying_party, tokens):
     assert userinfo_status(relying_party, tokens["access_token"]) == 200
 
 
-def test_a_client_cannot_revoke_another_clients_token(relying_party, tokens, register_client,
-                                                      provider_url, clock):
+def test_a_client_cannot_revoke_another_clients_token(
+    relying_party, tokens, register_client, provider_url, clock
+):
     other = RelyingParty(provider_url, register_client(name="Autre"), clock)
     reply = revoke(other, tokens["access_token"])
     assert reply.status_code == 400
     assert userinfo_status(relying_party, tokens["access_token"]) == 200
 
 
-@pytest.mark.parametrize("data, error", [
-    ({}, "invalid_request"),
-    ({"token": "a", "token_type_hint": "id_token"}, "unsupported_token_type"),
-])
+@pytest.mark.parametrize(
+    "data, error",
+    [
+        ({}, "invalid_request"),
+        ({"token": "a", "token_type_hint": "id_token"}, "unsupported_token_type"),
+    ],
+)
 def test_bad_revocation_requests(relying_party, data, error):
-    reply = requests.post(relying_party.config["revocation_endpoint"], data=data, timeout=10,
-                          auth=(relying_party.client.client_id,
-                                relying_party.client.client_secret))
+    reply = requests.post(
+        relying_party.config["revocation_endpoint"],
+        data=data,
+        timeout=10,
+        auth=(relying_party.client.client_id, relying_party.client.client_secret),
+    )
     assert 400 <= reply.status_code < 500 and reply.json()["error"] == error
 
 
@@ -92,22 +105,28 @@ def test_revoking_with_a_wrong_hint_still_revokes(relying_party, tokens):
     assert userinfo_status(relying_party, tokens["access_token"]) == 401
 
 
-def test_revoking_an_access_token_ends_the_refresh_token_issued_with_it(relying_party,
-                                                                         tokens):
+def test_revoking_an_access_token_ends_the_refresh_token_issued_with_it(relying_party, tokens):
     """RFC 7009 2.1 allows it: a client that drops the access token is done with the grant."""
     revoke(relying_party, tokens["access_token"])
-    reply = requests.post(relying_party.config["token_endpoint"], timeout=10, data={
-        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
-        auth=(relying_party.client.client_id, relying_party.client.client_secret))
+    reply = requests.post(
+        relying_party.config["token_endpoint"],
+        timeout=10,
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=(relying_party.client.client_id, relying_party.client.client_secret),
+    )
     assert reply.status_code == 400 and reply.json()["error"] == "invalid_grant"
 
 
-def test_a_public_client_revokes_its_own_token(member, browser, register_client, provider_url,
-                                               clock):
+def test_a_public_client_revokes_its_own_token(
+    member, browser, register_client, provider_url, clock
+):
     rp = RelyingParty(provider_url, register_client(name="Appli", public=True), clock)
     signed_in(browser)
     token = rp.exchange(rp.run(browser, rp.start()))
-    reply = requests.post(rp.config["revocation_endpoint"], timeout=10, data={
-        "token": token["refresh_token"], "client_id": rp.client.client_id})
+    reply = requests.post(
+        rp.config["revocation_endpoint"],
+        timeout=10,
+        data={"token": token["refresh_token"], "client_id": rp.client.client_id},
+    )
     assert reply.status_code == 200
     assert userinfo_status(rp, token["access_token"]) == 401

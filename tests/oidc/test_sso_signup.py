@@ -21,10 +21,16 @@ NEW_PASSWORD = "Nouveau#Passe2026"
 def sign_up_form(page_html: str) -> dict:
     return {
         "csrf_token": csrf_token(page_html),
-        "first_name": "Zoé", "last_name": "COEUR", "birth_date": "1992-02-29",
-        "member_number": "87654321", "email": "zoe@example.org",
-        "email_confirm": "zoe@example.org", "country": "FR", "phone": "06 98 76 54 32",
-        "phone_confirm": "0698765432", "accept_terms": "y",
+        "first_name": "Zoé",
+        "last_name": "COEUR",
+        "birth_date": "1992-02-29",
+        "member_number": "87654321",
+        "email": "zoe@example.org",
+        "email_confirm": "zoe@example.org",
+        "country": "FR",
+        "phone": "06 98 76 54 32",
+        "phone_confirm": "0698765432",
+        "accept_terms": "y",
     }
 
 
@@ -48,20 +54,27 @@ def finish_sign_up(browser, smtp, sign_up_page):
     assert link.startswith(browser.base)
     password_page = browser.get(link)
     assert password_page.status_code == 200
-    return browser.post(link, data={"csrf_token": csrf_token(password_page.text),
-                                    "password": NEW_PASSWORD,
-                                    "password_confirm": NEW_PASSWORD})
+    return browser.post(
+        link,
+        data={
+            "csrf_token": csrf_token(password_page.text),
+            "password": NEW_PASSWORD,
+            "password_confirm": NEW_PASSWORD,
+        },
+    )
 
 
 @both_databases
-def test_sign_up_from_the_login_page_ends_at_the_relying_party(app, members, smtp, browser,
-                                                               relying_party):
+def test_sign_up_from_the_login_page_ends_at_the_relying_party(
+    app, members, smtp, browser, relying_party
+):
     flow = relying_party.start()
     to_login = browser.get(flow.url)
     assert urlsplit(to_login.headers["Location"]).path == "/connexion"
     login_page = browser.get(to_login.headers["Location"])
-    found = re.search(r'<a[^>]+href="([^"]+)"[^>]*>\s*Créer mon espace client\s*</a>',
-                      login_page.text)
+    found = re.search(
+        r'<a[^>]+href="([^"]+)"[^>]*>\s*Créer mon espace client\s*</a>', login_page.text
+    )
     assert found, "the login page offers sign-up"
     sign_up_page = browser.get(html.unescape(found.group(1)))
     assert sign_up_page.status_code == 200
@@ -72,15 +85,15 @@ def test_sign_up_from_the_login_page_ends_at_the_relying_party(app, members, smt
     token = relying_party.exchange(flow)
     claims = relying_party.verify_id_token(token["id_token"], flow, token["access_token"])
     with app.app_context():
-        account = db.session.scalars(db.select(Account).filter_by(
-            member_number="87654321")).one()
+        account = db.session.scalars(db.select(Account).filter_by(member_number="87654321")).one()
         assert claims["sub"] == account.subject
     info = flow.session.get(relying_party.config["userinfo_endpoint"], timeout=10).json()
     assert info["member_number"] == "87654321" and info["email"] == "zoe@example.org"
 
 
-def test_prompt_create_goes_to_sign_up_and_back_to_the_relying_party(members, smtp, browser,
-                                                                     relying_party):
+def test_prompt_create_goes_to_sign_up_and_back_to_the_relying_party(
+    members, smtp, browser, relying_party
+):
     flow = relying_party.start(prompt="create")
     to_sign_up = browser.get(flow.url)
     assert urlsplit(to_sign_up.headers["Location"]).path == "/inscription"

@@ -27,13 +27,15 @@ def post_token(rp, data, auth="basic", **kwargs):
 
 
 def code_request(flow, code):
-    return {"grant_type": "authorization_code", "code": code,
-            "redirect_uri": flow.session.redirect_uri}
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": flow.session.redirect_uri,
+    }
 
 
 @both_databases
-def test_code_reuse_is_refused_and_revokes_tokens_issued_from_it(member, browser,
-                                                                 relying_party):
+def test_code_reuse_is_refused_and_revokes_tokens_issued_from_it(member, browser, relying_party):
     signed_in(browser)
     flow, code = code_for(browser, relying_party)
     first = post_token(relying_party, code_request(flow, code))
@@ -47,8 +49,10 @@ def test_code_reuse_is_refused_and_revokes_tokens_issued_from_it(member, browser
     assert replay.status_code == 400
     assert replay.json()["error"] == "invalid_grant"
     assert requests.get(userinfo, headers=bearer, timeout=10).status_code == 401
-    refreshed = post_token(relying_party, {"grant_type": "refresh_token",
-                                           "refresh_token": first.json()["refresh_token"]})
+    refreshed = post_token(
+        relying_party,
+        {"grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"]},
+    )
     assert refreshed.json()["error"] == "invalid_grant"
 
 
@@ -75,8 +79,9 @@ def test_redirect_uri_must_match_the_authorization_request(member, browser, rely
     assert post_token(relying_party, code_request(flow, code)).status_code == 200
 
 
-def test_code_of_another_client_is_refused(member, browser, relying_party, register_client,
-                                           provider_url, clock):
+def test_code_of_another_client_is_refused(
+    member, browser, relying_party, register_client, provider_url, clock
+):
     signed_in(browser)
     flow, code = code_for(browser, relying_party)
     other = RelyingParty(provider_url, register_client(name="Autre portail"), clock)
@@ -96,18 +101,23 @@ def test_client_secret_post(member, browser, register_client, provider_url, cloc
     assert reply.status_code == 401 and reply.json()["error"] == "invalid_client"
 
 
-@pytest.mark.parametrize("credentials", [
-    ("wrong-secret", 401),
-    (None, 401),
-])
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        ("wrong-secret", 401),
+        (None, 401),
+    ],
+)
 def test_wrong_client_authentication_is_401_with_www_authenticate(
-        member, browser, relying_party, credentials):
+    member, browser, relying_party, credentials
+):
     secret, status = credentials
     signed_in(browser)
     flow, code = code_for(browser, relying_party)
     auth = (relying_party.client.client_id, secret) if secret else None
-    reply = requests.post(relying_party.config["token_endpoint"], timeout=10, auth=auth,
-                          data=code_request(flow, code))
+    reply = requests.post(
+        relying_party.config["token_endpoint"], timeout=10, auth=auth, data=code_request(flow, code)
+    )
     assert reply.status_code == status
     assert reply.json()["error"] == "invalid_client"
     assert reply.headers["WWW-Authenticate"].startswith("Basic ")
@@ -116,31 +126,41 @@ def test_wrong_client_authentication_is_401_with_www_authenticate(
 
 
 def test_unknown_client_is_invalid_client(relying_party):
-    reply = requests.post(relying_party.config["token_endpoint"], timeout=10,
-                          auth=("nobody", "secret"),
-                          data={"grant_type": "authorization_code", "code": "x"})
+    reply = requests.post(
+        relying_party.config["token_endpoint"],
+        timeout=10,
+        auth=("nobody", "secret"),
+        data={"grant_type": "authorization_code", "code": "x"},
+    )
     assert reply.status_code == 401 and reply.json()["error"] == "invalid_client"
 
 
-@pytest.mark.parametrize("header", [
-    "Basic %%%notbase64", "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode()])
+@pytest.mark.parametrize(
+    "header", ["Basic %%%notbase64", "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode()]
+)
 def test_malformed_basic_credentials_are_invalid_client(relying_party, header):
-    reply = requests.post(relying_party.config["token_endpoint"], timeout=10,
-                          headers={"Authorization": header},
-                          data={"grant_type": "authorization_code", "code": "x"})
+    reply = requests.post(
+        relying_party.config["token_endpoint"],
+        timeout=10,
+        headers={"Authorization": header},
+        data={"grant_type": "authorization_code", "code": "x"},
+    )
     assert reply.status_code == 401 and reply.json()["error"] == "invalid_client"
 
 
-@pytest.mark.parametrize("data, error", [
-    ({}, "invalid_request"),
-    ({"grant_type": "password", "username": "a", "password": "b"}, "unsupported_grant_type"),
-    ({"grant_type": "client_credentials"}, "unsupported_grant_type"),
-    ({"grant_type": "authorization_code"}, "invalid_request"),
-    ({"grant_type": "authorization_code", "code": "x" * 5000}, "invalid_grant"),
-    ({"grant_type": "authorization_code", "code": "nope"}, "invalid_grant"),
-    ({"grant_type": "refresh_token"}, "invalid_request"),
-    ({"grant_type": "refresh_token", "refresh_token": "nope"}, "invalid_grant"),
-])
+@pytest.mark.parametrize(
+    "data, error",
+    [
+        ({}, "invalid_request"),
+        ({"grant_type": "password", "username": "a", "password": "b"}, "unsupported_grant_type"),
+        ({"grant_type": "client_credentials"}, "unsupported_grant_type"),
+        ({"grant_type": "authorization_code"}, "invalid_request"),
+        ({"grant_type": "authorization_code", "code": "x" * 5000}, "invalid_grant"),
+        ({"grant_type": "authorization_code", "code": "nope"}, "invalid_grant"),
+        ({"grant_type": "refresh_token"}, "invalid_request"),
+        ({"grant_type": "refresh_token", "refresh_token": "nope"}, "invalid_grant"),
+    ],
+)
 def test_token_request_errors(relying_party, data, error):
     reply = post_token(relying_party, data)
     assert reply.status_code == 400, reply.text
@@ -157,8 +177,9 @@ def test_repeated_parameters_are_invalid_request(member, browser, relying_party)
     assert post_token(relying_party, code_request(flow, code)).status_code == 200
 
 
-def test_wrong_content_types_and_query_parameters_are_invalid_request(member, browser,
-                                                                     relying_party):
+def test_wrong_content_types_and_query_parameters_are_invalid_request(
+    member, browser, relying_party
+):
     signed_in(browser)
     flow, code = code_for(browser, relying_party)
     auth = (relying_party.client.client_id, relying_party.client.client_secret)
@@ -167,15 +188,18 @@ def test_wrong_content_types_and_query_parameters_are_invalid_request(member, br
     assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
     in_query = requests.post(url, params=code_request(flow, code), auth=auth, timeout=10)
     assert in_query.status_code == 400 and in_query.json()["error"] == "invalid_request"
-    broken = requests.post(url, data=b"grant_type=authorization_code&code=\xff\xfe", auth=auth,
-                           headers={"Content-Type": "application/x-www-form-urlencoded"},
-                           timeout=10)
+    broken = requests.post(
+        url,
+        data=b"grant_type=authorization_code&code=\xff\xfe",
+        auth=auth,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
     assert 400 <= broken.status_code < 500
 
 
 def test_huge_body_is_refused_before_parsing(relying_party):
-    reply = post_token(relying_party, {"grant_type": "authorization_code",
-                                       "code": "x" * 300_000})
+    reply = post_token(relying_party, {"grant_type": "authorization_code", "code": "x" * 300_000})
     assert reply.status_code == 413
 
 
@@ -194,14 +218,28 @@ def test_every_token_error_forbids_caching(member, browser, relying_party):
     flow, code = code_for(browser, relying_party)
     url = relying_party.config["token_endpoint"]
     replies = [
-        requests.post(url, data=code_request(flow, code), timeout=10,
-                      auth=(relying_party.client.client_id, "wrong")),
+        requests.post(
+            url,
+            data=code_request(flow, code),
+            timeout=10,
+            auth=(relying_party.client.client_id, "wrong"),
+        ),
         requests.post(url, data={}, timeout=10),
         requests.post(url, json={}, timeout=10),
-        post_token(relying_party, {"grant_type": "authorization_code", "code": "nope",
-                                   "redirect_uri": flow.session.redirect_uri}),
-        requests.post(url, timeout=10, headers={"Authorization": "Basic %%%"},
-                      data={"grant_type": "authorization_code"}),
+        post_token(
+            relying_party,
+            {
+                "grant_type": "authorization_code",
+                "code": "nope",
+                "redirect_uri": flow.session.redirect_uri,
+            },
+        ),
+        requests.post(
+            url,
+            timeout=10,
+            headers={"Authorization": "Basic %%%"},
+            data={"grant_type": "authorization_code"},
+        ),
     ]
     for reply in replies:
         assert 400 <= reply.status_code < 500
@@ -217,8 +255,9 @@ def test_a_disabled_client_cannot_redeem_its_code(app, member, browser, relying_
     signed_in(browser)
     flow, code = code_for(browser, relying_party)
     with app.app_context():
-        db.session.scalars(db.select(OAuthClient).filter_by(
-            client_id=relying_party.client.client_id)).one().disabled_at = clock.now()
+        db.session.scalars(
+            db.select(OAuthClient).filter_by(client_id=relying_party.client.client_id)
+        ).one().disabled_at = clock.now()
         db.session.commit()
     reply = post_token(relying_party, code_request(flow, code))
     assert reply.status_code == 401 and reply.json()["error"] == "invalid_client"
@@ -229,12 +268,16 @@ def test_two_client_authentication_methods_at_once_are_refused(member, browser, 
     signed_in(browser)
     flow, code = code_for(browser, relying_party)
     client = relying_party.client
-    for endpoint, data in (("token_endpoint", code_request(flow, code)),
-                           ("revocation_endpoint", {"token": "x"}),
-                           ("introspection_endpoint", {"token": "x"})):
-        reply = requests.post(relying_party.config[endpoint], timeout=10,
-                              auth=(client.client_id, client.client_secret),
-                              data={**data, "client_id": client.client_id,
-                                    "client_secret": client.client_secret})
+    for endpoint, data in (
+        ("token_endpoint", code_request(flow, code)),
+        ("revocation_endpoint", {"token": "x"}),
+        ("introspection_endpoint", {"token": "x"}),
+    ):
+        reply = requests.post(
+            relying_party.config[endpoint],
+            timeout=10,
+            auth=(client.client_id, client.client_secret),
+            data={**data, "client_id": client.client_id, "client_secret": client.client_secret},
+        )
         assert reply.status_code == 400 and reply.json()["error"] == "invalid_request", endpoint
     assert post_token(relying_party, code_request(flow, code)).status_code == 200

@@ -24,15 +24,18 @@ class HttpBrowser:
         self.http = requests.Session()
 
     def get(self, url, **kwargs):
-        return self.http.get(urljoin(self.base, url), allow_redirects=False, timeout=10,
-                             **kwargs)
+        return self.http.get(urljoin(self.base, url), allow_redirects=False, timeout=10, **kwargs)
 
     def submit(self, url, data, page=None):
         """Open the form's page, then post it with its CSRF token."""
         form = self.get(page or url)
         assert form.status_code == 200, (url, form.status_code)
-        return self.http.post(urljoin(self.base, url), allow_redirects=False, timeout=10,
-                              data={"csrf_token": csrf_token(form.text), **data})
+        return self.http.post(
+            urljoin(self.base, url),
+            allow_redirects=False,
+            timeout=10,
+            data={"csrf_token": csrf_token(form.text), **data},
+        )
 
     @property
     def cookies(self) -> list[str]:

@@ -11,15 +11,20 @@ import pytest
 from ..account.helpers import PASSWORD, login, make_account, post_form
 from ..conftest import both_databases, page_text
 
-JUNK = ["a\x00b@example.org", "helene@exa\x00mple.org", "a\x01@example.org",
-        "helene@example.org\x7f"]
+JUNK = [
+    "a\x00b@example.org",
+    "helene@exa\x00mple.org",
+    "a\x01@example.org",
+    "helene@example.org\x7f",
+]
 
 
 @both_databases
 @pytest.mark.parametrize("path", ["/connexion", "/mot-de-passe-oublie", "/activation/renvoyer"])
 @pytest.mark.parametrize("email", JUNK)
-def test_an_email_with_control_characters_is_refused_with_a_message(app, client, clock, path,
-                                                                    email):
+def test_an_email_with_control_characters_is_refused_with_a_message(
+    app, client, clock, path, email
+):
     make_account(app, clock)
     response = post_form(client, path, {"email": email, "password": PASSWORD})
     assert response.status_code == 422

@@ -20,8 +20,10 @@ KNOWN, PENDING, NOBODY = "known@example.org", "pendg@example.org", "nobod@exampl
 
 def written(app) -> tuple[int, int, int]:
     with app.app_context():
-        counted = tuple(db.session.scalar(select(func.count()).select_from(model))
-                        for model in (OneTimeToken, OutboxMessage, AuditEvent))
+        counted = tuple(
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (OneTimeToken, OutboxMessage, AuditEvent)
+        )
         db.session.rollback()
     return counted
 

@@ -47,12 +47,15 @@ def test_sealed_text_holds_no_clear_text_and_needs_the_key():
         sealing.unseal("key-two", sealed)
 
 
-@pytest.mark.parametrize("line", [
-    '127.0.0.1 - - "GET /activation/AbC-123_x HTTP/1.1" 200 -',
-    '127.0.0.1 - - "GET /callback?state=s&code=SplxlOBeZQQYbYS6WxSbIA HTTP/1.1" 302 -',
-    '127.0.0.1 - - "GET /authorize?login_hint=a@b.fr&id_token_hint=eyJ.x.y HTTP/1.1" 302 -',
-    '127.0.0.1 - - "GET /mot-de-passe-oublie/Zz9-secret HTTP/1.1" 200 -',
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        '127.0.0.1 - - "GET /activation/AbC-123_x HTTP/1.1" 200 -',
+        '127.0.0.1 - - "GET /callback?state=s&code=SplxlOBeZQQYbYS6WxSbIA HTTP/1.1" 302 -',
+        '127.0.0.1 - - "GET /authorize?login_hint=a@b.fr&id_token_hint=eyJ.x.y HTTP/1.1" 302 -',
+        '127.0.0.1 - - "GET /mot-de-passe-oublie/Zz9-secret HTTP/1.1" 200 -',
+    ],
+)
 def test_request_lines_lose_their_secrets(line, caplog):
     logger = logging.getLogger("werkzeug")
     log_redaction.install()
@@ -64,12 +67,15 @@ def test_request_lines_lose_their_secrets(line, caplog):
         assert secret not in logged
 
 
-@pytest.mark.parametrize("settings", [
-    {"IDP_ISSUER": "idp.example"},
-    {"IDP_ACTIVATION_TTL": "0"},
-    {"IDP_MAIL_USE_TLS": "maybe"},
-    {"IDP_MAIL_USE_TLS": "1", "IDP_MAIL_USE_SSL": "1"},
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"IDP_ISSUER": "idp.example"},
+        {"IDP_ACTIVATION_TTL": "0"},
+        {"IDP_MAIL_USE_TLS": "maybe"},
+        {"IDP_MAIL_USE_TLS": "1", "IDP_MAIL_USE_SSL": "1"},
+    ],
+)
 def test_bad_configuration_stops_start_up(settings, tmp_path):
     from idp_extension import create_app
 

@@ -39,8 +39,9 @@ def test_register_names_are_text_on_the_member_and_admin_pages(app, client, cloc
     assert_escaped(accounts.get_data(as_text=True))
     # The flash message naming the account, and the audit log.
     html = accounts.get_data(as_text=True)
-    finished(admin.post(f"/admin/comptes/{hostile}/desactiver",
-                        data={"csrf_token": csrf_token(html)}))
+    finished(
+        admin.post(f"/admin/comptes/{hostile}/desactiver", data={"csrf_token": csrf_token(html)})
+    )
     assert "<script>" not in admin.get("/admin/comptes").get_data(as_text=True)
     assert "<script>" not in admin.get("/admin/journal").get_data(as_text=True)
     searched = admin.get("/admin/comptes", query_string={"q": SCRIPT})
@@ -51,8 +52,7 @@ def test_register_names_are_text_in_the_html_mail(app, smtp, hostile):
     with app.app_context():
         account = db.session.get(Account, hostile)
         messages.activation(account, "http://localhost/activation/x", valid_hours=24)
-        messages.password_reset(account, "http://localhost/mot-de-passe-oublie/x",
-                                valid_minutes=60)
+        messages.password_reset(account, "http://localhost/mot-de-passe-oublie/x", valid_minutes=60)
         db.session.commit()
         from idp_extension.mail import outbox
 
@@ -63,11 +63,14 @@ def test_register_names_are_text_in_the_html_mail(app, smtp, hostile):
         assert "\n" not in message["Subject"]
 
 
-@pytest.mark.parametrize("url", [
-    "/connexion?login_hint=%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
-    "/mot-de-passe-oublie?email=%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
-    "/connexion?next=javascript:alert(1)",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/connexion?login_hint=%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
+        "/mot-de-passe-oublie?email=%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
+        "/connexion?next=javascript:alert(1)",
+    ],
+)
 def test_query_parameters_are_text(client, url):
     html = client.get(url).get_data(as_text=True)
     assert "<script>alert" not in html and "javascript:" not in html
@@ -95,8 +98,9 @@ def every_kind_of_answer(client):
     yield client.get("/assets/css/site.css")
     token = csrf_token(client.get("/connexion").get_data(as_text=True))
     for _ in range(3):
-        last = client.post("/connexion", data={"email": "a@b.fr", "password": "x",
-                                               "csrf_token": token})
+        last = client.post(
+            "/connexion", data={"email": "a@b.fr", "password": "x", "csrf_token": token}
+        )
     yield last  # 429
 
 
@@ -116,8 +120,14 @@ def test_security_headers_on_every_kind_of_answer(client):
 def test_session_cookie_flags(client, app, clock):
     make_account(app, clock)
     page = client.get("/connexion")
-    response = client.post("/connexion", data={"csrf_token": csrf_token(page.get_data(
-        as_text=True)), "email": "helene@example.org", "password": PASSWORD})
+    response = client.post(
+        "/connexion",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": "helene@example.org",
+            "password": PASSWORD,
+        },
+    )
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("idp_session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie

@@ -64,8 +64,13 @@ def test_an_activation_link_used_twice_at_once_sets_one_password(app, members, s
     forms = []
     for browser, password in zip(browsers, PASSWORDS, strict=True):
         page = browser.get(path)
-        forms.append({"csrf_token": csrf_token(page.get_data(as_text=True)),
-                      "password": password, "password_confirm": password})
+        forms.append(
+            {
+                "csrf_token": csrf_token(page.get_data(as_text=True)),
+                "password": password,
+                "password_confirm": password,
+            }
+        )
 
     answers = post_together(browsers, path, forms)
 
@@ -99,14 +104,21 @@ def test_an_activation_link_is_no_reset_link_and_the_reverse(app, client, member
     assert client.get(f"/mot-de-passe-oublie/{activation_token}").status_code == 404
 
     page = client.get(path)
-    client.post(path, data={"csrf_token": csrf_token(page.get_data(as_text=True)),
-                            "password": PASSWORDS[0], "password_confirm": PASSWORDS[0]}).close()
+    client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "password": PASSWORDS[0],
+            "password_confirm": PASSWORDS[0],
+        },
+    ).close()
     smtp.clear()
     reset_browser = app.test_client()
     form = reset_browser.get("/mot-de-passe-oublie")
-    reset_browser.post("/mot-de-passe-oublie", data={
-        "csrf_token": csrf_token(form.get_data(as_text=True)),
-        "email": "helene@example.org"}).close()
+    reset_browser.post(
+        "/mot-de-passe-oublie",
+        data={"csrf_token": csrf_token(form.get_data(as_text=True)), "email": "helene@example.org"},
+    ).close()
     (message,) = smtp.messages_to("helene@example.org")
     reset_token = urlsplit(link_labelled(message, "Réinitialiser mon mot de passe")).path
     reset_token = reset_token.rsplit("/", 1)[1]

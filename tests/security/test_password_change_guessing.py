@@ -12,9 +12,12 @@ NEW_PASSWORD = "Nouveau&Mot2passe"
 
 
 def change(client, current):
-    return post_form(client, "/mot-de-passe",
-                     {"current": current, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-                     page_path="/")
+    return post_form(
+        client,
+        "/mot-de-passe",
+        {"current": current, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        page_path="/",
+    )
 
 
 def test_wrong_current_passwords_lock_the_account_like_failed_logins(app, client, clock):
@@ -37,9 +40,13 @@ def test_wrong_current_passwords_lock_the_account_like_failed_logins(app, client
 class TestRateLimited:
     @pytest.fixture
     def app_config(self, app_config):
-        return {**app_config, "IDP_RATELIMIT_ENABLED": True,
-                "IDP_RATELIMIT_STORAGE_URL": "memory://",
-                "IDP_LOGIN_LIMIT_PER_IP": "3 per minute", "IDP_LOCKOUT_THRESHOLD": 100}
+        return {
+            **app_config,
+            "IDP_RATELIMIT_ENABLED": True,
+            "IDP_RATELIMIT_STORAGE_URL": "memory://",
+            "IDP_LOGIN_LIMIT_PER_IP": "3 per minute",
+            "IDP_LOCKOUT_THRESHOLD": 100,
+        }
 
     def test_password_changes_are_limited_per_ip(self, app, client, clock):
         make_account(app, clock)

@@ -20,11 +20,13 @@ def redis_available() -> bool:
 
 def server(tmp_path, storage: str):
     """One app server, as a separate gunicorn worker would build it."""
-    return create_app({
-        "IDP_DATABASE_URL": f"sqlite:///{tmp_path}/idp.sqlite3",
-        "IDP_SECRET_KEY": "k" * 40,
-        "IDP_RATELIMIT_STORAGE_URL": storage,
-    })
+    return create_app(
+        {
+            "IDP_DATABASE_URL": f"sqlite:///{tmp_path}/idp.sqlite3",
+            "IDP_SECRET_KEY": "k" * 40,
+            "IDP_RATELIMIT_STORAGE_URL": storage,
+        }
+    )
 
 
 @pytest.mark.skipif(not redis_available(), reason="no Redis on 127.0.0.1:6379")

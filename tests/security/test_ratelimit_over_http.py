@@ -35,16 +35,26 @@ def served(app):
 
 
 def app_server(app_config, prefix: str, **limits):
-    config = {**app_config, "SERVER_NAME": None, "IDP_RATELIMIT_ENABLED": True,
-              "IDP_RATELIMIT_STORAGE_URL": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix, **limits}
+    config = {
+        **app_config,
+        "SERVER_NAME": None,
+        "IDP_RATELIMIT_ENABLED": True,
+        "IDP_RATELIMIT_STORAGE_URL": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        **limits,
+    }
     return create_app(config)
 
 
 def try_login(base: str, email: str):
     browser = requests.Session()
     page = browser.get(f"{base}/connexion", timeout=10)
-    return browser.post(f"{base}/connexion", timeout=10, allow_redirects=False, data={
-        "csrf_token": csrf_token(page.text), "email": email, "password": "Wrong#Pass1"})
+    return browser.post(
+        f"{base}/connexion",
+        timeout=10,
+        allow_redirects=False,
+        data={"csrf_token": csrf_token(page.text), "email": email, "password": "Wrong#Pass1"},
+    )
 
 
 def test_one_address_flooded_across_two_servers_is_limited(app, app_config):
@@ -66,6 +76,8 @@ def test_one_ip_flooding_two_servers_is_limited(app, app_config):
     first = app_server(app_config, prefix, IDP_LOGIN_LIMIT_PER_IP="3/minute")
     second = app_server(app_config, prefix, IDP_LOGIN_LIMIT_PER_IP="3/minute")
     with served(first) as one, served(second) as two:
-        answers = [try_login(base, f"{uuid.uuid4().hex[:12]}@example.org").status_code
-                   for base in (one, two, one, two)]
+        answers = [
+            try_login(base, f"{uuid.uuid4().hex[:12]}@example.org").status_code
+            for base in (one, two, one, two)
+        ]
     assert answers == [422, 422, 422, 429]
