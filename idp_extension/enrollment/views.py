@@ -63,7 +63,7 @@ def start():
         result = service.enroll(
             first_name=form.first_name.data,
             last_name=form.last_name.data,
-            birth_date=form.birth_date.data,
+            birth_date=form.birth_date,
             member_number=form.member_number.data,
             email=form.normalised_email,
             phone=form.phone_e164,
