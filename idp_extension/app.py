@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from flask_migrate import Migrate
 
-from .config import load_environment
+from .config import apply_standalone_defaults, load_environment
 from .extension import IdentityProvider
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,4 +26,13 @@ def create_app(config: dict | None = None, **extension_options) -> Flask:
     if config:
         app.config.update(config)
     IdentityProvider(app, **extension_options)
+    # The application is the provider's own: its error pages and headers on every answer,
+    # its session cookie, and `flask db upgrade` for the provider's migrations.
+    apply_standalone_defaults(app)
+    from .db import db
+    from .schema import migrations_folder
+    from .web import scope_application
+
+    scope_application(app)
+    Migrate(app, db, directory=str(migrations_folder()))
     return app

@@ -24,6 +24,7 @@ def _load_commands() -> None:
         "admin.commands",
         "demo.commands",
         "maintenance_commands",
+        "schema",
         "seeding_commands",
     ):
         try:

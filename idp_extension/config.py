@@ -16,6 +16,9 @@ from urllib.parse import urlsplit
 DEFAULTS: dict[str, object] = {
     # Public base URL; the ``iss`` of every token and the base of every link in mail.
     "IDP_ISSUER": "http://127.0.0.1:5000",
+    # Path under which every provider route lives in the application ("/idp"), empty for the
+    # root. The issuer is IDP_ISSUER followed by it.
+    "IDP_URL_PREFIX": "",
     # SQLAlchemy URL; None means sqlite:///<instance>/idp.sqlite3.
     "IDP_DATABASE_URL": None,
     # Session signing key; None means generated once into the instance folder.
@@ -149,17 +152,11 @@ def apply_defaults(app) -> None:
     if not issuer.startswith(("https://", "http://")):
         raise ConfigurationError("IDP_ISSUER must be an absolute http(s) URL")
     app.config["IDP_ISSUER"] = issuer
+    app.config["IDP_URL_PREFIX"] = url_prefix(app.config["IDP_URL_PREFIX"])
     secure = issuer.startswith("https://")
     _flask_default(app, "SESSION_COOKIE_SECURE", secure)
     _flask_default(app, "SESSION_COOKIE_HTTPONLY", True)
     _flask_default(app, "SESSION_COOKIE_SAMESITE", "Lax")
-    _flask_default(app, "SESSION_COOKIE_NAME", "idp_session")
-    _flask_default(
-        app, "PERMANENT_SESSION_LIFETIME", timedelta(seconds=app.config["IDP_SESSION_LIFETIME"])
-    )
-    # Forms larger than this are refused with 413 before any parsing.
-    _flask_default(app, "MAX_CONTENT_LENGTH", 256 * 1024)
-    _flask_default(app, "MAX_FORM_MEMORY_SIZE", 64 * 1024)
 
     languages = [lang.strip() for lang in str(app.config["IDP_LANGUAGES"]).split(",")]
     app.config["IDP_LANGUAGES"] = [lang for lang in languages if lang]
@@ -171,7 +168,7 @@ def apply_defaults(app) -> None:
     app.config.setdefault("RATELIMIT_ENABLED", app.config["IDP_RATELIMIT_ENABLED"])
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
 
-    _apply_mail_config(app)
+    _check_mail_config(app.config)
 
     if app.config["IDP_DEMO"] and urlsplit(issuer).hostname not in LOCAL_HOSTS:
         # The demo mailbox would show every member's links; demo data is not real data.
@@ -184,24 +181,48 @@ def apply_defaults(app) -> None:
             raise ConfigurationError(f"{key} must be a positive number of seconds")
 
 
+def url_prefix(value: object) -> str:
+    """``"/idp"`` from ``"idp"``, ``"/idp/"`` or ``"/idp"``; empty for the root."""
+    prefix = str(value or "").strip().strip("/")
+    if not prefix:
+        return ""
+    if any(char in prefix for char in "?#<> \\") or "//" in prefix:
+        raise ConfigurationError(f"IDP_URL_PREFIX must be a plain path such as /idp, got {value!r}")
+    return "/" + prefix
+
+
+def apply_standalone_defaults(app) -> None:
+    """Flask keys the standalone server sets for itself; in a host they stay the host's."""
+    _flask_default(app, "SESSION_COOKIE_NAME", "idp_session")
+    _flask_default(
+        app, "PERMANENT_SESSION_LIFETIME", timedelta(seconds=app.config["IDP_SESSION_LIFETIME"])
+    )
+
+
 def _flask_default(app, key: str, value) -> None:
     """Set one of Flask's own keys unless the host application already changed it."""
     if app.config.get(key) == app.default_config.get(key):
         app.config[key] = value
 
 
-def _apply_mail_config(app) -> None:
-    config = app.config
-    config.setdefault("MAIL_SERVER", config["IDP_MAIL_SERVER"] or "localhost")
-    config.setdefault("MAIL_PORT", int(config["IDP_MAIL_PORT"]))
-    config.setdefault("MAIL_USERNAME", config["IDP_MAIL_USERNAME"])
-    config.setdefault("MAIL_PASSWORD", config["IDP_MAIL_PASSWORD"])
-    config.setdefault("MAIL_USE_TLS", bool(config["IDP_MAIL_USE_TLS"]))
-    config.setdefault("MAIL_USE_SSL", bool(config["IDP_MAIL_USE_SSL"]))
-    config.setdefault("MAIL_DEFAULT_SENDER", config["IDP_MAIL_SENDER"])
-    # The outbox decides when to send; Flask-Mail must never silently drop a message.
-    config["MAIL_SUPPRESS_SEND"] = False
-    if config["MAIL_USE_TLS"] and config["MAIL_USE_SSL"]:
+def mail_settings(config) -> dict[str, object]:
+    """Flask-Mail's settings for the provider's own mail, from IDP_MAIL_* only: the host's
+    MAIL_* keys (and its Flask-Mail, if any) are left as the host set them."""
+    return {
+        "MAIL_SERVER": config["IDP_MAIL_SERVER"] or "localhost",
+        "MAIL_PORT": int(config["IDP_MAIL_PORT"]),
+        "MAIL_USERNAME": config["IDP_MAIL_USERNAME"],
+        "MAIL_PASSWORD": config["IDP_MAIL_PASSWORD"],
+        "MAIL_USE_TLS": bool(config["IDP_MAIL_USE_TLS"]),
+        "MAIL_USE_SSL": bool(config["IDP_MAIL_USE_SSL"]),
+        "MAIL_DEFAULT_SENDER": config["IDP_MAIL_SENDER"],
+        # The outbox decides when to send; Flask-Mail must never silently drop a message.
+        "MAIL_SUPPRESS_SEND": False,
+    }
+
+
+def _check_mail_config(config) -> None:
+    if config["IDP_MAIL_USE_TLS"] and config["IDP_MAIL_USE_SSL"]:
         raise ConfigurationError("IDP_MAIL_USE_TLS and IDP_MAIL_USE_SSL exclude each other")
     if config["IDP_MAIL_RETRY_BASE_SECONDS"] < 1 or config["IDP_MAIL_MAX_ATTEMPTS"] < 1:
         raise ConfigurationError(

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-
-from flask import Flask, render_template, request
+from flask import Blueprint, Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .i18n import N_
+from .security.log_redaction import logger_for
 from .security.ratelimit import TooManyAttemptsError
 
-log = logging.getLogger(__name__)
+log = logger_for(__name__)
 
 MESSAGES = {
     400: N_("La demande n'a pas pu être comprise."),
@@ -36,28 +35,40 @@ def render_error(status: int, message: str | None = None):
     return render_template("errors/error.html", status=status, message=text), status
 
 
-def init_app(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def csrf_error(error):
-        return render_error(
-            400,
-            N_(
-                "Votre session a expiré ou le formulaire n'est plus valide. "
-                "Merci de recharger la page et de recommencer."
-            ),
-        )
+def csrf_error(error: CSRFError):
+    return render_error(
+        400,
+        N_(
+            "Votre session a expiré ou le formulaire n'est plus valide. "
+            "Merci de recharger la page et de recommencer."
+        ),
+    )
 
-    @app.errorhandler(TooManyAttemptsError)
-    def too_many(error):
-        return render_error(429)
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        status = error.code or 500
-        if status >= 500:
-            return error
-        return render_error(status)
+def too_many(error: TooManyAttemptsError):
+    return render_error(429)
 
-    @app.errorhandler(UnicodeError)
-    def broken_encoding(error):
-        return render_error(400, N_("Les données envoyées ne sont pas un texte valide (UTF-8)."))
+
+def http_error(error: HTTPException):
+    status = error.code or 500
+    if status >= 500:
+        return error
+    return render_error(status)
+
+
+def broken_encoding(error: UnicodeError):
+    return render_error(400, N_("Les données envoyées ne sont pas un texte valide (UTF-8)."))
+
+
+HANDLERS = (
+    (CSRFError, csrf_error),
+    (TooManyAttemptsError, too_many),
+    (HTTPException, http_error),
+    (UnicodeError, broken_encoding),
+)
+
+
+def register(scaffold: Flask | Blueprint) -> None:
+    """Our error pages on a blueprint of ours (or, standalone, on the whole application)."""
+    for exception, handler in HANDLERS:
+        scaffold.register_error_handler(exception, handler)

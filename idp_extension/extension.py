@@ -1,32 +1,26 @@
-"""The Flask extension: ``IdentityProvider(app)`` or ``IdentityProvider().init_app(app)``."""
+"""The Flask extension: ``IdentityProvider(app)`` or ``IdentityProvider().init_app(app)``.
+
+The host application owns the application: the provider registers no app-wide handler, hook or
+engine listener, installs no second instance of an extension the host may have (SQLAlchemy,
+CSRFProtect, Flask-Limiter, Flask-Mail), keeps everything it holds per application in
+``app.extensions["idp"]`` (a ``ProviderState``), and serves every route under
+``IDP_URL_PREFIX``.
+"""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import jinja2
 from flask import Flask
+from sqlalchemy.engine import Engine
 
 from . import config as idp_config
 from .clock import Clock, SystemClock
 from .interfaces import MailTransport, MemberRegistry, NullSmsSender, SmsSender
-
-# Top-level folders of the project, found in a source checkout or where a wheel installs them.
-SHARED_ROOTS = [
-    Path(__file__).resolve().parent.parent,
-    Path(sys.prefix) / "share" / "idp-extension",
-]
-TEMPLATE_FOLDERS = [root / "templates" for root in SHARED_ROOTS]
-
-
-def migrations_folder() -> Path:
-    """The Alembic folder of a checkout, else of the installed package."""
-    for root in SHARED_ROOTS:
-        if (root / "migrations" / "env.py").is_file():
-            return root / "migrations"
-    return SHARED_ROOTS[0] / "migrations"
+from .resources import resource_folder
+from .security.ratelimit import RateLimits
 
 
 @dataclass
@@ -37,7 +31,12 @@ class ProviderState:
     mailer: MailTransport
     sms: SmsSender
     clock: Clock
-    passwords: object = field(default=None)
+    engine: Engine
+    rate_limits: RateLimits
+    mail: Any  # Flask-Mail's connection settings for IDP_MAIL_* (never the host's MAIL_*)
+    passwords: Any = field(default=None)
+    url_prefix: str = ""
+    oidc: Any = None  # Authlib's server for this application (oidc.server.OidcServer)
 
 
 class IdentityProvider:
@@ -68,14 +67,12 @@ class IdentityProvider:
             raise RuntimeError("IdentityProvider is already registered on this application")
         idp_config.apply_defaults(app)
 
-        from .db import db, migrate
+        from . import i18n
+        from .db import db
         from .enrollment.registry import DatabaseRegistry
-        from .mail.sender import MailboxTransport, SmtpTransport, mail
+        from .mail.sender import MailboxTransport, SmtpTransport, mail_state
+        from .security import log_redaction
         from .security.passwords import PasswordHashing
-
-        db.init_app(app)
-        migrate.init_app(app, db, directory=str(migrations_folder()))
-        mail.init_app(app)
 
         if self.mailer is not None:
             mailer = self.mailer
@@ -88,61 +85,52 @@ class IdentityProvider:
             mailer=mailer,
             sms=self.sms or NullSmsSender(),
             clock=self.clock or SystemClock(),
+            engine=db.init_app(app),
+            rate_limits=RateLimits.from_config(app.config),
+            mail=mail_state(idp_config.mail_settings(app.config)),
             passwords=PasswordHashing.from_config(app.config),
+            url_prefix=app.config["IDP_URL_PREFIX"],
         )
 
+        # Flask-Mail's Message reads one flag (ascii_attachments) from app.extensions["mail"]:
+        # a host's own Flask-Mail answers it; without one, ours does. Connections always use
+        # the provider's own settings (state.mail), never the host's MAIL_*.
+        app.extensions.setdefault("mail", app.extensions["idp"].mail)
         self._init_templates(app)
-        self._init_web(app)
+        if app.config["IDP_PROXY_FIX"]:
+            from werkzeug.middleware.proxy_fix import ProxyFix
+
+            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        i18n.init_app(app)
         self._register_blueprints(app)
 
         from .cli import idp_group
 
         app.cli.add_command(idp_group)
+        # Last: every module of the package is imported by now, each logger gets the filter.
+        log_redaction.install()
 
     @staticmethod
     def _init_templates(app: Flask) -> None:
         # The host application's own templates win; ours are the fallback.
         loaders = [app.jinja_loader] if app.jinja_loader else []
-        loaders += [jinja2.FileSystemLoader(str(p)) for p in TEMPLATE_FOLDERS if p.is_dir()]
+        loaders.append(jinja2.FileSystemLoader(str(resource_folder("templates"))))
         app.jinja_loader = jinja2.ChoiceLoader(loaders)
 
         from .security.passwords import translated_rules
 
+        # A global, not a context processor: imported macros (macros/password.html) see globals.
         app.jinja_env.globals["password_rules"] = translated_rules
 
     @staticmethod
-    def _init_web(app: Flask) -> None:
-        from flask_wtf.csrf import CSRFProtect
-
-        from . import errors, i18n
-        from .security import headers, log_redaction
-        from .security.ratelimit import limiter
-
-        if app.config["IDP_PROXY_FIX"]:
-            from werkzeug.middleware.proxy_fix import ProxyFix
-
-            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
-        CSRFProtect(app)
-        limiter.init_app(app)
-        i18n.init_app(app)
-        headers.init_app(app)
-        errors.init_app(app)
-        log_redaction.install()
-
-    @staticmethod
     def _register_blueprints(app: Flask) -> None:
-        from .account.views import bp as account_bp
-        from .admin.views import bp as admin_bp
-        from .enrollment.views import bp as enrollment_bp
-        from .oidc.views import register as register_oidc
-        from .static_files import bp as assets_bp
+        from .blueprints import blueprints
+        from .oidc.server import init_server
+        from .oidc.views import EXEMPT_FROM_CSRF
+        from .security.csrf import exempt_on_host
 
-        app.register_blueprint(assets_bp)
-        app.register_blueprint(enrollment_bp)
-        app.register_blueprint(account_bp)
-        app.register_blueprint(admin_bp)
-        register_oidc(app)
-        if app.config["IDP_DEMO"]:
-            from .demo.views import bp as demo_bp
-
-            app.register_blueprint(demo_bp)
+        init_server(app)
+        prefix = app.config["IDP_URL_PREFIX"]
+        for bp in blueprints(demo=app.config["IDP_DEMO"]):
+            app.register_blueprint(bp, url_prefix=prefix + (bp.url_prefix or ""))
+        exempt_on_host(app, EXEMPT_FROM_CSRF)

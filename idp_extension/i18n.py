@@ -12,8 +12,6 @@ from urllib.parse import urlencode
 from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
 
-babel = Babel()
-
 
 def N_(message: str) -> str:
     """Mark a module-level French text for extraction (``pybabel extract -k N_``) without
@@ -54,17 +52,23 @@ def current_language() -> str:
 
 
 def init_app(app: Flask) -> None:
-    folder = Path(__file__).resolve().parent / "translations"
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(folder))
-    app.before_request(remember_asked_language)
+    """Our catalogue and language choice; a host's own Flask-Babel keeps its locale selector and
+    gets our catalogue beside its own."""
+    folder = str(Path(__file__).resolve().parent / "translations")
+    host_babel = app.extensions.get("babel")
+    if host_babel is None:
+        # One Babel per application: Flask-Babel caches catalogues in its instance's domain.
+        Babel(app, locale_selector=select_locale, default_translation_directories=folder)
+    elif folder not in host_babel.translation_directories:
+        host_babel.translation_directories.append(folder)
 
-    @app.context_processor
-    def language_context():
-        return {
-            "current_language": current_language(),
-            "languages": app.config["IDP_LANGUAGES"],
-            "language_url": language_url,
-        }
+
+def language_context() -> dict:
+    return {
+        "current_language": current_language(),
+        "languages": current_app.config["IDP_LANGUAGES"],
+        "language_url": language_url,
+    }
 
 
 def language_url(lang: str) -> str:

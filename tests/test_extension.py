@@ -50,9 +50,14 @@ def test_host_app_overrides_templates_and_plugs_its_registry(tmp_path, app_confi
         db.create_all()
 
     browser = host.test_client()
-    missing = browser.get("/nulle-part")
-    assert missing.status_code == 404
-    assert "Page de l'hôte : 404" in missing.get_data(as_text=True)
+    # A provider error page (a form posted without its CSRF token) uses the host's template...
+    refused = browser.post("/connexion", data={"email": "a@example.org"})
+    assert refused.status_code == 400
+    assert "Page de l'hôte : 400" in refused.get_data(as_text=True)
+    # ...while an address of the host's is left to the host (here Flask's own 404).
+    elsewhere = browser.get("/nulle-part")
+    assert elsewhere.status_code == 404
+    assert "Page de l'hôte" not in elsewhere.get_data(as_text=True)
 
     page = browser.get("/inscription")
     response = browser.post(

@@ -6,7 +6,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from idp_extension import create_app
-from idp_extension.db import db
+from idp_extension.db import VERSION_TABLE, db
 
 from .conftest import both_databases
 
@@ -18,12 +18,17 @@ def test_upgrade_matches_models_and_downgrade_empties(database, tmp_path):
         upgrade()
         with db.engine.connect() as connection:
             context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "render_as_batch": True}
+                connection,
+                opts={
+                    "compare_type": True,
+                    "render_as_batch": True,
+                    "version_table": VERSION_TABLE,
+                },
             )
             differences = compare_metadata(context, db.metadata)
         assert differences == []
 
         downgrade(revision="base")
-        remaining = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+        remaining = set(inspect(db.engine).get_table_names()) - {VERSION_TABLE}
         assert remaining == set()
         db.engine.dispose()

@@ -17,12 +17,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from .. import clock, sso
+from .. import clock, sso, urls
 from ..errors import render_error
 from ..i18n import N_
 from ..mail import outbox
 from ..oidc import consent
-from ..security.ratelimit import configured, hit, limiter
+from ..security.ratelimit import configured, hit, limited
 from . import service
 from .forms import (
     ChangePasswordForm,
@@ -50,12 +50,7 @@ def _signup_url() -> str:
 
 def external_url(endpoint: str, **values) -> str:
     """An absolute link for a mail: the public base URL (IDP_ISSUER) and the endpoint's path."""
-    path = url_for(endpoint, **values)
-    root = request.script_root
-    issuer = current_app.config["IDP_ISSUER"]
-    if root and issuer.endswith(root):
-        path = path[len(root) :]
-    return issuer + path
+    return urls.public_url(endpoint, **values)
 
 
 def _reset_link_builder():
@@ -135,7 +130,7 @@ def withdraw_consent():
 
 
 @bp.post("/mot-de-passe")
-@limiter.limit(configured("IDP_LOGIN_LIMIT_PER_IP"))
+@limited(configured("IDP_LOGIN_LIMIT_PER_IP"))
 def change_password():
     account = sso.signed_in_account()
     if account is None:
@@ -166,7 +161,7 @@ def change_password():
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
-@limiter.limit(configured("IDP_LOGIN_LIMIT_PER_IP"), methods=["POST"])
+@limited(configured("IDP_LOGIN_LIMIT_PER_IP"), methods=["POST"])
 def login():
     """Sign in with email and password; also re-authentication when a session exists."""
     _remember_requested_next()
@@ -220,7 +215,7 @@ def logout():
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
-@limiter.limit(configured("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
+@limited(configured("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
 def forgot_password():
     """Always the same answer, whether an account has this address or not."""
     form = EmailOnlyForm()
@@ -251,7 +246,7 @@ def forgot_password():
 
 
 @bp.route("/mot-de-passe-oublie/<token>", methods=["GET", "POST"])
-@limiter.limit(configured("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
+@limited(configured("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
 def reset_password(token: str):
     """The page behind the mailed link: choose a new password, once."""
     try:
@@ -280,7 +275,7 @@ def _reset_link_refused(error: service.ResetLinkError):
 
 
 @bp.route("/activation/renvoyer", methods=["GET", "POST"])
-@limiter.limit(configured("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
+@limited(configured("IDP_MAIL_LIMIT_PER_IP"), methods=["POST"])
 def resend_activation():
     """A new activation link for an account not yet activated; the same answer for any address."""
     form = EmailOnlyForm()

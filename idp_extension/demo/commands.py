@@ -30,13 +30,13 @@ def demo_command(portal_url: str, members_csv: str, as_json: bool) -> None:
     """Set up the demo: members, the demo portal as a client (new secret each run)."""
     from pathlib import Path
 
-    from flask import current_app
-
     try:
         setup = prepare_demo(members_csv=Path(members_csv), portal_url=portal_url)
     except DemoSetupError as error:
         raise click.ClickException(str(error)) from None
-    issuer = current_app.config["IDP_ISSUER"]
+    from .. import urls
+
+    issuer = urls.issuer()
     data = {
         "members_imported": setup.members_imported,
         "members_rejected": setup.members_rejected,

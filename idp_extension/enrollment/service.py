@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import clock
+from .. import clock, urls
 from ..clock import as_utc
 from ..db import db
 from ..mail import messages
@@ -220,9 +220,7 @@ def activate(token: str, password: str, *, ip_address: str | None = None) -> Acc
 
 def activation_link(token: str) -> str:
     """The absolute link mailed to the member: the issuer, then the route's path."""
-    # Built from the URL map, not url_for: it must not depend on the current request's host.
-    path = current_app.url_map.bind("localhost").build("enrollment.activate", {"token": token})
-    return current_app.config["IDP_ISSUER"] + path
+    return urls.public_url("enrollment.activate", token=token)
 
 
 def activation_valid_hours() -> int:

@@ -18,7 +18,7 @@ from .. import clock
 from ..i18n import current_language
 from ..mail.outbox import send_after_response
 from ..security import tokens
-from ..security.ratelimit import configured, hit, limiter
+from ..security.ratelimit import configured, hit, limited
 from ..sso import pop_next, sign_in
 from . import service
 from .forms import PasswordForm, ResendForm, SignUpForm
@@ -53,7 +53,7 @@ def legal_links():
 
 
 @bp.route("/inscription", methods=["GET", "POST"])
-@limiter.limit(configured("IDP_SIGNUP_LIMIT_PER_IP"), methods=["POST"])
+@limited(configured("IDP_SIGNUP_LIMIT_PER_IP"), methods=["POST"])
 def start():
     form = SignUpForm()
     if not form.validate_on_submit():
@@ -132,7 +132,7 @@ def sent():
 
 
 @bp.post("/inscription/nouveau-lien")
-@limiter.limit("10/hour")
+@limited("10/hour")
 def resend():
     account_id = session.get(SESSION_KEY)
     if not isinstance(account_id, int):
@@ -153,7 +153,7 @@ def resend():
 
 
 @bp.route("/activation/<token>", methods=["GET", "POST"])
-@limiter.limit("30/hour", methods=["POST"])
+@limited("30/hour", methods=["POST"])
 def activate(token: str):
     # GET never uses the link: mail scanners open links before the member does.
     form = PasswordForm()
@@ -186,7 +186,7 @@ def activate(token: str):
 
 
 @bp.post("/activation/<token>/nouveau-lien")
-@limiter.limit("10/hour")
+@limited("10/hour")
 def renew(token: str):
     hit("renew-activation", tokens.digest(token), "5/hour")
     try:

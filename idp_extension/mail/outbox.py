@@ -32,7 +32,6 @@ Guarantees
 from __future__ import annotations
 
 import email.utils
-import logging
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta
@@ -45,10 +44,11 @@ from .. import clock
 from ..db import db
 from ..models import OutboxMessage, OutboxStatus
 from ..security import audit
+from ..security.log_redaction import logger_for
 from ..security.sealing import InvalidToken, seal, unseal
 from .sender import PermanentDeliveryError, TransportUnavailableError
 
-log = logging.getLogger(__name__)
+log = logger_for(__name__)
 
 OUTCOMES = ("sent", "retry", "failed")
 # Messages claimed per statement: fewer commits than one by one, and a small enough set that
@@ -248,7 +248,7 @@ def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
         body_text = unseal(key, message.body_text)
         body_html = unseal(key, message.body_html) if message.body_html else None
         send(
-            sender=config["MAIL_DEFAULT_SENDER"],
+            sender=config["IDP_MAIL_SENDER"],
             recipient=message.recipient,
             subject=message.subject,
             body_text=body_text,

@@ -24,7 +24,11 @@ from email.utils import parsedate_to_datetime
 from flask import current_app
 from flask_mail import BadHeaderError, Connection, Mail, Message
 
-mail = Mail()
+
+def mail_state(settings: dict):
+    """Flask-Mail's connection settings for the provider, not registered on the application."""
+    return Mail().init_mail(settings)
+
 
 # RFC 5321 section 4.5.3.1.10: 552 (storage exceeded) should be treated as temporary.
 TEMPORARY_5XX = {552}
@@ -161,7 +165,7 @@ class _SmtpSession:
 
     def _send(self, message: Message) -> None:
         if self._connection is None:
-            connection = _Connection(current_app.extensions["mail"])
+            connection = _Connection(current_app.extensions["idp"].mail)
             connection.__enter__()
             self._connection = connection
         try:

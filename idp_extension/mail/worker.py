@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 
 from flask import Flask
 
 from ..db import db
+from ..security.log_redaction import logger_for
 from . import outbox
 
-log = logging.getLogger(__name__)
+log = logger_for(__name__)
 
 
 class MailWorker:

@@ -15,7 +15,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from .. import clock
+from .. import clock, urls
 from ..db import db
 from ..models.keys import SigningKey
 from ..security.audit import record
@@ -125,6 +125,6 @@ def verify_own_id_token(token: str) -> dict | None:
     except (JoseError, ValueError, TypeError):
         return None
     claims = dict(decoded.claims)
-    if claims.get("iss") != current_app.config["IDP_ISSUER"] or not claims.get("sub"):
+    if claims.get("iss") != urls.issuer() or not claims.get("sub"):
         return None
     return claims

@@ -52,7 +52,7 @@ __all__ = [
 
 @dataclass
 class OidcServer:
-    """One application's Authlib server parts, kept in ``app.extensions["oidc"]``."""
+    """One application's Authlib server parts, kept in ``app.extensions["idp"].oidc``."""
 
     authorization: AuthorizationServer
     bearer: BearerProtector
@@ -82,12 +82,12 @@ def init_server(app: Flask) -> OidcServer:
     issuer = Issuer()
     server.register_extension(issuer)
     state = OidcServer(authorization=server, bearer=bearer, issuer=issuer)
-    app.extensions["oidc"] = state
+    app.extensions["idp"].oidc = state
     return state
 
 
 def current_server() -> OidcServer:
-    return current_app.extensions["oidc"]
+    return current_app.extensions["idp"].oidc
 
 
 def error_response(error: OAuth2Error):

@@ -15,7 +15,7 @@ from flask import current_app
 from flask import request as flask_request
 from sqlalchemy import update
 
-from .. import clock
+from .. import clock, urls
 from ..db import db
 from ..models import Account, AccountStatus
 from ..models.oauth import AuthorizationCode, OAuthClient, Token
@@ -31,7 +31,7 @@ def client_ip() -> str | None:
 
 
 def issuer() -> str:
-    return current_app.config["IDP_ISSUER"]
+    return urls.issuer()
 
 
 def query_client(client_id: str | None) -> OAuthClient | None:

@@ -8,7 +8,6 @@ import binascii
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     current_app,
     json,
@@ -20,11 +19,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from .. import sso
+from .. import sso, urls
 from . import authorize as authorization
 from . import keys
 from .claims import SCOPE_DESCRIPTIONS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES
-from .server import OAuth2Error, current_server, init_server
+from .server import OAuth2Error, current_server
 
 bp = Blueprint("oidc", __name__)
 
@@ -71,25 +70,18 @@ def _check_form_post() -> Response | None:
     return None
 
 
-def _issuer_url(endpoint: str) -> str:
-    # The issuer already names where the provider is mounted, so the route's path is built
-    # from the URL map: url_for() would add the mount (SCRIPT_NAME) a second time.
-    path = current_app.url_map.bind("localhost").build(endpoint)
-    return current_app.config["IDP_ISSUER"] + path
-
-
 @bp.get("/.well-known/openid-configuration")
 def discovery():
     """OpenID Connect Discovery 1.0 section 3 (and RFC 8414 fields)."""
     document = {
-        "issuer": current_app.config["IDP_ISSUER"],
-        "authorization_endpoint": _issuer_url("oidc.authorize"),
-        "token_endpoint": _issuer_url("oidc.token"),
-        "userinfo_endpoint": _issuer_url("oidc.userinfo"),
-        "jwks_uri": _issuer_url("oidc.jwks"),
-        "revocation_endpoint": _issuer_url("oidc.revoke"),
-        "introspection_endpoint": _issuer_url("oidc.introspect"),
-        "end_session_endpoint": _issuer_url("oidc.end_session"),
+        "issuer": urls.issuer(),
+        "authorization_endpoint": urls.public_url("oidc.authorize"),
+        "token_endpoint": urls.public_url("oidc.token"),
+        "userinfo_endpoint": urls.public_url("oidc.userinfo"),
+        "jwks_uri": urls.public_url("oidc.jwks"),
+        "revocation_endpoint": urls.public_url("oidc.revoke"),
+        "introspection_endpoint": urls.public_url("oidc.introspect"),
+        "end_session_endpoint": urls.public_url("oidc.end_session"),
         "scopes_supported": list(SUPPORTED_SCOPES),
         "claims_supported": list(SUPPORTED_CLAIMS),
         "response_types_supported": ["code"],
@@ -285,13 +277,5 @@ def _finish_logout(logout_request):
     return render_template("oidc/logged_out.html")
 
 
+# A host's own CSRFProtect must leave these alone (security.csrf.EXEMPT_ENDPOINTS are ours).
 EXEMPT_FROM_CSRF = (authorize, token, userinfo, revoke, introspect, jwks, end_session)
-
-
-def register(app: Flask) -> None:
-    """Register the oidc blueprint and Authlib's server on ``app``."""
-    init_server(app)
-    app.register_blueprint(bp)
-    csrf = app.extensions["csrf"]
-    for view in EXEMPT_FROM_CSRF:
-        csrf.exempt(view)

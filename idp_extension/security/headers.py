@@ -1,8 +1,8 @@
-"""Security headers on every response (DESIGN section 5)."""
+"""Security headers on the provider's responses (DESIGN section 5), never on a host's pages."""
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -17,17 +17,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-def init_app(app: Flask) -> None:
-    @app.after_request
-    def add_security_headers(response):
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        # No page of ours should leak its URL: some carry tokens, codes or a login_hint.
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.is_secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.endpoint != "static":
-            headers.setdefault("Cache-Control", "no-store")
-        return response
+def add_security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    # No page of ours should leak its URL: some carry tokens, codes or a login_hint.
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.endpoint != "static":
+        headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -41,9 +41,32 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+PACKAGE = "idp_extension"
+# Loggers that print request lines (the server's own), beside every logger of the package.
+SERVER_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+
+
+def _attach(logger: logging.Logger) -> None:
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+
+
 def install() -> None:
-    """Attach the filter to the loggers that print request lines (idempotent)."""
-    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "idp_extension"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-            logger.addFilter(RedactingFilter())
+    """Attach the filter to the server loggers and to every logger of the package (idempotent).
+
+    A logger's filters do not apply to records of its children, so ``idp_extension`` alone
+    would let ``idp_extension.mail.outbox`` through: each module's logger gets the filter.
+    Modules imported later call ``install`` again through ``logger_for``.
+    """
+    for name in SERVER_LOGGERS:
+        _attach(logging.getLogger(name))
+    for name in list(logging.Logger.manager.loggerDict):
+        if name == PACKAGE or name.startswith(PACKAGE + "."):
+            _attach(logging.getLogger(name))
+
+
+def logger_for(name: str) -> logging.Logger:
+    """The module's logger, redacting: ``log = logger_for(__name__)``."""
+    logger = logging.getLogger(name)
+    _attach(logger)
+    return logger

@@ -160,8 +160,8 @@ def test_unreachable_server_fails_after_max_attempts_then_admin_retry_sends(
     from ..smtp import free_port
 
     port = free_port()
-    app.config["MAIL_PORT"] = port
-    app.extensions["mail"].port = port
+    app.config["IDP_MAIL_PORT"] = port
+    app.extensions["idp"].mail.port = port
     with app.app_context():
         message_id = write_notice(1)
         for expected in ("retry", "retry", "failed"):
@@ -191,7 +191,7 @@ def test_unreachable_server_fails_after_max_attempts_then_admin_retry_sends(
 def test_server_down_stops_the_pass_without_spending_every_message(app, clock, notice_template):
     from ..smtp import free_port
 
-    app.extensions["mail"].port = free_port()
+    app.extensions["idp"].mail.port = free_port()
     with app.app_context():
         ids = [write_notice(number) for number in range(1, 6)]
         assert outbox.deliver_due() == {"sent": 0, "retry": 1, "failed": 0}
@@ -259,7 +259,7 @@ def test_a_relay_closing_the_connection_between_messages_costs_no_attempt(
     app, own_smtp, notice_template
 ):
     server = own_smtp(ClosingHandler())
-    app.extensions["mail"].port = server.port
+    app.extensions["idp"].mail.port = server.port
     with app.app_context():
         ids = [write_notice(number) for number in range(3)]
         assert outbox.deliver_due() == {"sent": 3, "retry": 0, "failed": 0}

@@ -79,7 +79,7 @@ class Authenticator:
 
 def use_server(app, port: int, **settings) -> None:
     """Point the running app's Flask-Mail at a server, as IDP_MAIL_* would at start-up."""
-    state = app.extensions["mail"]
+    state = app.extensions["idp"].mail
     state.port = port
     state.use_tls = settings.get("tls", False)
     state.use_ssl = settings.get("ssl", False)
