@@ -19,6 +19,7 @@ from ..db import db
 from ..models.keys import SigningKey
 from ..security.audit import record
 from ..security.sealing import seal, unseal
+from .published import forget_jwks
 
 DEFAULT_ALGORITHM = "RS256"
 SUPPORTED_ALGORITHMS = ("RS256", "ES256")
@@ -62,6 +63,7 @@ def active_key(alg: str = DEFAULT_ALGORITHM) -> SigningKey:
         db.session.add(key)
         record("signing_key_created", kid=key.kid, alg=alg)
         db.session.commit()
+        forget_jwks()
     return key
 
 
@@ -86,6 +88,13 @@ def published_keys() -> list[SigningKey]:
     cutoff = _now() - timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
     keys = db.session.scalars(db.select(SigningKey).order_by(SigningKey.created_at)).all()
     return [k for k in keys if k.active or (k.retired_at and k.retired_at > cutoff)]
+
+
+def next_key_set_change(now: datetime) -> datetime | None:
+    """When the published set next changes by itself (a retired key leaving), if ever."""
+    ttl = timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
+    leaving = [k.retired_at + ttl for k in published_keys() if not k.active and k.retired_at]
+    return min((moment for moment in leaving if moment > now), default=None)
 
 
 def jwks() -> dict:
@@ -114,6 +123,7 @@ def rotate_keys() -> tuple[list[SigningKey], list[SigningKey]]:
     db.session.add_all(created)
     record("signing_keys_rotated", created=[k.kid for k in created], retired=[k.kid for k in old])
     db.session.commit()
+    forget_jwks()
     return created, old
 
 
