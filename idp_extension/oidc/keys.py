@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
+from .. import clock
 from ..db import db
 from ..models.keys import SigningKey
 from ..security.audit import record
@@ -23,10 +24,6 @@ from .published import forget_jwks
 
 DEFAULT_ALGORITHM = "RS256"
 SUPPORTED_ALGORITHMS = ("RS256", "ES256")
-
-
-def _now() -> datetime:
-    return current_app.extensions["idp"].clock.now()
 
 
 def _generate(alg: str) -> SigningKey:
@@ -43,7 +40,7 @@ def _generate(alg: str) -> SigningKey:
         kid=kid,
         alg=alg,
         active=True,
-        created_at=_now(),
+        created_at=clock.now(),
         private_key_sealed=seal(current_app.config["SECRET_KEY"], pem),
         public_jwk=key.as_dict(private=False),
     )
@@ -85,7 +82,7 @@ def _imported_private_key(kid: str, alg: str, sealed: str, secret_key: str) -> R
 
 def published_keys() -> list[SigningKey]:
     """Active keys, and retired keys whose ID tokens may still be unexpired."""
-    cutoff = _now() - timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
+    cutoff = clock.now() - timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
     keys = db.session.scalars(db.select(SigningKey).order_by(SigningKey.created_at)).all()
     return [k for k in keys if k.active or (k.retired_at and k.retired_at > cutoff)]
 
@@ -113,7 +110,7 @@ def rotate_keys() -> tuple[list[SigningKey], list[SigningKey]]:
 
     Returns ``(created, retired)``; the caller's transaction is committed here.
     """
-    now = _now()
+    now = clock.now()
     old = db.session.scalars(db.select(SigningKey).filter_by(active=True)).all()
     algorithms = {DEFAULT_ALGORITHM} | {k.alg for k in old}
     for key in old:

@@ -20,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from ..account import session as sso
+from .. import sso
 from . import authorize as authorization
 from . import keys
 from .claims import SCOPE_DESCRIPTIONS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES
