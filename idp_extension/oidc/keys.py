@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from joserfc import jwt
