@@ -7,12 +7,13 @@ import json
 from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import clock
 from ..account.views import external_url
 from ..mail import outbox
 from . import accounts, data_rights
 from .errors import AdminActionError
 from .forms import SearchForm
-from .views import _action_failed, _now, bp
+from .views import _action_failed, bp
 
 
 def _page_number() -> int:
@@ -35,10 +36,10 @@ def accounts_list():
 @bp.get("/comptes/<int:account_id>")
 def account(account_id: int):
     try:
-        file = accounts.account_file(account_id, now=_now())
+        file = accounts.account_file(account_id, now=clock.now())
     except AdminActionError as error:
         return _action_failed(error, "admin.accounts")
-    return render_template("admin/account.html", file=file, now=_now())
+    return render_template("admin/account.html", file=file, now=clock.now())
 
 
 def _done(account_id: int, message: str):
@@ -71,7 +72,7 @@ def send_password_reset(account_id: int):
         message_id = accounts.send_password_reset(
             account_id,
             admin_id=g.admin.id,
-            now=_now(),
+            now=clock.now(),
             link_for=lambda token: prefix + token,
             ip_address=request.remote_addr,
         )
@@ -84,7 +85,9 @@ def send_password_reset(account_id: int):
 @bp.post("/comptes/<int:account_id>/debloquer")
 def unlock_account(account_id: int):
     try:
-        accounts.unlock(account_id, admin_id=g.admin.id, now=_now(), ip_address=request.remote_addr)
+        accounts.unlock(
+            account_id, admin_id=g.admin.id, now=clock.now(), ip_address=request.remote_addr
+        )
     except AdminActionError as error:
         return _failed(error, account_id)
     return _done(account_id, _("Le compte est débloqué."))
@@ -103,7 +106,11 @@ def enable_account(account_id: int):
 def _set_enabled(account_id: int, enabled: bool):
     try:
         account = accounts.set_account_enabled(
-            account_id, enabled, admin_id=g.admin.id, now=_now(), ip_address=request.remote_addr
+            account_id,
+            enabled,
+            admin_id=g.admin.id,
+            now=clock.now(),
+            ip_address=request.remote_addr,
         )
     except AdminActionError as error:
         return _failed(error, account_id)
@@ -146,7 +153,7 @@ def delete_account(account_id: int):
         return render_template("admin/account_delete.html", account=account)
     try:
         trace = data_rights.delete_account(
-            account_id, admin_id=g.admin.id, now=_now(), ip_address=request.remote_addr
+            account_id, admin_id=g.admin.id, now=clock.now(), ip_address=request.remote_addr
         )
     except AdminActionError as error:
         return _failed(error, account_id)

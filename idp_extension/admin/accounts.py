@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..account import service as account_service
-from ..account.session import end_account_sessions
 from ..clock import as_utc
 from ..db import db
 from ..enrollment import service as enrollment
@@ -21,8 +20,9 @@ from ..models import Account, AccountStatus, AuditEvent, MemberRecord
 from ..models.oauth import OAuthClient, Token
 from ..models.search_text import fold_query
 from ..oidc.consent import GrantedAccess, granted_accesses
-from ..oidc.grants import revoke_grants
+from ..oidc.revocation import revoke_grants
 from ..security.audit import record
+from ..sso import end_account_sessions
 from .errors import AdminActionError
 
 PAGE_SIZE = 50

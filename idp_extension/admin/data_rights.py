@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from ..db import db
 from ..models import AuditEvent, MemberRecord, OneTimeToken, OutboxMessage, SsoSession
 from ..models.oauth import Consent, OAuthClient, Token
-from ..oidc.grants import revoke_grants
+from ..oidc.revocation import revoke_grants
 from ..security.audit import record
 from .accounts import get_account, lock_account
 from .errors import AdminActionError

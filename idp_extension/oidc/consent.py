@@ -13,7 +13,7 @@ from ..models import Account
 from ..models.oauth import Consent, OAuthClient
 from ..security.audit import record
 from .claims import SCOPE_DESCRIPTIONS
-from .grants import revoke_grants
+from .revocation import revoke_grants
 
 
 class ConsentNotFoundError(LookupError):
