@@ -20,7 +20,7 @@ from ..models.keys import SigningKey
 from ..models.oauth import OAuthClient
 from ..oidc import clients as client_registry
 from ..oidc import keys as signing_keys
-from ..oidc.grants import revoke_grants
+from ..oidc.revocation import revoke_grants
 from ..security.audit import record
 from .errors import AdminActionError
 
