@@ -15,6 +15,7 @@ from ..account.helpers import PASSWORD, finished, login, make_account
 from ..conftest import both_databases, csrf_token, page_text
 from ..enrollment.conftest import submit_sign_up
 from ..mailparse import link_labelled
+from ..test_page_markup import duplicate_ids
 from .test_console import admin_actions, press
 
 
@@ -210,3 +211,11 @@ def test_admin_cannot_disable_nor_delete_their_own_account(app, admin_browser, a
     admin_browser.post(f"{page}/supprimer", data={"csrf_token": token})
     with app.app_context():
         assert db.session.get(Account, admin_id) is not None
+
+
+def test_account_pages_have_unique_ids(app, admin_browser, clock):
+    account_id = make_account(app, clock, status=AccountStatus.PENDING)
+    for path in (f"/admin/comptes/{account_id}", f"/admin/comptes/{account_id}/supprimer"):
+        response = admin_browser.get(path)
+        assert response.status_code == 200
+        assert duplicate_ids(response.get_data(as_text=True)) == [], path
