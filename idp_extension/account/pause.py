@@ -2,8 +2,8 @@
 
 The account's own lockout (``service.authenticate``) protects the password; this decides only
 what the login page says. It counts failed sign-ins per address in the rate-limit storage
-(``IDP_RATELIMIT_STORAGE_URL``, shared by every server), so an address without an account gets
-exactly the pause an account gets, and a paused address is not even checked: the right password
+(``IDP_RATELIMIT_STORAGE_URL``, shared by every server), so an address without an account
+gets exactly the pause an account gets, and a paused address is not even checked: the right password
 then gets the same answer as a wrong one (no oracle).
 """
 
@@ -61,7 +61,7 @@ def signin_pause() -> SignInPause:
     if state.signin_pause is None:
         config = current_app.config
         state.signin_pause = SignInPause(
-            storage_from_string(config["IDP_RATELIMIT_STORAGE_URL"]),
+            storage_from_string(config["RATELIMIT_STORAGE_URI"]),  # as resolved at start-up
             config["IDP_LOCKOUT_THRESHOLD"],
             config["IDP_LOCKOUT_SECONDS"],
             prefix=config.get("RATELIMIT_KEY_PREFIX") or "",

@@ -24,7 +24,6 @@ from ..mail import outbox
 from ..oidc import consent
 from ..security.ratelimit import configured, hit, limiter
 from . import service
-from .pause import signin_pause
 from .forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -34,6 +33,7 @@ from .forms import (
     NewPasswordForm,
     WithdrawConsentForm,
 )
+from .pause import signin_pause
 
 bp = Blueprint("account", __name__)
 
