@@ -16,13 +16,15 @@ from sqlalchemy import case, literal, null, or_, select, true, update
 
 from ..clock import as_utc
 from ..db import db
+from ..enrollment import service as enrollment
+from ..mail import messages
 from ..models import Account, AccountStatus, OneTimeToken, SsoSession, TokenPurpose
 from ..models.types import UTCDateTime
 from ..security import tokens
 from ..security.audit import record
 from ..security.passwords import unmet_rules
+from ..sso import end_account_sessions
 from .devices import describe_user_agent
-from .session import end_account_sessions
 
 
 class LoginFailedError(Exception):
@@ -190,8 +192,6 @@ def resend_activation(email: str, *, ip_address: str | None = None) -> int | Non
     account = find_account_by_email(email)
     if account is None or account.status != AccountStatus.PENDING:
         return None
-    from ..enrollment import service as enrollment
-
     try:
         return enrollment.resend_activation(account.id, ip_address=ip_address)
     except enrollment.EnrollmentError:
@@ -210,8 +210,6 @@ def request_password_reset(
     ``link_for(token)`` builds the absolute URL of the reset page. A new link voids the
     previous ones. Nothing is written for an unknown address; the caller answers the same.
     """
-    from ..mail import messages
-
     account = find_account_by_email(email)
     if account is None or account.status != AccountStatus.ACTIVE:
         return None
