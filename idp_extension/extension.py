@@ -38,6 +38,7 @@ class ProviderState:
     sms: SmsSender
     clock: Clock
     passwords: object = field(default=None)
+    signin_pause: object = field(default=None)  # account.pause.SignInPause, built on first use
 
 
 class IdentityProvider:
