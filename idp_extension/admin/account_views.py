@@ -8,6 +8,7 @@ from flask import Response, flash, g, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 
 from .. import clock
+from ..account.pause import signin_pause
 from ..account.views import external_url
 from ..mail import outbox
 from . import accounts, data_rights
@@ -36,7 +37,7 @@ def accounts_list():
 @bp.get("/comptes/<int:account_id>")
 def account(account_id: int):
     try:
-        file = accounts.account_file(account_id, now=clock.now())
+        file = accounts.account_file(account_id, now=clock.now(), pause=signin_pause())
     except AdminActionError as error:
         return _action_failed(error, "admin.accounts")
     return render_template("admin/account.html", file=file, now=clock.now())
@@ -86,7 +87,11 @@ def send_password_reset(account_id: int):
 def unlock_account(account_id: int):
     try:
         accounts.unlock(
-            account_id, admin_id=g.admin.id, now=clock.now(), ip_address=request.remote_addr
+            account_id,
+            admin_id=g.admin.id,
+            now=clock.now(),
+            pause=signin_pause(),
+            ip_address=request.remote_addr,
         )
     except AdminActionError as error:
         return _failed(error, account_id)

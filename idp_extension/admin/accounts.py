@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..account import service as account_service
+from ..account.pause import SignInPause
 from ..clock import as_utc
 from ..db import db
 from ..enrollment import service as enrollment
@@ -99,7 +100,7 @@ def lock_account(account_id: int) -> Account:
     return account
 
 
-def account_file(account_id: int, *, now: datetime) -> AccountFile:
+def account_file(account_id: int, *, now: datetime, pause: SignInPause) -> AccountFile:
     account = get_account(account_id)
     holders = db.session.scalars(
         select(OAuthClient.name)
@@ -115,7 +116,7 @@ def account_file(account_id: int, *, now: datetime) -> AccountFile:
     return AccountFile(
         account=account,
         member=db.session.get(MemberRecord, account.member_number),
-        locked=account_service.is_locked(account, now),
+        locked=account_service.is_locked(account, now) or pause.is_paused(account.email, now),
         sessions=account_service.active_sessions(account, now=now, current_digest=None),
         applications=granted_accesses(account.id),
         clients_holding_tokens=list(holders),
@@ -185,17 +186,33 @@ def send_password_reset(
     return message_id
 
 
-def unlock(account_id: int, *, admin_id: int, now: datetime, ip_address: str | None = None):
-    """End a lockout now and start the count of failed logins afresh."""
+def unlock(
+    account_id: int,
+    *,
+    admin_id: int,
+    now: datetime,
+    pause: SignInPause,
+    ip_address: str | None = None,
+) -> Account:
+    """End a lockout now (the account's and its address's sign-in pause) and start the count
+    of failed logins afresh."""
     account = lock_account(account_id)
-    if not account_service.is_locked(account, now):
+    locked = account_service.is_locked(account, now)
+    if not locked and not pause.is_paused(account.email, now):
         db.session.rollback()
         raise AdminActionError("not_locked")
-    locked_until = as_utc(account.locked_until)
+    locked_until = as_utc(account.locked_until) if locked else None
     account.locked_until = None
     account.failed_logins = 0
-    _audit(admin_id, "unlock_account", account, ip_address, locked_until=locked_until.isoformat())
+    _audit(
+        admin_id,
+        "unlock_account",
+        account,
+        ip_address,
+        locked_until=locked_until.isoformat() if locked_until else None,
+    )
     db.session.commit()
+    pause.lift(account.email)
     return account
 
 

@@ -133,7 +133,7 @@ def test_unlock_lets_a_locked_member_sign_in_again(app, admin_browser, client, c
         login(client, "helene@example.org", "Wrong#Password1")
     assert login(client, "helene@example.org", PASSWORD).status_code != 302
     page = f"/admin/comptes/{account_id}"
-    assert "bloqué jusqu'au" in page_text(admin_browser.get(page))
+    assert "bloqué" in page_text(admin_browser.get(page))
     press(admin_browser, page, f"{page}/debloquer")
     assert "Le compte est débloqué." in page_text(admin_browser.get(page))
     assert login(client, "helene@example.org", PASSWORD).status_code == 302
