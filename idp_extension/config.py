@@ -84,6 +84,11 @@ DEFAULTS: dict[str, object] = {
     "IDP_ID_TOKEN_TTL": 3600,
     # Trust one proxy's X-Forwarded-* headers (behind a load balancer that sets them).
     "IDP_PROXY_FIX": False,
+    # Seconds a pluggable registry's answer on a member's status is reused at sign-in/refresh.
+    "IDP_REGISTRY_CACHE_SECONDS": 60,
+    # import-members --terminate-missing refuses when more than this percentage of the active
+    # register would be terminated (a truncated export), unless --force.
+    "IDP_IMPORT_TERMINATE_MAX_PERCENT": 5,
 }
 
 BOOLEAN_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, bool)}

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from ..clock import as_utc
 from ..db import db
+from ..enrollment.membership import membership_allows
 from ..models import Account, AccountStatus, OneTimeToken, SsoSession, TokenPurpose
 from ..security import tokens
 from ..security.audit import record
@@ -26,6 +27,12 @@ from .session import end_account_sessions
 
 class LoginFailedError(Exception):
     """Email unknown, password wrong, account pending, disabled or locked: one answer for all."""
+
+
+class MembershipEndedError(LoginFailedError):
+    """The right password, but the member's membership has ended: the account is suspended.
+
+    Said only to whoever typed the right password, so it tells an attacker nothing."""
 
 
 class ResetLinkError(Exception):
@@ -66,6 +73,11 @@ def find_account_by_email(email: str) -> Account | None:
     return db.session.scalar(select(Account).where(Account.email == normalise_email(email)))
 
 
+# A suspended account (membership ended) still has its password checked: only then is the
+# member told why they cannot sign in, or let in if the register has them active again.
+SIGN_IN_STATUSES = (AccountStatus.ACTIVE, AccountStatus.SUSPENDED)
+
+
 def is_locked(account: Account, now: datetime) -> bool:
     locked_until = as_utc(account.locked_until)
     return locked_until is not None and locked_until > now
@@ -85,7 +97,7 @@ def authenticate(
     hashing = _state().passwords
     account = find_account_by_email(email)
 
-    if account is None or account.status != AccountStatus.ACTIVE:
+    if account is None or account.status not in SIGN_IN_STATUSES:
         hashing.verify(None, password)
         reason = "unknown_email" if account is None else f"account_{account.status.value}"
         _fail(account, reason, ip_address)
@@ -97,6 +109,9 @@ def authenticate(
     if not hashing.verify(account.password_hash, password):
         _count_failure(account, now, ip_address)
         _fail(account, "wrong_password", ip_address)
+
+    if not membership_allows(account, now=now):
+        _fail(account, "membership_ended", ip_address, error=MembershipEndedError)
 
     if hashing.needs_rehash(account.password_hash):
         # The argon2 parameters changed since this hash was made: upgrade it while we hold
@@ -130,7 +145,13 @@ def _count_failure(account: Account, now: datetime, ip_address: str | None) -> N
         )
 
 
-def _fail(account: Account | None, reason: str, ip_address: str | None):
+def _fail(
+    account: Account | None,
+    reason: str,
+    ip_address: str | None,
+    *,
+    error: type[LoginFailedError] = LoginFailedError,
+):
     record(
         "login_failed",
         account_id=account.id if account else None,
@@ -138,7 +159,7 @@ def _fail(account: Account | None, reason: str, ip_address: str | None):
         reason=reason,
     )
     db.session.commit()
-    raise LoginFailedError(reason)
+    raise error(reason)
 
 
 def record_logout(account_id: int | None, *, ip_address: str | None = None) -> None:

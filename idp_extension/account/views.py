@@ -181,7 +181,7 @@ def login():
     form = LoginForm()
     if request.method == "GET" and request.args.get("login_hint"):
         form.email.data = request.args["login_hint"][:254]
-    failed = False
+    failed = membership_ended = False
     if form.validate_on_submit():
         hit(
             "login-email",
@@ -192,6 +192,8 @@ def login():
             account = service.authenticate(
                 form.email.data, form.password.data, now=_now(), ip_address=_ip()
             )
+        except service.MembershipEndedError:
+            membership_ended = True
         except service.LoginFailedError:
             failed = True
         else:
@@ -202,6 +204,7 @@ def login():
         "account/login.html",
         form=form,
         failed=failed,
+        membership_ended=membership_ended,
         signup_url=_signup_url(),
         current_account=sso.signed_in_account(),
         lockout_threshold=current_app.config["IDP_LOCKOUT_THRESHOLD"],
