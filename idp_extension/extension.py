@@ -148,7 +148,3 @@ class IdentityProvider:
             from .demo.views import bp as demo_bp
 
             app.register_blueprint(demo_bp)
-
-
-def provider_state(app: Flask) -> ProviderState:
-    return app.extensions["idp"]

@@ -168,6 +168,17 @@ def csrf_token(html: str) -> str:
     return found.group(1)
 
 
+def birth_date_fields(value: date | str) -> dict[str, str]:
+    """The sign-up form's three birth-date fields (``birth_day``, ``birth_month``,
+    ``birth_year``) as a member types them from the card, from a date or "YYYY-MM-DD"."""
+    born = value if isinstance(value, date) else date.fromisoformat(value)
+    return {
+        "birth_day": f"{born.day:02d}",
+        "birth_month": f"{born.month:02d}",
+        "birth_year": f"{born.year}",
+    }
+
+
 def page_text(response) -> str:
     """A response's HTML with entities decoded, as a reader sees the words."""
     import html

@@ -16,13 +16,15 @@ from sqlalchemy import select, update
 
 from ..clock import as_utc
 from ..db import db
+from ..enrollment import service as enrollment
 from ..enrollment.membership import membership_allows
+from ..mail import messages
 from ..models import Account, AccountStatus, OneTimeToken, SsoSession, TokenPurpose
 from ..security import tokens
 from ..security.audit import record
 from ..security.passwords import unmet_rules
+from ..sso import end_account_sessions
 from .devices import describe_user_agent
-from .session import end_account_sessions
 
 
 class LoginFailedError(Exception):
@@ -179,8 +181,6 @@ def resend_activation(email: str, *, ip_address: str | None = None) -> int | Non
     account = find_account_by_email(email)
     if account is None or account.status != AccountStatus.PENDING:
         return None
-    from ..enrollment import service as enrollment
-
     try:
         return enrollment.resend_activation(account.id, ip_address=ip_address)
     except enrollment.EnrollmentError:
@@ -199,8 +199,6 @@ def request_password_reset(
     ``link_for(token)`` builds the absolute URL of the reset page. A new link voids the
     previous ones. Nothing is written for an unknown address; the caller answers the same.
     """
-    from ..mail import messages
-
     account = find_account_by_email(email)
     if account is None or account.status != AccountStatus.ACTIVE:
         return None

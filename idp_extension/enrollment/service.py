@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import clock
 from ..clock import as_utc
 from ..db import db
 from ..mail import messages
@@ -77,10 +78,6 @@ def _state():
     return current_app.extensions["idp"]
 
 
-def _now() -> datetime:
-    return _state().clock.now()
-
-
 def enroll(
     *,
     first_name: str,
@@ -96,7 +93,7 @@ def enroll(
 
     ``email`` and ``phone`` come normalised from the form (lower-case address, E.164 number).
     """
-    now = _now()
+    now = clock.now()
     email = email.strip().lower()
     registered = _state().registry.lookup(member_number)
     if not record_matches(
@@ -160,7 +157,7 @@ def resend_activation(account_id: int, *, ip_address: str | None = None) -> int:
     if account.status == AccountStatus.ACTIVE:
         db.session.rollback()
         raise AccountAlreadyActiveError()
-    message = _issue_activation(account, _now(), ip_address)
+    message = _issue_activation(account, clock.now(), ip_address)
     db.session.commit()
     return message.id
 
@@ -193,7 +190,7 @@ def activate(token: str, password: str, *, ip_address: str | None = None) -> Acc
     if unmet:
         db.session.rollback()
         raise PasswordPolicyError(unmet)
-    now = _now()
+    now = clock.now()
     password_hash = _state().passwords.hash(password)
     # Spent in one conditional UPDATE: SQLite locks nothing on the read above, so of two
     # parallel submissions only the one whose UPDATE takes the row may set the password.
@@ -255,7 +252,7 @@ def _usable_token(token: str, *, lock: bool) -> OneTimeToken:
     ):
         db.session.rollback()
         raise ActivationInvalidError()
-    if _now() > as_utc(found.expires_at):
+    if clock.now() > as_utc(found.expires_at):
         db.session.rollback()
         raise ActivationExpiredError(account.id)
     return found

@@ -13,13 +13,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from werkzeug.routing import BuildError
 
-from ..account.session import pop_next, sign_in
+from .. import clock
 from ..i18n import current_language
 from ..mail.outbox import send_after_response
 from ..security import tokens
 from ..security.ratelimit import configured, hit, limiter
+from ..sso import pop_next, sign_in
 from . import service
 from .forms import PasswordForm, ResendForm, SignUpForm
 from .service import (
@@ -40,10 +40,7 @@ SESSION_KEY = "enrollment_account_id"
 
 
 def forgot_password_url() -> str:
-    try:
-        return url_for("account.forgot_password")
-    except BuildError:  # the account blueprint's reset page is not registered (yet)
-        return "/mot-de-passe-oublie"
+    return url_for("account.forgot_password")
 
 
 @bp.context_processor
@@ -66,7 +63,7 @@ def start():
         result = service.enroll(
             first_name=form.first_name.data,
             last_name=form.last_name.data,
-            birth_date=form.birth_date.data,
+            birth_date=form.birth_date,
             member_number=form.member_number.data,
             email=form.normalised_email,
             phone=form.phone_e164,
@@ -174,7 +171,7 @@ def activate(token: str):
                     )
                 )
             else:
-                sign_in(account, current_app.extensions["idp"].clock.now())
+                sign_in(account, clock.now())
                 return redirect(pop_next(url_for("account.home")))
         else:
             service.check_activation(token)

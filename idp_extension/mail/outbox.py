@@ -41,6 +41,7 @@ from typing import NamedTuple
 from flask import current_app, make_response
 from sqlalchemy import and_, func, or_, select, update
 
+from .. import clock
 from ..db import db
 from ..models import OutboxMessage, OutboxStatus
 from ..security import audit
@@ -65,10 +66,6 @@ class MessageNotFailedError(ValueError):
 
 def _state():
     return current_app.extensions["idp"]
-
-
-def _now() -> datetime:
-    return _state().clock.now()
 
 
 def _message_domain() -> str:
@@ -101,7 +98,7 @@ def enqueue(
         message_id=email.utils.make_msgid(domain=_message_domain()),
         status=OutboxStatus.PENDING,
         attempts=0,
-        next_attempt_at=_now(),
+        next_attempt_at=clock.now(),
     )
     db.session.add(message)
     return message
@@ -130,7 +127,7 @@ def claim_due(
     *, limit: int = 1, ids: Iterable[int] | None = None, cutoff: datetime | None = None
 ) -> list[OutboxMessage]:
     """Atomically take up to ``limit`` due messages (SENDING, leased to us); commits the claim."""
-    now = _now()
+    now = clock.now()
     cutoff = now if cutoff is None else cutoff
     candidates = (
         select(OutboxMessage.id)
@@ -244,7 +241,7 @@ class Attempt(NamedTuple):
 def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
     """Send one claimed message with ``send`` and commit its new state."""
     config = current_app.config
-    now = _now()
+    now = clock.now()
     unavailable = False
     try:
         key = config["SECRET_KEY"]
@@ -269,9 +266,9 @@ def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
         )
     except TransportUnavailableError as error:
         unavailable = True
-        outcome = _reschedule(message, _now(), f"server unavailable: {error}")
+        outcome = _reschedule(message, clock.now(), f"server unavailable: {error}")
     except Exception as error:  # noqa: BLE001 - any other transport error is retried
-        outcome = _reschedule(message, _now(), f"{type(error).__name__}: {error}")
+        outcome = _reschedule(message, clock.now(), f"{type(error).__name__}: {error}")
     else:
         outcome = _mark_sent(message, now)
     db.session.commit()
@@ -289,7 +286,7 @@ def _transport_session():
 def _lease_too_short(message: OutboxMessage) -> bool:
     """True when the claim may run out during the send (someone else could then take it)."""
     margin = timedelta(seconds=2 * current_app.config["IDP_MAIL_TIMEOUT"])
-    return _now() + margin >= message.lease_expires_at
+    return clock.now() + margin >= message.lease_expires_at
 
 
 def deliver_due(
@@ -306,7 +303,7 @@ def deliver_due(
     """
     counts = dict.fromkeys(OUTCOMES, 0)
     ids = list(ids) if ids is not None else None
-    cutoff = _now()
+    cutoff = clock.now()
     handled = 0
     with _transport_session() as transport:
         while limit is None or handled < limit:
@@ -401,7 +398,7 @@ def requeue_failed(message_id: int) -> OutboxMessage:
         raise MessageNotFailedError(message_id)
     message.status = OutboxStatus.PENDING
     message.attempts = 0
-    message.next_attempt_at = _now()
+    message.next_attempt_at = clock.now()
     message.lease_expires_at = None
     return message
 

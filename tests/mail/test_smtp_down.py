@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from idp_extension.db import db
 from idp_extension.models import MemberRecord, MemberStatus, OutboxMessage, OutboxStatus
 
-from ..conftest import csrf_token, page_text
+from ..conftest import birth_date_fields, csrf_token, page_text
 from ..mailparse import link_labelled
 from ..smtp import free_port
 
@@ -33,7 +33,7 @@ def sign_up_form(number: int, token: str) -> dict[str, str]:
     return {
         "first_name": "Zoé",
         "last_name": f"Adherent{number}",
-        "birth_date": "1990-01-31",
+        **birth_date_fields("1990-01-31"),
         "member_number": f"{50_000_000 + number}",
         "email": f"z{number}@example.org",
         "email_confirm": f"z{number}@example.org",
