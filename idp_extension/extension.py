@@ -114,17 +114,12 @@ class IdentityProvider:
 
     @staticmethod
     def _init_web(app: Flask) -> None:
-        from flask_wtf.csrf import CSRFProtect
-
         from . import errors, i18n
-        from .security import headers, log_redaction
+        from .security import csrf, headers, log_redaction, proxies
         from .security.ratelimit import limiter
 
-        if app.config["IDP_PROXY_FIX"]:
-            from werkzeug.middleware.proxy_fix import ProxyFix
-
-            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
-        CSRFProtect(app)
+        proxies.init_app(app)
+        csrf.init_app(app)
         limiter.init_app(app)
         i18n.init_app(app)
         headers.init_app(app)

@@ -84,6 +84,9 @@ def app_config(database, smtp_server, tmp_path):
         "IDP_ARGON2_MEMORY_COST": 1024,
         "IDP_ARGON2_PARALLELISM": 1,
         "IDP_RATELIMIT_ENABLED": False,
+        # One process per test: per-process counters are chosen explicitly (start-up refuses
+        # to pick them silently); the tests of shared counters use Redis.
+        "IDP_RATELIMIT_STORAGE_URL": "memory://",
         "SERVER_NAME": "localhost",
     }
 
