@@ -71,6 +71,9 @@ DEFAULTS: dict[str, object] = {
     # Seconds a sender owns a claimed message; a sender killed mid-send loses it after this.
     # Must exceed IDP_MAIL_TIMEOUT by far, or a slow send could be claimed twice.
     "IDP_MAIL_LEASE_SECONDS": 300,
+    # Longest wait of the worker between two probes of an unreachable mail server (the wait
+    # doubles from the worker's --interval up to this): the backlog leaves this soon after.
+    "IDP_MAIL_PROBE_MAX_SECONDS": 10,
     # CA bundle to check the SMTP server's certificate (STARTTLS/SSL); None: system CAs.
     "IDP_MAIL_CA_FILE": None,
     # Send the outbox right after the request that wrote it (a worker sends the rest).
