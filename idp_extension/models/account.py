@@ -18,6 +18,7 @@ class AccountStatus(enum.StrEnum):
     PENDING = "pending"  # signed up, activation link not used yet
     ACTIVE = "active"
     DISABLED = "disabled"  # closed by an admin
+    SUSPENDED = "suspended"  # the member's membership ended (register: terminated)
 
 
 SEARCHED_COLUMNS = ("first_name", "last_name", "email", "phone", "member_number")
