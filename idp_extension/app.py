@@ -9,6 +9,7 @@ from flask_migrate import Migrate
 
 from .config import apply_standalone_defaults, load_environment
 from .extension import IdentityProvider
+from .oidc.published import FastDocuments
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,4 +36,7 @@ def create_app(config: dict | None = None, **extension_options) -> Flask:
 
     scope_application(app)
     Migrate(app, db, directory=str(migrations_folder()))
+    # The standalone server owns the whole application, so it may answer discovery and JWKS
+    # before Flask does (an embedding host keeps its WSGI stack as it is).
+    app.wsgi_app = FastDocuments(app.wsgi_app, app)
     return app

@@ -37,6 +37,10 @@ class ProviderState:
     passwords: Any = field(default=None)
     url_prefix: str = ""
     oidc: Any = None  # Authlib's server for this application (oidc.server.OidcServer)
+    published: Any = None  # cached discovery and JWKS (oidc.published.PublishedDocuments)
+    # Member number -> (expiry, status) of a pluggable registry's answers (enrollment.membership).
+    membership_cache: dict = field(default_factory=dict)
+    signin_pause: Any = None  # account.pause.SignInPause, built on first use
 
 
 class IdentityProvider:
@@ -71,7 +75,7 @@ class IdentityProvider:
         from .db import db
         from .enrollment.registry import DatabaseRegistry
         from .mail.sender import MailboxTransport, SmtpTransport, mail_state
-        from .security import log_redaction
+        from .security import log_redaction, proxies
         from .security.passwords import PasswordHashing
 
         if self.mailer is not None:
@@ -97,10 +101,7 @@ class IdentityProvider:
         # the provider's own settings (state.mail), never the host's MAIL_*.
         app.extensions.setdefault("mail", app.extensions["idp"].mail)
         self._init_templates(app)
-        if app.config["IDP_PROXY_FIX"]:
-            from werkzeug.middleware.proxy_fix import ProxyFix
-
-            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        proxies.init_app(app)
         i18n.init_app(app)
         self._register_blueprints(app)
 
@@ -125,11 +126,13 @@ class IdentityProvider:
     @staticmethod
     def _register_blueprints(app: Flask) -> None:
         from .blueprints import blueprints
+        from .oidc.published import init_app as init_published
         from .oidc.server import init_server
         from .oidc.views import EXEMPT_FROM_CSRF
         from .security.csrf import exempt_on_host
 
         init_server(app)
+        init_published(app)
         prefix = app.config["IDP_URL_PREFIX"]
         for bp in blueprints(demo=app.config["IDP_DEMO"]):
             app.register_blueprint(bp, url_prefix=prefix + (bp.url_prefix or ""))

@@ -84,13 +84,23 @@ def app_config(database, smtp_server, tmp_path):
         "IDP_ARGON2_MEMORY_COST": 1024,
         "IDP_ARGON2_PARALLELISM": 1,
         "IDP_RATELIMIT_ENABLED": False,
+        # One process per test: per-process counters are chosen explicitly (start-up refuses
+        # to pick them silently); the tests of shared counters use Redis.
+        "IDP_RATELIMIT_STORAGE_URL": "memory://",
         "SERVER_NAME": "localhost",
     }
 
 
 @pytest.fixture
-def app(app_config, clock, tmp_path):
-    app = create_app(app_config, clock=clock)
+def extension_options():
+    """Outside systems passed to the extension (``registry``, ``mailer``, ``sms``); override
+    this fixture to plug one in."""
+    return {}
+
+
+@pytest.fixture
+def app(app_config, clock, tmp_path, extension_options):
+    app = create_app(app_config, clock=clock, **extension_options)
     app.instance_path = str(tmp_path)
     with app.app_context():
         db.create_all()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from joserfc import jwt
@@ -20,6 +20,7 @@ from ..db import db
 from ..models.keys import SigningKey
 from ..security.audit import record
 from ..security.sealing import seal, unseal
+from .published import forget_jwks
 
 DEFAULT_ALGORITHM = "RS256"
 SUPPORTED_ALGORITHMS = ("RS256", "ES256")
@@ -59,6 +60,7 @@ def active_key(alg: str = DEFAULT_ALGORITHM) -> SigningKey:
         db.session.add(key)
         record("signing_key_created", kid=key.kid, alg=alg)
         db.session.commit()
+        forget_jwks()
     return key
 
 
@@ -83,6 +85,13 @@ def published_keys() -> list[SigningKey]:
     cutoff = clock.now() - timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
     keys = db.session.scalars(db.select(SigningKey).order_by(SigningKey.created_at)).all()
     return [k for k in keys if k.active or (k.retired_at and k.retired_at > cutoff)]
+
+
+def next_key_set_change(now: datetime) -> datetime | None:
+    """When the published set next changes by itself (a retired key leaving), if ever."""
+    ttl = timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
+    leaving = [k.retired_at + ttl for k in published_keys() if not k.active and k.retired_at]
+    return min((moment for moment in leaving if moment > now), default=None)
 
 
 def jwks() -> dict:
@@ -111,6 +120,7 @@ def rotate_keys() -> tuple[list[SigningKey], list[SigningKey]]:
     db.session.add_all(created)
     record("signing_keys_rotated", created=[k.kid for k in created], retired=[k.kid for k in old])
     db.session.commit()
+    forget_jwks()
     return created, old
 
 

@@ -23,6 +23,7 @@ from .. import sso, urls
 from . import authorize as authorization
 from . import keys
 from .claims import SCOPE_DESCRIPTIONS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES
+from .published import published
 from .server import OAuth2Error, current_server
 
 bp = Blueprint("oidc", __name__)
@@ -72,8 +73,12 @@ def _check_form_post() -> Response | None:
 
 @bp.get("/.well-known/openid-configuration")
 def discovery():
-    """OpenID Connect Discovery 1.0 section 3 (and RFC 8414 fields)."""
-    document = {
+    """OpenID Connect Discovery 1.0 section 3 (and RFC 8414 fields), built once per app."""
+    return published().discovery(_discovery_document).response(request)
+
+
+def _discovery_document() -> dict:
+    return {
         "issuer": urls.issuer(),
         "authorization_endpoint": urls.public_url("oidc.authorize"),
         "token_endpoint": urls.public_url("oidc.token"),
@@ -114,21 +119,17 @@ def discovery():
         "claim_types_supported": ["normal"],
         "display_values_supported": ["page", "popup", "touch"],
     }
-    response = current_app.response_class(json.dumps(document), mimetype="application/json")
-    response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
 
 
 @bp.get("/jwks.json")
 def jwks():
     """The public keys verifying our ID tokens (RFC 7517), retired ones until their tokens end."""
-    response = current_app.response_class(
-        json.dumps(keys.jwks()), mimetype="application/jwk-set+json"
-    )
-    response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    now = current_app.extensions["idp"].clock.now()
+    return published().jwks(now, _key_set).response(request)
+
+
+def _key_set(now):
+    return keys.jwks(), keys.next_key_set_change(now)
 
 
 def _outcome_response(outcome: authorization.Outcome):

@@ -26,14 +26,14 @@ def test_logout_confirmation_then_post_ends_the_session(app, client, member_acco
     login(client, "helene@example.org", PASSWORD)
     page = client.get("/deconnexion")
     assert page.status_code == 200
-    assert 'value="Se déconnecter"' in page_text(page)
+    assert '<button type="submit" class="button">Se déconnecter</button>' in page_text(page)
     assert "helene@example.org" in page_text(page)
 
     response = post_form(client, "/deconnexion", {})
     assert response.status_code == 302
     assert response.headers["Location"] == "/connexion"
     assert client.get("/").status_code == 302
-    assert "Vous êtes déconnecté." in page_text(client.get("/connexion"))
+    assert "Votre session est fermée." in page_text(client.get("/connexion"))
     (event,) = events(app, "logout")
     assert event.account_id == member_account
 
