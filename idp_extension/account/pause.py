@@ -52,9 +52,10 @@ class SignInPause:
         self.storage.clear(self._key("failures", address))
 
     def lift(self, address: str) -> None:
-        """A new password chosen through the mailed link ends the pause at once."""
-        self.forget(address)
+        """End a pause now (an admin unlocked the account, or a new password was chosen through
+        the mailed link) and start a new series."""
         self.storage.clear(self._key("paused-until", address))
+        self.storage.clear(self._key("failures", address))
 
     def _key(self, kind: str, address: str) -> str:
         return f"{self.prefix}{_SCOPE}/{kind}/{address.casefold()}"
