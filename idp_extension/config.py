@@ -73,6 +73,9 @@ DEFAULTS: dict[str, object] = {
     # Seconds a sender owns a claimed message; a sender killed mid-send loses it after this.
     # Must exceed IDP_MAIL_TIMEOUT by far, or a slow send could be claimed twice.
     "IDP_MAIL_LEASE_SECONDS": 300,
+    # Longest wait of the worker between two probes of an unreachable mail server (the wait
+    # doubles from the worker's --interval up to this): the backlog leaves this soon after.
+    "IDP_MAIL_PROBE_MAX_SECONDS": 10,
     # CA bundle to check the SMTP server's certificate (STARTTLS/SSL); None: system CAs.
     "IDP_MAIL_CA_FILE": None,
     # Send the outbox right after the request that wrote it (a worker sends the rest).
@@ -90,6 +93,11 @@ DEFAULTS: dict[str, object] = {
     # Number of proxies in front of the app whose X-Forwarded-For/-Proto are believed; 0 reads
     # no X-Forwarded-* header at all (a client could otherwise pick its own address).
     "IDP_PROXY_FIX": 0,
+    # Seconds a pluggable registry's answer on a member's status is reused at sign-in/refresh.
+    "IDP_REGISTRY_CACHE_SECONDS": 60,
+    # import-members --terminate-missing refuses when more than this percentage of the active
+    # register would be terminated (a truncated export), unless --force.
+    "IDP_IMPORT_TERMINATE_MAX_PERCENT": 5,
 }
 
 BOOLEAN_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, bool)}

@@ -22,8 +22,13 @@ Guarantees
   attempts, then the message is FAILED. A permanent refusal of the message itself (a 5xx to
   the recipient or the content) fails it at once: the retry budget for a permanent reply is
   zero, since asking the same server the same thing again only repeats the refusal and delays
-  the member's "new link" action. Session-level 5xx (authentication, sender refused) are the
-  provider's configuration, not the message's, and are retried like transient errors.
+  the member's "new link" action. Session-level 5xx (sender refused) are the provider's
+  configuration, not the message's, and are retried like transient errors.
+* A server-level failure (connection refused, timeout, TLS or login refused:
+  ``TransportUnavailableError``) is not the message's fault either: the message goes back to
+  the queue as it was (no attempt counted, no backoff of its own) and the pass stops. The
+  worker then backs off *as a whole* and probes (``IDP_MAIL_PROBE_MAX_SECONDS``), so when the
+  server answers again the whole backlog leaves within seconds, however long the outage.
   An admin can put a FAILED message back in the queue with ``retry_failed``.
 * Bodies are sealed at rest (they carry one-time links) and emptied once the message is sent,
   except with the demo mailbox transport, which shows them on its page.
@@ -231,6 +236,23 @@ def _mark_sent(message: OutboxMessage, now: datetime) -> str:
     return "sent"
 
 
+def _give_back(message: OutboxMessage, error: str) -> str:
+    """The server was unreachable: the message waits as it was, its retry budget untouched."""
+    message.status = OutboxStatus.PENDING
+    message.lease_expires_at = None
+    message.attempts = max(message.attempts - 1, 0)  # the claim counted one
+    message.last_error = error[:500]
+    log.info("mail %s waits: the mail server is unavailable", message.id)
+    return "retry"
+
+
+class Delivery(dict):
+    """Counts per outcome of one ``deliver_due`` call; ``server_unavailable`` says whether it
+    stopped because the mail server could not be reached."""
+
+    server_unavailable: bool = False
+
+
 class Attempt(NamedTuple):
     """The outcome of one attempt, and whether the mail server looked unreachable."""
 
@@ -266,7 +288,7 @@ def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
         )
     except TransportUnavailableError as error:
         unavailable = True
-        outcome = _reschedule(message, clock.now(), f"server unavailable: {error}")
+        outcome = _give_back(message, f"server unavailable: {error}")
     except Exception as error:  # noqa: BLE001 - any other transport error is retried
         outcome = _reschedule(message, clock.now(), f"{type(error).__name__}: {error}")
     else:
@@ -299,9 +321,10 @@ def deliver_due(
 
     Stops after ``limit`` messages, when ``should_stop()`` turns true (checked between
     messages), or at the first sign the mail server is unreachable; claimed messages not tried
-    are given back at once. Each message is tried at most once per call. Returns the counts.
+    are given back at once. Each message is tried at most once per call. Returns the counts
+    (a ``Delivery``, which also tells whether the server was unreachable).
     """
-    counts = dict.fromkeys(OUTCOMES, 0)
+    counts = Delivery.fromkeys(OUTCOMES, 0)
     ids = list(ids) if ids is not None else None
     cutoff = clock.now()
     handled = 0
@@ -322,6 +345,7 @@ def deliver_due(
                 counts[result.outcome] += 1
                 handled += 1
                 if result.unavailable:
+                    counts.server_unavailable = True
                     release(claimed[index + 1 :])
                     finished = True
                     break

@@ -324,20 +324,3 @@ def test_oversized_body_is_refused_with_413(app, client, members):
     )
     assert response.status_code == 413
     assert counts(app) == (0, 0)
-
-
-def test_email_of_another_members_account_gets_a_field_message(app, client, members, smtp):
-    assert submit_sign_up(client).status_code == 302
-    other = app.test_client()
-    response = submit_sign_up(
-        other,
-        member_number="87654321",
-        first_name="Zoé",
-        last_name="Cœur",
-        birth_date="1992-02-29",
-        email="HELENE@example.org",
-        email_confirm="helene@example.org",
-    )
-    assert response.status_code == 409
-    assert "déjà utilisée" in field_error(page_text(response), "email")
-    assert counts(app) == (1, 1)
