@@ -124,7 +124,7 @@ def test_sign_up_from_the_portal_over_https_then_sign_out(page, stack: Stack, po
     if page.url.startswith(stack.issuer):  # the provider may ask to confirm
         page.get_by_role("button", name="Se déconnecter").click()
     expect(page.page).to_have_url(re.compile("^" + re.escape(f"{portal.url}/")))
-    expect(page.get_by_role("status")).to_have_text(re.compile("Vous êtes déconnecté"))
+    expect(page.get_by_role("status")).to_have_text(re.compile("Votre session est fermée"))
 
     # Both instances served the journey; the session and the pending authorization request
     # crossed from one to the other.
