@@ -48,6 +48,16 @@ def _signup_url() -> str:
     return url_for("enrollment.start")
 
 
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for a mail: the public base URL (IDP_ISSUER) and the endpoint's path."""
+    path = url_for(endpoint, **values)
+    root = request.script_root
+    issuer = current_app.config["IDP_ISSUER"]
+    if root and issuer.endswith(root):
+        path = path[len(root) :]
+    return issuer + path
+
+
 def _remember_requested_next() -> None:
     wanted = request.args.get("next")
     if wanted:

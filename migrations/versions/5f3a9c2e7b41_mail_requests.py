@@ -8,7 +8,7 @@ that had an account, and the next response on a kept-alive connection came late.
 Only a new table: the previous release keeps running beside it.
 
 Revision ID: 5f3a9c2e7b41
-Revises: ef0060213852
+Revises: 5a7c1e9d3b21
 Create Date: 2026-12-01 20:20:00
 
 """
@@ -19,7 +19,7 @@ from idp_extension.models.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '5f3a9c2e7b41'
-down_revision = 'ef0060213852'
+down_revision = '5a7c1e9d3b21'
 branch_labels = None
 depends_on = None
 
