@@ -256,6 +256,7 @@ def reset_password(token: str):
             )
         except service.ResetLinkError as error:
             return _reset_link_refused(error)
+        signin_pause().lift(service.normalise_email(account.email))  # the way out of a pause
         sso.sign_in(account, clock.now())
         flash(_("Votre nouveau mot de passe est enregistré. Votre session est ouverte."), "success")
         return redirect(sso.pop_next(url_for("account.home")))
