@@ -6,6 +6,7 @@ import email
 import email.policy
 import socket
 import threading
+import time
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
@@ -59,3 +60,17 @@ class SmtpServer:
 
     def messages_to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 10.0) -> EmailMessage:
+        """The ``count``-th mail to ``address``. Delivery runs just after the HTTP response, in
+        the server's thread: poll for it (this waits for a delivery, not for an expiry)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            received = self.messages_to(address)
+            if len(received) >= count:
+                return received[count - 1]
+            time.sleep(0.02)
+        raise AssertionError(
+            f"no mail #{count} to {address} within {timeout}s "
+            f"(received: {[m['To'] for m in self.messages]})"
+        )

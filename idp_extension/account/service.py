@@ -23,7 +23,7 @@ from ..models import Account, AccountStatus, OneTimeToken, SsoSession, TokenPurp
 from ..models.types import UTCDateTime
 from ..security import tokens
 from ..security.audit import record
-from ..security.passwords import unmet_rules
+from ..security.passwords import PasswordPolicyError, unmet_rules
 from ..sso import end_account_sessions
 from .devices import describe_user_agent
 
@@ -44,14 +44,6 @@ class ResetLinkError(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-class PasswordPolicyError(Exception):
-    """The new password breaks a rule of security/passwords.py (``rules`` lists which)."""
-
-    def __init__(self, rules):
-        super().__init__(", ".join(rule.code for rule in rules))
-        self.rules = rules
 
 
 class WrongCurrentPasswordError(Exception):

@@ -20,7 +20,7 @@ from ..mail import messages
 from ..models import Account, AccountStatus, OneTimeToken, TokenPurpose
 from ..security import tokens
 from ..security.audit import record
-from ..security.passwords import PasswordRule, unmet_rules
+from ..security.passwords import PasswordPolicyError, unmet_rules
 from .matching import record_matches
 
 
@@ -58,14 +58,6 @@ class ActivationExpiredError(EnrollmentError):
     def __init__(self, account_id: int):
         super().__init__(account_id)
         self.account_id = account_id
-
-
-class PasswordPolicyError(EnrollmentError):
-    """The password breaks the rules listed in ``unmet`` (checklist order)."""
-
-    def __init__(self, unmet: list[PasswordRule]):
-        super().__init__([rule.code for rule in unmet])
-        self.unmet = unmet
 
 
 @dataclass(frozen=True)

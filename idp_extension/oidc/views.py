@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 
 from .. import sso, urls
 from . import authorize as authorization
-from . import keys
+from . import keys, server_metadata
 from .claims import SCOPE_DESCRIPTIONS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from .published import published
 from .server import OAuth2Error, current_server
@@ -91,24 +91,9 @@ def _discovery_document() -> dict:
         "claims_supported": list(SUPPORTED_CLAIMS),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        **server_metadata.auth_methods(),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(keys.SUPPORTED_ALGORITHMS),
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
-        "revocation_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
-        "introspection_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-        ],
-        "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent", "create"],
         "claims_parameter_supported": True,
         "request_parameter_supported": False,

@@ -50,6 +50,14 @@ def translated_rules() -> list[tuple[str, str]]:
     return [(rule.code, gettext(rule.label)) for rule in RULES]
 
 
+class PasswordPolicyError(ValueError):
+    """The password breaks the rules listed in ``unmet`` (checklist order); 422 with the form."""
+
+    def __init__(self, unmet: list[PasswordRule]):
+        super().__init__(", ".join(rule.code for rule in unmet))
+        self.unmet = unmet
+
+
 def unmet_rules(password: str) -> list[PasswordRule]:
     """The policy rules this password breaks, in checklist order (empty when it is acceptable)."""
     return [rule for rule in RULES if not _CHECKS[rule.code](password)]

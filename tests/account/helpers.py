@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
-from datetime import date
-
 from idp_extension.db import db
 from idp_extension.models import Account, AccountStatus
 
 from ..conftest import csrf_token
-
-PASSWORD = "Bonjour#2026"
-_numbers = itertools.count(10000001)
+from ..factories import PASSWORD, create_account
 
 
 def make_account(
@@ -25,26 +20,16 @@ def make_account(
     last_name="Lefèvre-Dupont",
 ) -> int:
     """Create an account as sign-up and activation would leave it; returns its id."""
-    with app.app_context():
-        active = status != AccountStatus.PENDING
-        account = Account(
-            member_number=str(next(_numbers)),
-            email=email,
-            phone="+33612345678",
-            first_name=first_name,
-            last_name=last_name,
-            birth_date=date(1980, 5, 17),
-            status=status,
-            is_admin=is_admin,
-            email_verified=active,
-            created_at=clock.now(),
-            password_hash=app.extensions["idp"].passwords.hash(password) if active else None,
-            activated_at=clock.now() if active else None,
-            password_changed_at=clock.now() if active else None,
-        )
-        db.session.add(account)
-        db.session.commit()
-        return account.id
+    return create_account(
+        app,
+        now=clock.now(),
+        email=email,
+        password=password,
+        status=status,
+        is_admin=is_admin,
+        first_name=first_name,
+        last_name=last_name,
+    ).id
 
 
 def get_account(app, account_id) -> Account:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -174,17 +173,11 @@ def fill_birth_date(page, born: date, labels=("Jour", "Mois", "Année")) -> None
 
 
 def wait_for_mail(smtp, address: str, count: int = 1, timeout: float = 10.0, provider=None):
-    """The ``count``-th mail to ``address``: delivery runs just after the response, so poll."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        received = smtp.messages_to(address)
-        if len(received) >= count:
-            return received[count - 1]
-        time.sleep(0.05)
-    raise AssertionError(
-        f"no mail #{count} to {address} within {timeout}s "
-        f"(received: {[m['To'] for m in smtp.messages]}; outbox: {outbox_state(provider)})"
-    )
+    """The ``count``-th mail to ``address`` (SmtpServer.wait_for), the outbox shown if missing."""
+    try:
+        return smtp.wait_for(address, count, timeout)
+    except AssertionError as missing:
+        raise AssertionError(f"{missing}; outbox: {outbox_state(provider)}") from None
 
 
 def outbox_state(provider) -> list[tuple]:

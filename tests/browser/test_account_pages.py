@@ -3,11 +3,10 @@ live checklist, and the admin console (screenshots at 1280/320 px, axe-core at e
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from playwright.sync_api import expect
 
+from ..factories import create_account
 from .harness import wait_for_mail
 
 PASSWORD = "Bonjour#2026"
@@ -15,30 +14,9 @@ NEW_PASSWORD = "Nouveau&Mot2passe"
 
 
 def make_account(provider, email, *, is_admin=False, number="12345678"):
-    from idp_extension.db import db
-    from idp_extension.models import Account, AccountStatus
-
-    app = provider.app
-    now = app.extensions["idp"].clock.now()
-    with app.app_context():
-        db.session.add(
-            Account(
-                member_number=number,
-                email=email,
-                phone="+33612345678",
-                first_name="Hélène",
-                last_name="Lefèvre-Dupont",
-                birth_date=date(1980, 5, 17),
-                status=AccountStatus.ACTIVE,
-                is_admin=is_admin,
-                email_verified=True,
-                password_hash=app.extensions["idp"].passwords.hash(PASSWORD),
-                created_at=now,
-                activated_at=now,
-                password_changed_at=now,
-            )
-        )
-        db.session.commit()
+    create_account(
+        provider.app, email=email, is_admin=is_admin, member_number=number, password=PASSWORD
+    )
 
 
 @pytest.fixture

@@ -6,16 +6,17 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-from datetime import date
 from pathlib import Path
 
 import jinja2
 import pytest
 from aiosmtpd.controller import Controller
+from flask import current_app
 
 from idp_extension.db import db
-from idp_extension.models import Account
+from idp_extension.models import Account, AccountStatus
 
+from ..factories import new_account
 from ..smtp import CollectingHandler, SmtpServer, free_port
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -29,13 +30,13 @@ def notice_template(app):
 
 
 def make_account(number: int, *, locale: str = "fr", email_address: str | None = None) -> Account:
-    account = Account(
+    """A pending account to write to, added to the current session (not committed)."""
+    account = new_account(
+        current_app,
+        status=AccountStatus.PENDING,
         member_number=f"{number:08d}",
         email=email_address or f"adherent{number}@example.test",
-        phone="+33612345678",
-        first_name="Hélène",
         last_name="Lefèvre",
-        birth_date=date(1980, 5, 17),
         locale=locale,
     )
     db.session.add(account)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
@@ -20,11 +19,10 @@ from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from idp_extension.db import db
-from idp_extension.models import Account, AccountStatus
 from idp_extension.oidc.clients import create_client
 
 from ..conftest import csrf_token
+from ..factories import create_account
 from ..live_server import app_config, live_port, provider_url  # noqa: F401 - fixtures
 
 PASSWORD = "Correct#Horse7"
@@ -38,28 +36,12 @@ def issuer(app):
 
 
 def make_account(app, email="helene@example.fr", member_number="12345678", **overrides):
-    with app.app_context():
-        hashing = app.extensions["idp"].passwords
-        now = app.extensions["idp"].clock.now()
-        values = dict(
-            member_number=member_number,
-            email=email,
-            phone="+33612345678",
-            first_name="Hélène",
-            last_name="Lefèvre-Dupont",
-            birth_date=date(1980, 5, 17),
-            status=AccountStatus.ACTIVE,
-            password_hash=hashing.hash(PASSWORD),
-            email_verified=True,
-            phone_verified=False,
-            activated_at=now,
-            password_changed_at=now,
-        )
-        values.update(overrides)
-        account = Account(**values)
-        db.session.add(account)
-        db.session.commit()
-        return account.id, account.subject
+    """An active account with PASSWORD; (id, subject)."""
+    overrides.setdefault("password", PASSWORD)
+    account = create_account(
+        app, email=email, member_number=member_number, phone_verified=False, **overrides
+    )
+    return account.id, account.subject
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from urllib.parse import urlsplit
 
 from idp_extension.db import db
@@ -34,15 +33,8 @@ def sign_up_form(page_html: str) -> dict:
     }
 
 
-def wait_for_mail(smtp, address, seconds=10.0):
-    """Delivery happens after the HTTP response, in the server thread: poll the inbox."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = smtp.messages_to(address)
-        if found:
-            return found[-1]
-        time.sleep(0.05)
-    raise AssertionError(f"no mail to {address}")
+def wait_for_mail(smtp, address):
+    return smtp.wait_for(address)
 
 
 def finish_sign_up(browser, smtp, sign_up_page):

@@ -4,7 +4,6 @@ the logs, and none in clear in the database (DESIGN section 5)."""
 from __future__ import annotations
 
 import logging
-import time
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -21,13 +20,7 @@ WRONG = "Mauvais#Essai9"
 
 
 def wait_for_mail(smtp, address: str, count: int):
-    """The mail goes out right after the response; give the server thread a moment."""
-    for _ in range(200):
-        received = smtp.messages_to(address)
-        if len(received) >= count:
-            return received[count - 1]
-        time.sleep(0.02)
-    raise AssertionError(f"no mail number {count} to {address}")
+    return smtp.wait_for(address, count)
 
 
 def link_token(message, label: str) -> str:
