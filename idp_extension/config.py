@@ -93,6 +93,11 @@ DEFAULTS: dict[str, object] = {
     # Number of proxies in front of the app whose X-Forwarded-For/-Proto are believed; 0 reads
     # no X-Forwarded-* header at all (a client could otherwise pick its own address).
     "IDP_PROXY_FIX": 0,
+    # Seconds a pluggable registry's answer on a member's status is reused at sign-in/refresh.
+    "IDP_REGISTRY_CACHE_SECONDS": 60,
+    # import-members --terminate-missing refuses when more than this percentage of the active
+    # register would be terminated (a truncated export), unless --force.
+    "IDP_IMPORT_TERMINATE_MAX_PERCENT": 5,
 }
 
 BOOLEAN_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, bool)}

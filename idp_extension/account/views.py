@@ -174,7 +174,7 @@ def login():
     form = LoginForm()
     if request.method == "GET" and request.args.get("login_hint"):
         form.email.data = request.args["login_hint"][:254]
-    failed = paused = False
+    failed = paused = membership_ended = False
     if form.validate_on_submit():
         address = service.normalise_email(form.email.data)
         hit("login-email", address, current_app.config["IDP_LOGIN_LIMIT_PER_EMAIL"])
@@ -186,6 +186,8 @@ def login():
                 account = service.authenticate(
                     form.email.data, form.password.data, now=clock.now(), ip_address=_ip()
                 )
+            except service.MembershipEndedError:
+                membership_ended = True  # the right password: told why, not counted
             except service.LoginFailedError:
                 failed = True
                 paused = pause.record_failure(address, clock.now())
@@ -199,6 +201,7 @@ def login():
         form=form,
         failed=failed and not paused,
         paused=paused,
+        membership_ended=membership_ended,
         signup_url=_signup_url(),
         current_account=sso.signed_in_account(),
         lockout_threshold=current_app.config["IDP_LOCKOUT_THRESHOLD"],

@@ -169,14 +169,19 @@ def latest_audit(limit: int = LIST_LIMIT) -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))
 
 
-def import_members(data: bytes, *, admin_id: int, ip_address: str | None = None):
+def import_members(source, *, admin_id: int, dry_run: bool = False, ip_address: str | None = None):
     """Upsert the register from an uploaded CSV (enrollment's importer), naming the admin.
 
-    Raises ``ImportFileError`` when the file as a whole cannot be read; nothing is imported.
+    ``dry_run`` is the preview: the same checks and counts, nothing written. Raises
+    ``ImportFileError`` when the file as a whole cannot be read; nothing is imported.
     """
     from ..enrollment.importing import import_members as upsert_register
 
-    report = upsert_register(data, ip_address=ip_address)
+    report = upsert_register(
+        source, dry_run=dry_run, ip_address=ip_address, keep_rejected=100, commit=False
+    )
+    if dry_run:
+        return report
     record(
         "admin_action",
         account_id=admin_id,
@@ -184,7 +189,8 @@ def import_members(data: bytes, *, admin_id: int, ip_address: str | None = None)
         action="import_members",
         added=report.added,
         updated=report.updated,
-        rejected=len(report.rejected),
+        terminated=report.terminated,
+        rejected=report.rejected_count,
     )
     db.session.commit()
     return report

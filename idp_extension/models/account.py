@@ -17,6 +17,7 @@ class AccountStatus(enum.StrEnum):
     PENDING = "pending"  # signed up, activation link not used yet
     ACTIVE = "active"
     DISABLED = "disabled"  # closed by an admin
+    SUSPENDED = "suspended"  # the member's membership ended (register: terminated)
 
 
 def new_subject() -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import pytest
 import requests
 
 from idp_extension.db import db
@@ -62,12 +61,6 @@ def disable_client(app, client_id, clock):
         client = db.session.scalars(db.select(OAuthClient).filter_by(client_id=client_id)).one()
         client.disabled_at = clock.now()
         db.session.commit()
-
-
-@pytest.fixture
-def tokens(member, browser, relying_party):
-    signed_in(browser)
-    return relying_party.exchange(relying_party.run(browser, relying_party.start()))
 
 
 def test_a_disabled_account_cannot_refresh_nor_use_its_tokens(app, member, relying_party, tokens):
