@@ -21,15 +21,16 @@ from .conftest import PASSWORD, RP_CALLBACK
 CEILINGS = {
     # session, client, nonce check, audit, code
     "authorize": 5,
-    # account (read for the check, and for lockout bookkeeping), failed-login reset, audit,
-    # SSO session: the lockout rules own most of these
-    "login POST": 9,
+    # account (read for the check, and for lockout bookkeeping), failed-login reset, the
+    # register's word on the membership, audit, SSO session: the lockout rules own most of these
+    "login POST": 10,
     # client, code, account, code consumed, audit, token, signing key
     "token": 7,
     # token, client, account
     "userinfo": 3,
-    # client, token, account, the grant's scope, rotation, audit, token
-    "refresh": 7,
+    # client, token, account, the register's word on the membership, the grant's scope,
+    # rotation, audit, token
+    "refresh": 8,
 }
 
 
