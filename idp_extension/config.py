@@ -37,6 +37,8 @@ DEFAULTS: dict[str, object] = {
     # otherwise: memory:// counts per process, so N processes let N times the limit through.
     # Write memory:// here to choose it anyway (one process, or tests).
     "IDP_RATELIMIT_STORAGE_URL": None,
+    # Prefix of the counters' keys, when one Redis serves other applications or deployments.
+    "IDP_RATELIMIT_KEY_PREFIX": "",
     # Rate limits, per client IP (Flask-Limiter syntax) and per identity typed. The per-email
     # login limit sits above the lockout threshold: lockout protects the account, these limits
     # protect the server and the members' mailboxes.
@@ -183,6 +185,7 @@ def apply_defaults(app) -> None:
 
     app.config.setdefault("RATELIMIT_STORAGE_URI", _rate_limit_storage(app.config))
     app.config.setdefault("RATELIMIT_ENABLED", app.config["IDP_RATELIMIT_ENABLED"])
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["IDP_RATELIMIT_KEY_PREFIX"])
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
 
     _apply_mail_config(app)
