@@ -12,6 +12,7 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from flask import current_app, g
+from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..db import db
@@ -97,7 +98,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         if len(code) > MAX_SECRET_LENGTH:
             return None
         item = db.session.scalars(
-            db.select(AuthorizationCode).filter_by(code_digest=digest(code))
+            db.select(AuthorizationCode)
+            .filter_by(code_digest=digest(code))
+            .options(joinedload(AuthorizationCode.account))  # its holder, in the same round trip
         ).first()
         if item is None or item.client_pk != client.id:
             return None
@@ -146,7 +149,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if len(refresh_token) > MAX_SECRET_LENGTH:
             return None
         token = db.session.scalars(
-            db.select(Token).filter_by(refresh_token_digest=digest(refresh_token))
+            db.select(Token)
+            .filter_by(refresh_token_digest=digest(refresh_token))
+            .options(joinedload(Token.account))  # its holder, in the same round trip
         ).first()
         if token is None:
             return None

@@ -24,13 +24,13 @@ CEILINGS = {
     # account (read for the check, and for lockout bookkeeping), failed-login reset, the
     # register's word on the membership, audit, SSO session: the lockout rules own most of these
     "login POST": 10,
-    # client, code, account, code consumed, audit, token, signing key
-    "token": 7,
-    # token, client, account
-    "userinfo": 3,
-    # client, token, account, the register's word on the membership, the grant's scope,
-    # rotation, audit, token
-    "refresh": 8,
+    # client, code with its account, code consumed, audit, token, signing key
+    "token": 6,
+    # token with its client and account
+    "userinfo": 1,
+    # client, token with its account, the register's word on the membership, the grant's
+    # scope, rotation, audit, token
+    "refresh": 7,
 }
 
 
