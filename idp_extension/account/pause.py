@@ -54,7 +54,8 @@ class SignInPause:
         self.storage.clear(self._key("failures", address))
 
     def lift(self, address: str) -> None:
-        """End a pause now (an admin unlocked the account) and start a new series."""
+        """End a pause now (an admin unlocked the account, or a new password was chosen through
+        the mailed link) and start a new series."""
         self.storage.clear(self._key("paused-until", address))
         self.storage.clear(self._key("failures", address))
 
