@@ -43,7 +43,7 @@ class RedactingFilter(logging.Filter):
 
 PACKAGE = "idp_extension"
 # Loggers that print request lines (the server's own), beside every logger of the package.
-SERVER_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+SERVER_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "granian.access", "_granian")
 
 
 def _attach(logger: logging.Logger) -> None:

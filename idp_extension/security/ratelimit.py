@@ -3,7 +3,9 @@
 Counters live in the storage of the ``limits`` library (``memory://`` or ``redis://``, shared by
 every app server), one ``RateLimits`` per application in ``app.extensions["idp"].rate_limits``.
 The provider never installs Flask-Limiter on the application: a host may have its own, with its
-own hooks and defaults, and two apps in one process must not share counters.
+own hooks and defaults, and two apps in one process must not share counters. While the shared
+storage does not answer, each process counts in its own memory rather than failing every
+sign-in with a 500 (``SharedCounters``); the shared counters take over again once it is back.
 """
 
 from __future__ import annotations
@@ -14,8 +16,114 @@ from dataclasses import dataclass
 
 from flask import current_app, request
 from limits import parse_many
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+
+from .log_redaction import logger_for
+
+log = logger_for(__name__)
+
+
+class SharedCounters(Storage):
+    """The shared storage's counters, or this process's memory while the shared one is down.
+
+    >>> SharedCounters.from_uri("redis://redis.internal:6379/0").incr("key", 60)
+    """
+
+    STORAGE_SCHEME = None  # built from another storage, never from a URI of its own
+
+    def __init__(self, shared: Storage):
+        super().__init__()
+        self.shared = shared
+        self.memory = MemoryStorage()
+
+    @classmethod
+    def from_uri(cls, uri: str) -> SharedCounters:
+        return cls(storage_from_string(uri))
+
+    @property
+    def base_exceptions(self):
+        return self.shared.base_exceptions
+
+    def _either(self, operation: str, *args, **kwargs):
+        try:
+            return getattr(self.shared, operation)(*args, **kwargs)
+        except self.shared.base_exceptions as error:
+            log.warning("rate-limit storage unreachable (%s): counting in memory", error)
+            return getattr(self.memory, operation)(*args, **kwargs)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return self._either("incr", key, expiry, amount=amount)
+
+    def get(self, key: str) -> int:
+        return self._either("get", key)
+
+    def get_expiry(self, key: str) -> float:
+        return self._either("get_expiry", key)
+
+    def clear(self, key: str) -> None:
+        return self._either("clear", key)
+
+    def reset(self) -> int | None:
+        return self._either("reset")
+
+    def check(self) -> bool:
+        return self.shared.check()
+
+    def limiter(self) -> FixedWindowRateLimiter:
+        """Flask-Limiter's default strategy over these counters."""
+        return FixedWindowRateLimiter(self)
+
+
+class SharedCounters(Storage):
+    """The shared storage's counters, or this process's memory while the shared one is down.
+
+    >>> SharedCounters.from_uri("redis://redis.internal:6379/0").incr("key", 60)
+    """
+
+    STORAGE_SCHEME = None  # built from another storage, never from a URI of its own
+
+    def __init__(self, shared: Storage):
+        super().__init__()
+        self.shared = shared
+        self.memory = MemoryStorage()
+
+    @classmethod
+    def from_uri(cls, uri: str) -> SharedCounters:
+        return cls(storage_from_string(uri))
+
+    @property
+    def base_exceptions(self):
+        return self.shared.base_exceptions
+
+    def _either(self, operation: str, *args, **kwargs):
+        try:
+            return getattr(self.shared, operation)(*args, **kwargs)
+        except self.shared.base_exceptions as error:
+            log.warning("rate-limit storage unreachable (%s): counting in memory", error)
+            return getattr(self.memory, operation)(*args, **kwargs)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return self._either("incr", key, expiry, amount=amount)
+
+    def get(self, key: str) -> int:
+        return self._either("get", key)
+
+    def get_expiry(self, key: str) -> float:
+        return self._either("get_expiry", key)
+
+    def clear(self, key: str) -> None:
+        return self._either("clear", key)
+
+    def reset(self) -> int | None:
+        return self._either("reset")
+
+    def check(self) -> bool:
+        return self.shared.check()
+
+    def limiter(self) -> FixedWindowRateLimiter:
+        """Flask-Limiter's default strategy over these counters."""
+        return FixedWindowRateLimiter(self)
 
 
 class TooManyAttemptsError(Exception):
@@ -33,11 +141,12 @@ class RateLimits:
 
     @classmethod
     def from_config(cls, config) -> RateLimits:
-        storage = storage_from_string(config["RATELIMIT_STORAGE_URI"])
+        # As resolved at start-up; in this process's memory while the storage does not answer.
+        counters = SharedCounters.from_uri(config["RATELIMIT_STORAGE_URI"])
         return cls(
             enabled=bool(config["RATELIMIT_ENABLED"]),
             prefix=config.get("RATELIMIT_KEY_PREFIX") or "idp",
-            limiter=FixedWindowRateLimiter(storage),
+            limiter=counters.limiter(),
         )
 
     def hit(self, scope: str, identity: str, limit: str) -> None:
@@ -83,3 +192,8 @@ def limited(limit: str | Callable[[], str], *, methods: Iterable[str] | None = N
         return wrapper
 
     return decorator
+
+
+def identity_counters() -> FixedWindowRateLimiter:
+    """The application's limiter, on the storage resolved at start-up."""
+    return current_app.extensions["idp"].rate_limits.limiter
