@@ -75,57 +75,6 @@ class SharedCounters(Storage):
         return FixedWindowRateLimiter(self)
 
 
-class SharedCounters(Storage):
-    """The shared storage's counters, or this process's memory while the shared one is down.
-
-    >>> SharedCounters.from_uri("redis://redis.internal:6379/0").incr("key", 60)
-    """
-
-    STORAGE_SCHEME = None  # built from another storage, never from a URI of its own
-
-    def __init__(self, shared: Storage):
-        super().__init__()
-        self.shared = shared
-        self.memory = MemoryStorage()
-
-    @classmethod
-    def from_uri(cls, uri: str) -> SharedCounters:
-        return cls(storage_from_string(uri))
-
-    @property
-    def base_exceptions(self):
-        return self.shared.base_exceptions
-
-    def _either(self, operation: str, *args, **kwargs):
-        try:
-            return getattr(self.shared, operation)(*args, **kwargs)
-        except self.shared.base_exceptions as error:
-            log.warning("rate-limit storage unreachable (%s): counting in memory", error)
-            return getattr(self.memory, operation)(*args, **kwargs)
-
-    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        return self._either("incr", key, expiry, amount=amount)
-
-    def get(self, key: str) -> int:
-        return self._either("get", key)
-
-    def get_expiry(self, key: str) -> float:
-        return self._either("get_expiry", key)
-
-    def clear(self, key: str) -> None:
-        return self._either("clear", key)
-
-    def reset(self) -> int | None:
-        return self._either("reset")
-
-    def check(self) -> bool:
-        return self.shared.check()
-
-    def limiter(self) -> FixedWindowRateLimiter:
-        """Flask-Limiter's default strategy over these counters."""
-        return FixedWindowRateLimiter(self)
-
-
 class TooManyAttemptsError(Exception):
     """An address or an identity (member number, email) was tried too often; the view answers
     429."""
