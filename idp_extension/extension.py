@@ -21,6 +21,7 @@ from .clock import Clock, SystemClock
 from .interfaces import MailTransport, MemberRegistry, NullSmsSender, SmsSender
 from .resources import resource_folder
 from .security.ratelimit import RateLimits
+from .settings import Settings
 
 
 @dataclass
@@ -36,6 +37,7 @@ class ProviderState:
     mail: Any  # Flask-Mail's connection settings for IDP_MAIL_* (never the host's MAIL_*)
     passwords: Any = field(default=None)
     url_prefix: str = ""
+    settings: Any = None  # settings.Settings, the typed IDP_* values
     oidc: Any = None  # Authlib's server for this application (oidc.server.OidcServer)
     published: Any = None  # cached discovery and JWKS (oidc.published.PublishedDocuments)
     # Member number -> (expiry, status) of a pluggable registry's answers (enrollment.membership).
@@ -94,6 +96,7 @@ class IdentityProvider:
             mail=mail_state(idp_config.mail_settings(app.config)),
             passwords=PasswordHashing.from_config(app.config),
             url_prefix=app.config["IDP_URL_PREFIX"],
+            settings=Settings.from_config(app.config),
         )
 
         # Flask-Mail's Message reads one flag (ascii_attachments) from app.extensions["mail"]:

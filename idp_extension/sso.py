@@ -25,6 +25,7 @@ from .models import Account, AccountStatus, SsoSession
 from .models.sso_session import IP_ADDRESS_LENGTH, USER_AGENT_LENGTH
 from .security import tokens
 from .security.audit import record
+from .settings import settings
 
 _KEEP_ACROSS_SIGN_IN = ("next", "lang", "pending_authorization")
 # The cookie keys that make a browser signed in; dropped when its session is over.
@@ -56,7 +57,7 @@ def sign_in(account: Account, now: datetime, method: str = "pwd") -> None:
         account_id=account.id,
         created_at=now,
         last_seen_at=now,
-        expires_at=now + timedelta(seconds=current_app.config["IDP_SESSION_MAX_AGE"]),
+        expires_at=now + settings().session_max_age,
         ip_address=ip_address,
         user_agent=_user_agent(),
     )
@@ -168,7 +169,7 @@ def _why_over(row: SsoSession, account: Account, now: datetime) -> str | None:
         return "password_changed"
     if now >= as_utc(row.expires_at):
         return "expired"
-    idle = timedelta(seconds=current_app.config["IDP_SESSION_LIFETIME"])
+    idle = settings().session_lifetime
     if now - as_utc(row.last_seen_at) >= idle:
         return "idle"
     return None

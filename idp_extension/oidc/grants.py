@@ -5,13 +5,11 @@ RFC 6749 4.1 and 6, RFC 7636 (PKCE, S256 only), OpenID Connect Core 1.0 3.1.3.6 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
-from flask import current_app, g
+from flask import g
 from sqlalchemy.orm import joinedload
 
 from .. import clock
@@ -21,6 +19,7 @@ from ..models import Account
 from ..models.oauth import AuthorizationCode, OAuthClient, Token
 from ..security.audit import record
 from ..security.tokens import digest
+from ..settings import settings
 from . import claims as oidc_claims
 from . import keys
 from .storage import (
@@ -82,7 +81,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             claims_request=context.get("claims_request"),
             max_age_requested=bool(context.get("max_age_requested")),
             created_at=now,
-            expires_at=now + timedelta(seconds=current_app.config["IDP_AUTH_CODE_TTL"]),
+            expires_at=now + settings().auth_code_ttl,
         )
         db.session.add(item)
         record(
@@ -234,7 +233,7 @@ class OpenIDConnectCode(OpenIDCode):
             "iss": issuer(),
             "aud": client.client_id,
             "iat": now,
-            "exp": now + current_app.config["IDP_ID_TOKEN_TTL"],
+            "exp": now + int(settings().id_token_ttl.total_seconds()),
         }
 
     def get_authorization_code_claims(self, authorization_code: AuthorizationCode) -> dict:

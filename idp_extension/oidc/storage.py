@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
-from flask import current_app, g, has_request_context
+from flask import g, has_request_context
 from flask import request as flask_request
 from sqlalchemy import update
 
@@ -21,6 +21,7 @@ from ..models import Account, AccountStatus
 from ..models.oauth import AuthorizationCode, OAuthClient, Token
 from ..security.audit import record
 from ..security.tokens import digest, new_token
+from ..settings import settings
 
 # Longest secret string we look up; anything longer cannot be ours.
 MAX_SECRET_LENGTH = 512
@@ -93,7 +94,7 @@ def generate_bearer_token(
     token = {
         "token_type": "Bearer",
         "access_token": new_token(),
-        "expires_in": expires_in or current_app.config["IDP_ACCESS_TOKEN_TTL"],
+        "expires_in": expires_in or int(settings().access_token_ttl.total_seconds()),
         "scope": scope or "",
     }
     if include_refresh_token:
@@ -109,7 +110,6 @@ def save_token(token: dict, request) -> None:
     The grant commits, once its whole response is built.
     """
     now = clock.now()
-    config = current_app.config
     client: OAuthClient = request.client
     code: AuthorizationCode | None = request.authorization_code
     previous: Token | None = request.refresh_token
@@ -147,9 +147,7 @@ def save_token(token: dict, request) -> None:
         auth_time=auth_time,
         issued_at=now,
         access_expires_at=now + timedelta(seconds=token["expires_in"]),
-        refresh_expires_at=(
-            now + timedelta(seconds=config["IDP_REFRESH_TOKEN_TTL"]) if refresh else None
-        ),
+        refresh_expires_at=(now + settings().refresh_token_ttl if refresh else None),
     )
     db.session.add(row)
     record(
