@@ -66,6 +66,10 @@ class Database:
     def engine(self) -> Engine:
         return current_app.extensions["idp"].engine
 
+    def __getattr__(self, name: str):
+        # As Flask-SQLAlchemy does: db.func, db.and_, db.Column... are SQLAlchemy's own.
+        return getattr(sa, name)
+
     def create_all(self) -> None:
         self.metadata.create_all(self.engine)
 
