@@ -51,6 +51,11 @@ class SignInPause:
         """A successful sign-in starts a new series, as the account's own counter does."""
         self.storage.clear(self._key("failures", address))
 
+    def lift(self, address: str) -> None:
+        """End a pause now (an admin unlocked the account) and start a new series."""
+        self.storage.clear(self._key("paused-until", address))
+        self.storage.clear(self._key("failures", address))
+
     def _key(self, kind: str, address: str) -> str:
         return f"{self.prefix}{_SCOPE}/{kind}/{address.casefold()}"
 

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
-from .. import clock
 from ..db import db
 from ..mail import outbox
 from ..models import (
@@ -21,18 +20,11 @@ from ..models.keys import SigningKey
 from ..models.oauth import OAuthClient
 from ..oidc import clients as client_registry
 from ..oidc import keys as signing_keys
+from ..oidc.revocation import revoke_grants
 from ..security.audit import record
-from ..sso import end_account_sessions
+from .errors import AdminActionError
 
 LIST_LIMIT = 200
-
-
-class AdminActionError(Exception):
-    """An admin action that cannot be done (``reason`` says why, for the console)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def dashboard_counts() -> dict[str, int]:
@@ -69,69 +61,6 @@ def search_members(query: str = "", limit: int = LIST_LIMIT) -> list[MemberRecor
             )
         )
     return list(db.session.scalars(statement))
-
-
-def search_accounts(query: str = "", limit: int = LIST_LIMIT) -> list[Account]:
-    """Accounts, newest first, filtered by email, member number or name."""
-    statement = select(Account).order_by(Account.created_at.desc(), Account.id.desc()).limit(limit)
-    query = query.strip()
-    if query:
-        pattern = _like(query.lower())
-        statement = statement.where(
-            or_(
-                Account.email.like(pattern, escape="\\"),
-                Account.member_number.startswith(query, autoescape=True),
-                func.lower(Account.last_name).like(pattern, escape="\\"),
-            )
-        )
-    return list(db.session.scalars(statement))
-
-
-def set_account_enabled(
-    account_id: int, enabled: bool, *, admin_id: int, ip_address: str | None = None
-) -> Account:
-    """Disable an account (its SSO sessions end with it) or enable it again.
-
-    Enabling returns the account to what it was before: active if it had been activated,
-    pending otherwise.
-    """
-    account = db.session.get(Account, account_id, with_for_update=True)
-    if account is None:
-        db.session.rollback()
-        raise AdminActionError("not_found")
-    if not enabled and account.id == admin_id:
-        db.session.rollback()
-        raise AdminActionError("self")
-    before = account.status
-    if enabled:
-        if before != AccountStatus.DISABLED:
-            db.session.rollback()
-            return account
-        account.status = (
-            AccountStatus.ACTIVE if account.activated_at is not None else AccountStatus.PENDING
-        )
-    else:
-        if before == AccountStatus.DISABLED:
-            db.session.rollback()
-            return account
-        account.status = AccountStatus.DISABLED
-        end_account_sessions(
-            account.id,
-            now=clock.now(),
-            reason="account_disabled",
-            ip_address=ip_address,
-        )
-    record(
-        "admin_action",
-        account_id=admin_id,
-        ip_address=ip_address,
-        action="enable_account" if enabled else "disable_account",
-        target_account_id=account.id,
-        status_before=before.value,
-        status_after=account.status.value,
-    )
-    db.session.commit()
-    return account
 
 
 def list_outbox(limit: int = LIST_LIMIT) -> list[OutboxMessage]:
@@ -278,12 +207,15 @@ def set_client_enabled(
         db.session.rollback()
         return client
     client.disabled_at = None if enabled else now
+    # Revoked, not merely refused while disabled: enabling again resurrects nothing.
+    revoked = 0 if enabled else revoke_grants(now=now, client_pk=client.id)
     record(
         "admin_action",
         account_id=admin_id,
         ip_address=ip_address,
         action="enable_client" if enabled else "disable_client",
         client_id=client.client_id,
+        tokens_revoked=revoked,
     )
     db.session.commit()
     return client
