@@ -387,6 +387,12 @@ def _name(value: str, column: str) -> str:
     return value
 
 
+def parse_birth_date(value: str) -> date:
+    """A birth date as the register writes it (YYYY-MM-DD or DD/MM/YYYY, from 1900);
+    ``ValueError`` otherwise."""
+    return _date(value)
+
+
 def _date(value: str) -> date:
     iso = _ISO_DATE.fullmatch(value)
     french = None if iso else _FRENCH_DATE.fullmatch(value)
