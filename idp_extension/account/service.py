@@ -130,6 +130,11 @@ def _count_failure(account: Account, now: datetime, ip_address: str | None) -> N
         )
 
 
+def count_failed_attempt(account: Account, now: datetime, ip_address: str | None) -> None:
+    """Count a wrong secret other than the password (a second factor) towards the lockout."""
+    _count_failure(account, now, ip_address)
+
+
 def _fail(account: Account | None, reason: str, ip_address: str | None):
     record(
         "login_failed",

@@ -21,6 +21,8 @@ from werkzeug.routing import BuildError
 from ..errors import render_error
 from ..i18n import N_
 from ..mail import outbox
+from ..mfa import policy
+from ..mfa.views import begin_second_step
 from ..oidc import consent
 from ..security.ratelimit import configured, hit, limiter
 from . import service
@@ -195,6 +197,8 @@ def login():
         except service.LoginFailedError:
             failed = True
         else:
+            if policy.asked_at_sign_in(account, current_app.config["IDP_MFA"]):
+                return begin_second_step(account)
             sso.sign_in(account, _now())
             return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200

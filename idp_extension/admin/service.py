@@ -87,6 +87,19 @@ def search_accounts(query: str = "", limit: int = LIST_LIMIT) -> list[Account]:
     return list(db.session.scalars(statement))
 
 
+def reset_second_factor(
+    account_id: int, *, admin_id: int, ip_address: str | None = None
+) -> Account:
+    """Forget a member's second factor (app, SMS choice, recovery codes); audited, committed."""
+    from ..mfa.service import remove_second_factor
+
+    account = db.session.get(Account, account_id)
+    if account is None:
+        raise AdminActionError("not_found")
+    remove_second_factor(account, ip_address=ip_address, actor_id=admin_id)
+    return account
+
+
 def set_account_enabled(
     account_id: int, enabled: bool, *, admin_id: int, ip_address: str | None = None
 ) -> Account:

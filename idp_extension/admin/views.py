@@ -23,6 +23,7 @@ from ..account import session as sso
 from ..enrollment.importing import ImportFileError
 from ..i18n import N_
 from ..mail import outbox
+from ..mfa.views import require_admin_second_factor
 from ..oidc.clients import ClientRegistrationError
 from . import service
 from .forms import ActionForm, ClientForm, MemberImportForm, SearchForm
@@ -45,6 +46,9 @@ def require_admin():
         return redirect(url_for("account.login"))
     if not account.is_admin:
         abort(403)
+    refused = require_admin_second_factor(account)
+    if refused is not None:
+        return refused
     g.admin = account
 
 
@@ -152,6 +156,22 @@ def _set_enabled(account_id: int, enabled: bool):
         else _("Le compte %(email)s est désactivé.", email=account.email)
     )
     flash(message, "success")
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.post("/comptes/<int:account_id>/double-authentification/reinitialiser")
+def reset_second_factor(account_id: int):
+    """The member lost their phone: their app, SMS choice and recovery codes are forgotten."""
+    try:
+        account = service.reset_second_factor(
+            account_id, admin_id=g.admin.id, ip_address=request.remote_addr
+        )
+    except service.AdminActionError as error:
+        return _action_failed(error, "admin.accounts")
+    flash(
+        _("La double authentification de %(email)s est réinitialisée.", email=account.email),
+        "success",
+    )
     return redirect(url_for("admin.accounts"))
 
 

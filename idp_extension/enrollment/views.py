@@ -18,6 +18,7 @@ from werkzeug.routing import BuildError
 from ..account.session import pop_next, sign_in
 from ..i18n import current_language
 from ..mail.outbox import send_after_response
+from ..mfa.views import ask_phone_verification
 from ..security import tokens
 from ..security.ratelimit import configured, hit, limiter
 from . import service
@@ -175,7 +176,8 @@ def activate(token: str):
                 )
             else:
                 sign_in(account, current_app.extensions["idp"].clock.now())
-                return redirect(pop_next(url_for("account.home")))
+                verification = ask_phone_verification(account)
+                return verification or redirect(pop_next(url_for("account.home")))
         else:
             service.check_activation(token)
     except ActivationInvalidError:
