@@ -24,6 +24,7 @@ def _load_commands() -> None:
         "admin.commands",
         "demo.commands",
         "maintenance_commands",
+        "seeding_commands",
     ):
         try:
             importlib.import_module(f"idp_extension.{module}")

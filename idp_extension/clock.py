@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from flask import current_app
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -39,3 +41,8 @@ def as_utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
+
+
+def now() -> datetime:
+    """The current time by the application's clock (``IdentityProvider(clock=...)``)."""
+    return current_app.extensions["idp"].clock.now()

@@ -32,8 +32,11 @@ DEFAULTS: dict[str, object] = {
     "IDP_ACTIVATION_TTL": 86400,
     # Seconds a password-reset link stays valid; short, as it grants account takeover.
     "IDP_RESET_TTL": 3600,
-    # Flask-Limiter storage; redis://host:6379 when several app servers share counters.
-    "IDP_RATELIMIT_STORAGE_URL": "memory://",
+    # Flask-Limiter storage: redis://host:6379/0, shared by every app server and worker
+    # process. None means memory:// in demo mode (or with limits off) and a refusal to start
+    # otherwise: memory:// counts per process, so N processes let N times the limit through.
+    # Write memory:// here to choose it anyway (one process, or tests).
+    "IDP_RATELIMIT_STORAGE_URL": None,
     # Rate limits, per client IP (Flask-Limiter syntax) and per identity typed. The per-email
     # login limit sits above the lockout threshold: lockout protects the account, these limits
     # protect the server and the members' mailboxes.
@@ -68,6 +71,9 @@ DEFAULTS: dict[str, object] = {
     # Seconds a sender owns a claimed message; a sender killed mid-send loses it after this.
     # Must exceed IDP_MAIL_TIMEOUT by far, or a slow send could be claimed twice.
     "IDP_MAIL_LEASE_SECONDS": 300,
+    # Longest wait of the worker between two probes of an unreachable mail server (the wait
+    # doubles from the worker's --interval up to this): the backlog leaves this soon after.
+    "IDP_MAIL_PROBE_MAX_SECONDS": 10,
     # CA bundle to check the SMTP server's certificate (STARTTLS/SSL); None: system CAs.
     "IDP_MAIL_CA_FILE": None,
     # Send the outbox right after the request that wrote it (a worker sends the rest).
@@ -82,8 +88,9 @@ DEFAULTS: dict[str, object] = {
     "IDP_ACCESS_TOKEN_TTL": 600,
     "IDP_REFRESH_TOKEN_TTL": 30 * 86400,
     "IDP_ID_TOKEN_TTL": 3600,
-    # Trust one proxy's X-Forwarded-* headers (behind a load balancer that sets them).
-    "IDP_PROXY_FIX": False,
+    # Number of proxies in front of the app whose X-Forwarded-For/-Proto are believed; 0 reads
+    # no X-Forwarded-* header at all (a client could otherwise pick its own address).
+    "IDP_PROXY_FIX": 0,
     # The insurer's name, shown to members (it signs the SMS they receive).
     "IDP_ORGANISATION_NAME": None,
     # SMS gateway: POST JSON {"to": "+33...", "text": "..."}; bearer token when set. Without a
@@ -184,7 +191,7 @@ def apply_defaults(app) -> None:
     # Times shown to members (their active sessions) read in the insurer's time zone.
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Paris")
 
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["IDP_RATELIMIT_STORAGE_URL"])
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _rate_limit_storage(app.config))
     app.config.setdefault("RATELIMIT_ENABLED", app.config["IDP_RATELIMIT_ENABLED"])
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
 
@@ -212,6 +219,19 @@ def _check_second_factor_config(app) -> None:
         raise ConfigurationError("IDP_SMS_GATEWAY_URL must be an http(s) URL")
     if config["IDP_SMS_GATEWAY_TIMEOUT"] <= 0:
         raise ConfigurationError("IDP_SMS_GATEWAY_TIMEOUT must be a positive number of seconds")
+
+
+def _rate_limit_storage(config) -> str:
+    """The counters' storage; per-process memory only when chosen or harmless (demo, no limits)."""
+    chosen = config["IDP_RATELIMIT_STORAGE_URL"] or config.get("RATELIMIT_STORAGE_URI")
+    if chosen:
+        return chosen
+    if config["IDP_DEMO"] or not config["IDP_RATELIMIT_ENABLED"]:
+        return "memory://"
+    raise ConfigurationError(
+        "IDP_RATELIMIT_STORAGE_URL is not set: give the Redis that every app server shares "
+        "(redis://host:6379/0), or write memory:// to count per process (one process only)"
+    )
 
 
 def _flask_default(app, key: str, value) -> None:

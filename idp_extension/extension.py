@@ -112,17 +112,12 @@ class IdentityProvider:
 
     @staticmethod
     def _init_web(app: Flask) -> None:
-        from flask_wtf.csrf import CSRFProtect
-
         from . import errors, i18n
-        from .security import headers, log_redaction
+        from .security import csrf, headers, log_redaction, proxies
         from .security.ratelimit import limiter
 
-        if app.config["IDP_PROXY_FIX"]:
-            from werkzeug.middleware.proxy_fix import ProxyFix
-
-            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
-        CSRFProtect(app)
+        proxies.init_app(app)
+        csrf.init_app(app)
         limiter.init_app(app)
         i18n.init_app(app)
         headers.init_app(app)
@@ -163,7 +158,3 @@ def _configured_sms_sender(config) -> SmsSender:
     if config["IDP_DEMO"]:
         return MailboxSmsSender()
     return UnconfiguredSmsSender()
-
-
-def provider_state(app: Flask) -> ProviderState:
-    return app.extensions["idp"]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+from . import clock
 from .cli import idp_group, summary
 from .maintenance import DEFAULT_KEEP_DAYS, MAX_KEEP_DAYS, purge_expired
 
@@ -30,7 +30,7 @@ def purge(keep_days: int, as_json: bool) -> None:
     for the admin console. The audit log is never purged: its retention is the insurer's
     legal decision.
     """
-    now = current_app.extensions["idp"].clock.now()
+    now = clock.now()
     counts = purge_expired(now, keep_days=keep_days)
     line = (
         "purged: codes {codes}, tokens {tokens}, sessions {sessions}, links {links}, mails {mails}"

@@ -102,6 +102,7 @@ def prepare_database(database_url: str, secret_key: str, issuer: str, accounts: 
             "IDP_DATABASE_URL": database_url,
             "IDP_SECRET_KEY": secret_key,
             "IDP_ISSUER": issuer,
+            "IDP_RATELIMIT_ENABLED": False,
             **production_argon2(),
         }
     )

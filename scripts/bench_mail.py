@@ -64,6 +64,7 @@ def run(label: str, database_url: str, smtp_port: int, count: int, batch: int) -
             "IDP_MAIL_SERVER": "127.0.0.1",
             "IDP_MAIL_PORT": smtp_port,
             "IDP_MAIL_TIMEOUT": 10,
+            "IDP_RATELIMIT_ENABLED": False,
         }
     )
     with app.app_context():

@@ -85,7 +85,7 @@ print(f"""
   "Se connecter", then "Créer mon espace client", and type
     Votre prénom              {member['first_name']}
     Votre nom                 {member['last_name']}
-    Votre date de naissance   {born:%d/%m/%Y}
+    Votre date de naissance   {born:%d %m %Y} (Jour, Mois, Année)
     Votre numéro d'adhérent   {member['member_number']}
   with any email address and French mobile number (06 12 34 56 78); then open the mail in the
   demo mailbox, click "Activer mon compte" and choose a password.

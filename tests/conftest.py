@@ -84,6 +84,9 @@ def app_config(database, smtp_server, tmp_path):
         "IDP_ARGON2_MEMORY_COST": 1024,
         "IDP_ARGON2_PARALLELISM": 1,
         "IDP_RATELIMIT_ENABLED": False,
+        # One process per test: per-process counters are chosen explicitly (start-up refuses
+        # to pick them silently); the tests of shared counters use Redis.
+        "IDP_RATELIMIT_STORAGE_URL": "memory://",
         "SERVER_NAME": "localhost",
     }
 
@@ -159,6 +162,17 @@ def csrf_token(html: str) -> str:
     found = CSRF_PATTERN.search(html) or re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert found, "the page has no CSRF token"
     return found.group(1)
+
+
+def birth_date_fields(value: date | str) -> dict[str, str]:
+    """The sign-up form's three birth-date fields (``birth_day``, ``birth_month``,
+    ``birth_year``) as a member types them from the card, from a date or "YYYY-MM-DD"."""
+    born = value if isinstance(value, date) else date.fromisoformat(value)
+    return {
+        "birth_day": f"{born.day:02d}",
+        "birth_month": f"{born.month:02d}",
+        "birth_year": f"{born.year}",
+    }
 
 
 def page_text(response) -> str:

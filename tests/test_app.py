@@ -33,8 +33,12 @@ def test_second_registration_is_refused(app):
 
 def test_secret_key_generated_once_into_instance(tmp_path, monkeypatch):
     monkeypatch.delenv("IDP_SECRET_KEY", raising=False)
-    first = create_app({"IDP_DATABASE_URL": f"sqlite:///{tmp_path}/a.db"})
+    first = create_app(
+        {"IDP_DATABASE_URL": f"sqlite:///{tmp_path}/a.db", "IDP_RATELIMIT_STORAGE_URL": "memory://"}
+    )
     # The factory's instance folder is the project's; the key must not be a constant.
     assert len(first.config["SECRET_KEY"]) >= 32
-    second = create_app({"IDP_DATABASE_URL": f"sqlite:///{tmp_path}/a.db"})
+    second = create_app(
+        {"IDP_DATABASE_URL": f"sqlite:///{tmp_path}/a.db", "IDP_RATELIMIT_STORAGE_URL": "memory://"}
+    )
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]

@@ -7,7 +7,7 @@ from flask import Flask
 from idp_extension import IdentityProvider
 from idp_extension.db import db
 
-from .conftest import csrf_token
+from .conftest import birth_date_fields, csrf_token
 
 
 class CoreSystemRegistry:
@@ -61,7 +61,7 @@ def test_host_app_overrides_templates_and_plugs_its_registry(tmp_path, app_confi
             "csrf_token": csrf_token(page.get_data(as_text=True)),
             "first_name": "lea",
             "last_name": "BERNARD",
-            "birth_date": "1990-01-02",
+            **birth_date_fields("1990-01-02"),
             "member_number": "24681357",
             "email": "lea@example.org",
             "email_confirm": "lea@example.org",

@@ -13,7 +13,13 @@ from .conftest import both_databases
 
 @both_databases
 def test_upgrade_matches_models_and_downgrade_empties(database, tmp_path):
-    app = create_app({"IDP_DATABASE_URL": database, "IDP_SECRET_KEY": "k" * 40})
+    app = create_app(
+        {
+            "IDP_DATABASE_URL": database,
+            "IDP_SECRET_KEY": "k" * 40,
+            "IDP_RATELIMIT_STORAGE_URL": "memory://",
+        }
+    )
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:

@@ -12,16 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, null, or_, select, true, update
 
 from ..clock import as_utc
 from ..db import db
+from ..enrollment import service as enrollment
+from ..mail import messages
 from ..models import Account, AccountStatus, OneTimeToken, SsoSession, TokenPurpose
+from ..models.types import UTCDateTime
 from ..security import tokens
 from ..security.audit import record
 from ..security.passwords import unmet_rules
+from ..sso import end_account_sessions
 from .devices import describe_user_agent
-from .session import end_account_sessions
 
 
 class LoginFailedError(Exception):
@@ -90,49 +93,95 @@ def authenticate(
         reason = "unknown_email" if account is None else f"account_{account.status.value}"
         _fail(account, reason, ip_address)
 
-    if is_locked(account, now):
-        hashing.verify(None, password)
-        _fail(account, "locked", ip_address)
-
-    if not hashing.verify(account.password_hash, password):
-        _count_failure(account, now, ip_address)
-        _fail(account, "wrong_password", ip_address)
+    verdict = _checked_password(account, password, now, ip_address)
+    if verdict != RIGHT:
+        _fail(account, "locked" if verdict == LOCKED else "wrong_password", ip_address)
 
     if hashing.needs_rehash(account.password_hash):
         # The argon2 parameters changed since this hash was made: upgrade it while we hold
         # the password in clear.
         account.password_hash = hashing.hash(password)
-    account.failed_logins = 0
-    account.locked_until = None
     record("login_succeeded", account_id=account.id, ip_address=ip_address)
     db.session.commit()
     return account
 
 
-def _count_failure(account: Account, now: datetime, ip_address: str | None) -> None:
-    # Incremented in SQL: parallel wrong guesses must all count.
+# Verdicts of ``_checked_password``.
+LOCKED, WRONG, RIGHT = "locked", "wrong", "right"
+
+
+def _checked_password(account: Account, password: str, now: datetime, ip_address: str | None):
+    """A password checked under the lockout: ``LOCKED`` (not checked), ``WRONG`` or ``RIGHT``."""
+    hashing = _state().passwords
+    return counted_check(
+        account,
+        now,
+        ip_address,
+        check=lambda: hashing.verify(account.password_hash, password),
+        # The same cost as a real check, so a locked account answers in the same time.
+        when_locked=lambda: hashing.verify(None, password),
+    )
+
+
+def counted_check(
+    account: Account,
+    now: datetime,
+    ip_address: str | None,
+    *,
+    check: Callable[[], bool],
+    when_locked: Callable[[], object] = lambda: None,
+) -> str:
+    """Run ``check`` (a password, or a second factor) under the lockout: ``LOCKED`` (not even
+    checked), ``WRONG`` or ``RIGHT``.
+
+    The check is counted *before* it is made, by one conditional UPDATE that also places the
+    lock when the count reaches IDP_LOCKOUT_THRESHOLD: parallel attempts cannot all read
+    "unlocked" and then all check, so at most THRESHOLD secrets are ever checked per lock
+    period, however many requests arrive at once. A right secret then clears the count (and
+    the lock its own attempt placed); a wrong one leaves it counted.
+    """
+    config = current_app.config
+    until = now + timedelta(seconds=config["IDP_LOCKOUT_SECONDS"])
+    reaches = Account.failed_logins + 1 >= config["IDP_LOCKOUT_THRESHOLD"]
+    claimed = db.session.execute(
+        update(Account)
+        .where(
+            Account.id == account.id,
+            or_(Account.locked_until.is_(None), Account.locked_until <= now),
+        )
+        .values(
+            # Once the lock ends, a full new series of attempts is allowed.
+            failed_logins=case((reaches, 0), else_=Account.failed_logins + 1),
+            locked_until=case((reaches, literal(until, UTCDateTime())), else_=null()),
+        )
+        .returning(Account.locked_until)
+        .execution_options(synchronize_session=False)
+    ).first()
+    db.session.commit()  # the count holds before the (slow) check starts
+    if claimed is None:
+        when_locked()
+        return LOCKED
+    placed_lock = claimed.locked_until is not None
+    if not check():
+        if placed_lock:
+            record(
+                "account_locked",
+                account_id=account.id,
+                ip_address=ip_address,
+                until=until.isoformat(),
+            )
+        return WRONG
+    mine = Account.locked_until.is_(None) | (Account.locked_until <= now)
+    if placed_lock:
+        mine = true()  # the lock this very attempt placed
     db.session.execute(
         update(Account)
-        .where(Account.id == account.id)
-        .values(failed_logins=Account.failed_logins + 1)
+        .where(Account.id == account.id, mine)
+        .values(failed_logins=0, locked_until=None)
+        .execution_options(synchronize_session=False)
     )
     db.session.refresh(account)
-    config = current_app.config
-    if account.failed_logins >= config["IDP_LOCKOUT_THRESHOLD"]:
-        account.locked_until = now + timedelta(seconds=config["IDP_LOCKOUT_SECONDS"])
-        # Once the lock ends, a full new series of attempts is allowed.
-        account.failed_logins = 0
-        record(
-            "account_locked",
-            account_id=account.id,
-            ip_address=ip_address,
-            until=account.locked_until.isoformat(),
-        )
-
-
-def count_failed_attempt(account: Account, now: datetime, ip_address: str | None) -> None:
-    """Count a wrong secret other than the password (a second factor) towards the lockout."""
-    _count_failure(account, now, ip_address)
+    return RIGHT
 
 
 def _fail(account: Account | None, reason: str, ip_address: str | None):
@@ -163,8 +212,6 @@ def resend_activation(email: str, *, ip_address: str | None = None) -> int | Non
     account = find_account_by_email(email)
     if account is None or account.status != AccountStatus.PENDING:
         return None
-    from ..enrollment import service as enrollment
-
     try:
         return enrollment.resend_activation(account.id, ip_address=ip_address)
     except enrollment.EnrollmentError:
@@ -183,8 +230,6 @@ def request_password_reset(
     ``link_for(token)`` builds the absolute URL of the reset page. A new link voids the
     previous ones. Nothing is written for an unknown address; the caller answers the same.
     """
-    from ..mail import messages
-
     account = find_account_by_email(email)
     if account is None or account.status != AccountStatus.ACTIVE:
         return None
@@ -285,24 +330,16 @@ def change_password(
     Wrong current passwords count towards the lockout like failed logins: whoever holds an
     unattended session must not be able to guess the password here without limit.
     """
-    hashing = _state().passwords
-    if is_locked(account, now):
-        hashing.verify(None, current_password)
-        record(
-            "password_change_refused", account_id=account.id, ip_address=ip_address, reason="locked"
-        )
-        db.session.commit()
-        raise AccountLockedError()
-    if not hashing.verify(account.password_hash, current_password):
-        _count_failure(account, now, ip_address)
+    verdict = _checked_password(account, current_password, now, ip_address)
+    if verdict != RIGHT:
         record(
             "password_change_refused",
             account_id=account.id,
             ip_address=ip_address,
-            reason="wrong_password",
+            reason="locked" if verdict == LOCKED else "wrong_password",
         )
         db.session.commit()
-        raise WrongCurrentPasswordError()
+        raise AccountLockedError() if verdict == LOCKED else WrongCurrentPasswordError()
     check_password_policy(new_password)
     _set_password(account, new_password, now)
     _void_tokens(account.id, TokenPurpose.PASSWORD_RESET, now)

@@ -16,8 +16,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from werkzeug.routing import BuildError
 
+from .. import clock, sso
 from ..errors import render_error
 from ..i18n import N_
 from ..mail import outbox
@@ -26,7 +26,6 @@ from ..mfa.views import begin_second_step
 from ..oidc import consent
 from ..security.ratelimit import configured, hit, limiter
 from . import service
-from . import session as sso
 from .forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -43,19 +42,12 @@ bp = Blueprint("account", __name__)
 RESET_LINK_STATUS = {"unknown": 404, "used": 410, "expired": 410}
 
 
-def _now():
-    return current_app.extensions["idp"].clock.now()
-
-
 def _ip() -> str | None:
     return request.remote_addr
 
 
 def _signup_url() -> str:
-    try:
-        return url_for("enrollment.start")
-    except BuildError:
-        return "/inscription"
+    return url_for("enrollment.start")
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -97,7 +89,7 @@ def _home_page(account, *, password_form=None, status=200):
         password_form=password_form or ChangePasswordForm(),
         logout_form=ConfirmForm(),
         sessions=service.active_sessions(
-            account, now=_now(), current_digest=sso.current_session_digest()
+            account, now=clock.now(), current_digest=sso.current_session_digest()
         ),
         end_sessions_form=EndOtherSessionsForm(),
         accesses=consent.granted_accesses(account.id),
@@ -113,7 +105,7 @@ def end_other_sessions():
         return redirect(url_for("account.login"))
     EndOtherSessionsForm().validate_on_submit()  # CSRF is checked before the view runs
     ended = service.end_other_sessions(
-        account.id, current_digest=sso.current_session_digest(), now=_now(), ip_address=_ip()
+        account.id, current_digest=sso.current_session_digest(), now=clock.now(), ip_address=_ip()
     )
     if ended:
         flash(_("Vos autres appareils ont été déconnectés."), "success")
@@ -133,7 +125,7 @@ def withdraw_consent():
         return render_error(400)
     try:
         withdrawal = consent.withdraw_consent(
-            account.id, form.client_id.data, now=_now(), ip_address=_ip()
+            account.id, form.client_id.data, now=clock.now(), ip_address=_ip()
         )
     except consent.ConsentNotFoundError:
         return render_error(404, N_("Cette application n'a pas, ou plus, votre autorisation."))
@@ -154,7 +146,7 @@ def change_password():
     if form.validate_on_submit():
         try:
             service.change_password(
-                account, form.current.data, form.password.data, now=_now(), ip_address=_ip()
+                account, form.current.data, form.password.data, now=clock.now(), ip_address=_ip()
             )
         except service.AccountLockedError:
             form.current.errors.append(
@@ -169,7 +161,7 @@ def change_password():
             form.current.errors.append(_("Le mot de passe actuel est incorrect."))
         else:
             # This browser stays signed in with the new password; every other session ends.
-            sso.sign_in(account, _now())
+            sso.sign_in(account, clock.now())
             flash(_("Votre mot de passe a été changé."), "success")
             return redirect(url_for("account.home"))
     return _home_page(account, password_form=form, status=422)
@@ -192,14 +184,14 @@ def login():
         )
         try:
             account = service.authenticate(
-                form.email.data, form.password.data, now=_now(), ip_address=_ip()
+                form.email.data, form.password.data, now=clock.now(), ip_address=_ip()
             )
         except service.LoginFailedError:
             failed = True
         else:
             if policy.asked_at_sign_in(account, current_app.config["IDP_MFA"]):
                 return begin_second_step(account)
-            sso.sign_in(account, _now())
+            sso.sign_in(account, clock.now())
             return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200
     return render_template(
@@ -244,7 +236,12 @@ def forgot_password():
             service.normalise_email(form.email.data),
             current_app.config["IDP_MAIL_LIMIT_PER_EMAIL"],
         )
-        email, now, ip_address, link_for = form.email.data, _now(), _ip(), _reset_link_builder()
+        email, now, ip_address, link_for = (
+            form.email.data,
+            clock.now(),
+            _ip(),
+            _reset_link_builder(),
+        )
         response = render_template("account/forgot_password_sent.html", email=email)
         # The work happens once the answer is out: its timing must not tell whether it wrote.
         return outbox.run_after_response(
@@ -262,18 +259,18 @@ def forgot_password():
 def reset_password(token: str):
     """The page behind the mailed link: choose a new password, once."""
     try:
-        service.check_reset_token(token, now=_now())
+        service.check_reset_token(token, now=clock.now())
     except service.ResetLinkError as error:
         return _reset_link_refused(error)
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
             account = service.reset_password(
-                token, form.password.data, now=_now(), ip_address=_ip()
+                token, form.password.data, now=clock.now(), ip_address=_ip()
             )
         except service.ResetLinkError as error:
             return _reset_link_refused(error)
-        sso.sign_in(account, _now())
+        sso.sign_in(account, clock.now())
         flash(_("Votre nouveau mot de passe est enregistré. Vous êtes connecté."), "success")
         return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 
-from ..account.session import end_account_sessions
+from .. import clock
 from ..db import db
 from ..mail import outbox
 from ..models import (
@@ -23,6 +22,7 @@ from ..models.oauth import OAuthClient
 from ..oidc import clients as client_registry
 from ..oidc import keys as signing_keys
 from ..security.audit import record
+from ..sso import end_account_sessions
 
 LIST_LIMIT = 200
 
@@ -130,7 +130,7 @@ def set_account_enabled(
         account.status = AccountStatus.DISABLED
         end_account_sessions(
             account.id,
-            now=current_app.extensions["idp"].clock.now(),
+            now=clock.now(),
             reason="account_disabled",
             ip_address=ip_address,
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -19,7 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from ..account import session as sso
+from .. import clock, sso
 from ..enrollment.importing import ImportFileError
 from ..i18n import N_
 from ..mail import outbox
@@ -50,10 +49,6 @@ def require_admin():
     if refused is not None:
         return refused
     g.admin = account
-
-
-def _now():
-    return current_app.extensions["idp"].clock.now()
 
 
 def _action_failed(error: service.AdminActionError, endpoint: str):
@@ -246,7 +241,7 @@ def enable_client(client_pk: int):
 def _set_client_enabled(client_pk: int, enabled: bool):
     try:
         client = service.set_client_enabled(
-            client_pk, enabled, admin_id=g.admin.id, now=_now(), ip_address=request.remote_addr
+            client_pk, enabled, admin_id=g.admin.id, now=clock.now(), ip_address=request.remote_addr
         )
     except service.AdminActionError as error:
         return _action_failed(error, "admin.clients")

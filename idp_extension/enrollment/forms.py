@@ -8,7 +8,7 @@ from datetime import date
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields import TelField
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
@@ -58,15 +58,12 @@ def plain_text(form, field):
         raise StopValidation(_l("Ce champ contient des caractères non autorisés."))
 
 
-class NativeDateField(DateField):
-    """A browser date input (YYYY-MM-DD); an unreadable date leaves ``data`` None for the form's
-    own message instead of WTForms' generic one."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
+def _date_part(max_length: int):
+    """A day, month or year typed from the card: spaces and a leading zero are the member's
+    business, only digits matter."""
+    return [
+        MaxLength(max_length, _l("Saisissez uniquement des chiffres.")),
+    ]
 
 
 class CountryField(SelectField):
@@ -75,6 +72,13 @@ class CountryField(SelectField):
     def pre_validate(self, form):
         if self.data not in {value for value, _label in self.choices}:
             raise StopValidation(_l("Choisissez l'indicatif de votre pays dans la liste."))
+
+
+def _check_part(field, lowest: int, highest: int, missing, wrong) -> None:
+    if not field.data:
+        raise StopValidation(missing)
+    if not (field.data.isascii() and field.data.isdigit() and lowest <= int(field.data) <= highest):
+        raise StopValidation(wrong)
 
 
 def _required(message):
@@ -102,13 +106,11 @@ class SignUpForm(FlaskForm):
             plain_text,
         ],
     )
-    birth_date = NativeDateField(
-        _l("Votre date de naissance"),
-        format="%Y-%m-%d",
-        validators=[
-            MaxLength(10, _l("Saisissez une date de naissance réelle.")),
-        ],
-    )
+    # DESIGN 3: three typed fields in a fieldset, never a native date input, whose order
+    # follows the browser's language (12/04 became 4 December in an English browser).
+    birth_day = StringField(_l("Jour"), filters=[_digits_only], validators=_date_part(10))
+    birth_month = StringField(_l("Mois"), filters=[_digits_only], validators=_date_part(10))
+    birth_year = StringField(_l("Année"), filters=[_digits_only], validators=_date_part(10))
     member_number = StringField(
         _l("Votre numéro d'adhérent"),
         filters=[_digits_only],
@@ -173,23 +175,73 @@ class SignUpForm(FlaskForm):
     # Filled by the validators below with the normalised values the service receives.
     normalised_email: str | None = None
     phone_e164: str | None = None
+    birth_date: date | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = country_choices()
-        self.birth_date.flags.required = True
 
-    def validate_birth_date(self, field):
-        if field.data is None:
-            if field.raw_data and field.raw_data[0].strip():
-                raise StopValidation(
-                    _l("Saisissez une date de naissance réelle, par exemple 17/05/1980.")
-                )
-            raise StopValidation(_l("Saisissez votre date de naissance."))
-        if not OLDEST_BIRTH_DATE <= field.data <= date.today():
-            raise ValidationError(
-                _l("Saisissez une date de naissance réelle, par exemple 17/05/1980.")
+    def validate_birth_day(self, field):
+        if not self._all_date_parts_empty():
+            _check_part(
+                field,
+                1,
+                31,
+                _l("Saisissez le jour de votre naissance."),
+                _l("Le jour de naissance doit être un nombre entre 1 et 31."),
             )
+
+    def validate_birth_month(self, field):
+        if not self._all_date_parts_empty():
+            _check_part(
+                field,
+                1,
+                12,
+                _l("Saisissez le mois de votre naissance."),
+                _l("Le mois de naissance doit être un nombre entre 1 et 12."),
+            )
+
+    def validate_birth_year(self, field):
+        if not self._all_date_parts_empty():
+            _check_part(
+                field,
+                1000,
+                9999,
+                _l("Saisissez l'année de votre naissance."),
+                _l("L'année de naissance doit comporter 4 chiffres, par exemple 1980."),
+            )
+
+    def _all_date_parts_empty(self) -> bool:
+        return not any((self.birth_day.data, self.birth_month.data, self.birth_year.data))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return self._check_birth_date() and valid
+
+    def _check_birth_date(self) -> bool:
+        """The whole date, once each part is a number: reported on the day field, the first of
+        the group, so the error summary links to the start of the fieldset."""
+        self.birth_date = None
+        parts = (self.birth_day, self.birth_month, self.birth_year)
+        if self._all_date_parts_empty():
+            self.birth_day.errors.append(_l("Saisissez votre date de naissance."))
+            return False
+        if any(part.errors for part in parts):
+            return False
+        try:
+            born = date(*(int(part.data) for part in reversed(parts)))
+        except ValueError:
+            self.birth_day.errors.append(
+                _l("Saisissez une date de naissance réelle, par exemple 17 05 1980.")
+            )
+            return False
+        if not OLDEST_BIRTH_DATE <= born <= date.today():
+            self.birth_day.errors.append(
+                _l("Saisissez une date de naissance réelle, par exemple 17 05 1980.")
+            )
+            return False
+        self.birth_date = born
+        return True
 
     def validate_member_number(self, field):
         if not (len(field.data) == 8 and field.data.isascii() and field.data.isdigit()):

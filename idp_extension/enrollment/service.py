@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import clock
 from ..clock import as_utc
 from ..db import db
 from ..mail import messages
@@ -39,8 +40,8 @@ class AccountDisabledError(EnrollmentError):
     """The member's account was closed by the insurer; sign-up cannot reopen it."""
 
 
-class EmailInUseError(EnrollmentError):
-    """The email address belongs to another member's account."""
+class AddressNotFreeableError(EnrollmentError):
+    """Only the address of an account never activated can be freed (an active member keeps it)."""
 
 
 class ConcurrentSignUpError(EnrollmentError):
@@ -69,16 +70,16 @@ class PasswordPolicyError(EnrollmentError):
 
 @dataclass(frozen=True)
 class EnrollmentResult:
-    account: Account
+    """What a sign-up did. ``account`` is None when the address belonged to someone else:
+    its owner was mailed instead, and the answer must not show the difference."""
+
+    account: Account | None
+    email: str
     outbox_ids: list[int] = field(default_factory=list)
 
 
 def _state():
     return current_app.extensions["idp"]
-
-
-def _now() -> datetime:
-    return _state().clock.now()
 
 
 def enroll(
@@ -95,8 +96,11 @@ def enroll(
     """Create (or replace the pending) account of a proven member and queue its activation mail.
 
     ``email`` and ``phone`` come normalised from the form (lower-case address, E.164 number).
+    An address held by another account is not revealed: its owner gets a mail saying someone
+    tried to sign up with it, and the result looks like any other (``account`` None). An
+    address held by an account never activated whose link has expired is freed first.
     """
-    now = _now()
+    now = clock.now()
     email = email.strip().lower()
     registered = _state().registry.lookup(member_number)
     if not record_matches(
@@ -115,9 +119,12 @@ def enroll(
         if account is not None and account.status != AccountStatus.PENDING:
             _reject("account_disabled", member_number, ip_address)
             raise AccountDisabledError()
-        if _email_taken_by_another(email, member_number):
-            _reject("email_in_use", member_number, ip_address)
-            raise EmailInUseError()
+        holder = _email_holder(email, member_number)
+        if holder is not None and _abandoned(holder, now):
+            _delete_pending(holder, reason="activation_expired", ip_address=ip_address)
+            holder = None
+        if holder is not None:
+            return _warn_address_owner(holder, member_number, ip_address)
 
         replacing = account is not None
         if account is None:
@@ -145,10 +152,95 @@ def enroll(
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        if _email_taken_by_another(email, member_number):
-            raise EmailInUseError() from None
+        holder = _email_holder(email, member_number)
+        if holder is not None:  # a parallel sign-up took the address first
+            return _warn_address_owner(holder, member_number, ip_address)
         raise ConcurrentSignUpError() from None
-    return EnrollmentResult(account=account, outbox_ids=[message.id])
+    return EnrollmentResult(account=account, email=email, outbox_ids=[message.id])
+
+
+def _warn_address_owner(
+    holder: Account, member_number: str, ip_address: str | None
+) -> EnrollmentResult:
+    """Mail the address's owner that someone tried to sign up with it; nothing else changes."""
+    db.session.rollback()  # nothing of the attempted sign-up is kept
+    message = messages.address_in_use(
+        holder,
+        login_link=_absolute("account.login"),
+        reset_link=_absolute("account.forgot_password"),
+    )
+    db.session.flush()
+    record(
+        "signup_rejected",
+        ip_address=ip_address,
+        member_number=member_number,
+        reason="email_in_use",
+        outbox_id=message.id,
+    )
+    db.session.commit()
+    return EnrollmentResult(account=None, email=holder.email, outbox_ids=[message.id])
+
+
+def warn_address_owner_again(email: str, *, ip_address: str | None = None) -> int | None:
+    """ "Send a new link" after a sign-up whose address was someone else's: the owner's mail
+    again (the outbox id), or None if the address is no longer held."""
+    holder = db.session.scalars(select(Account).where(Account.email == email)).first()
+    if holder is None:
+        return None
+    return _warn_address_owner(holder, holder.member_number, ip_address).outbox_ids[0]
+
+
+def _abandoned(account: Account, now: datetime) -> bool:
+    """A sign-up never activated whose every activation link has expired or died."""
+    if account.status != AccountStatus.PENDING:
+        return False
+    live = db.session.scalars(
+        select(OneTimeToken.id).where(
+            OneTimeToken.account_id == account.id,
+            OneTimeToken.purpose == TokenPurpose.ACTIVATION,
+            OneTimeToken.used_at.is_(None),
+            OneTimeToken.voided_at.is_(None),
+            OneTimeToken.expires_at > now,
+        )
+    ).first()
+    return live is None
+
+
+def _delete_pending(account: Account, *, reason: str, ip_address: str | None, actor_id=None):
+    """Remove an account never activated (its links go with it), so its address is free."""
+    account_id = account.id
+    db.session.expunge(account)
+    db.session.execute(delete(Account).where(Account.id == account_id))
+    record(
+        "email_freed",
+        account_id=None,
+        ip_address=ip_address,
+        freed_account_id=account_id,
+        reason=reason,
+        actor_id=actor_id,
+    )
+
+
+def free_email_address(email: str, *, admin_id: int | None, ip_address: str | None = None) -> bool:
+    """Free an address held by an account never activated (it is deleted); True if one was.
+
+    For an admin (``admin_id``) or an operator (``flask idp free-email``, ``admin_id`` None).
+
+    An active or disabled account keeps its address (``AddressNotFreeableError``): an active
+    member changes it from their profile.
+    """
+    holder = db.session.scalars(
+        select(Account).where(Account.email == email.strip().lower()).with_for_update()
+    ).first()
+    if holder is None:
+        db.session.rollback()
+        return False
+    if holder.status != AccountStatus.PENDING:
+        db.session.rollback()
+        raise AddressNotFreeableError()
+    _delete_pending(holder, reason="freed_by_admin", ip_address=ip_address, actor_id=admin_id)
+    db.session.commit()
+    return True
 
 
 def resend_activation(account_id: int, *, ip_address: str | None = None) -> int:
@@ -160,7 +252,7 @@ def resend_activation(account_id: int, *, ip_address: str | None = None) -> int:
     if account.status == AccountStatus.ACTIVE:
         db.session.rollback()
         raise AccountAlreadyActiveError()
-    message = _issue_activation(account, _now(), ip_address)
+    message = _issue_activation(account, clock.now(), ip_address)
     db.session.commit()
     return message.id
 
@@ -193,7 +285,7 @@ def activate(token: str, password: str, *, ip_address: str | None = None) -> Acc
     if unmet:
         db.session.rollback()
         raise PasswordPolicyError(unmet)
-    now = _now()
+    now = clock.now()
     password_hash = _state().passwords.hash(password)
     # Spent in one conditional UPDATE: SQLite locks nothing on the read above, so of two
     # parallel submissions only the one whose UPDATE takes the row may set the password.
@@ -255,7 +347,7 @@ def _usable_token(token: str, *, lock: bool) -> OneTimeToken:
     ):
         db.session.rollback()
         raise ActivationInvalidError()
-    if _now() > as_utc(found.expires_at):
+    if clock.now() > as_utc(found.expires_at):
         db.session.rollback()
         raise ActivationExpiredError(account.id)
     return found
@@ -295,13 +387,17 @@ def _issue_activation(account: Account, now: datetime, ip_address: str | None):
     return message
 
 
-def _email_taken_by_another(email: str, member_number: str) -> bool:
-    return (
-        db.session.scalars(
-            select(Account.id).where(Account.email == email, Account.member_number != member_number)
-        ).first()
-        is not None
-    )
+def _email_holder(email: str, member_number: str) -> Account | None:
+    """The account of another member that holds this address, if any."""
+    return db.session.scalars(
+        select(Account).where(Account.email == email, Account.member_number != member_number)
+    ).first()
+
+
+def _absolute(endpoint: str) -> str:
+    """An absolute link for a mail, independent of the current request's host."""
+    path = current_app.url_map.bind("localhost").build(endpoint, {})
+    return current_app.config["IDP_ISSUER"] + path
 
 
 def _reject(reason: str, member_number: str, ip_address: str | None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import (
     Blueprint,
     current_app,
@@ -13,14 +15,15 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from werkzeug.routing import BuildError
 
-from ..account.session import pop_next, sign_in
+from .. import clock
 from ..i18n import current_language
 from ..mail.outbox import send_after_response
 from ..mfa.views import ask_phone_verification
 from ..security import tokens
 from ..security.ratelimit import configured, hit, limiter
+from ..security.sealing import InvalidToken, seal, unseal
+from ..sso import pop_next, sign_in
 from . import service
 from .forms import PasswordForm, ResendForm, SignUpForm
 from .service import (
@@ -29,7 +32,6 @@ from .service import (
     ActivationExpiredError,
     ActivationInvalidError,
     ConcurrentSignUpError,
-    EmailInUseError,
     PasswordPolicyError,
     RegistryMismatchError,
 )
@@ -37,14 +39,13 @@ from .service import (
 bp = Blueprint("enrollment", __name__)
 
 # The browser's pending sign-up, so the "email sent" page can offer a new link.
-SESSION_KEY = "enrollment_account_id"
+SESSION_KEY = "enrollment_sign_up"
+# Longer than any reference (an address has at most 254 characters).
+_REFERENCE_LENGTH = 320
 
 
 def forgot_password_url() -> str:
-    try:
-        return url_for("account.forgot_password")
-    except BuildError:  # the account blueprint's reset page is not registered (yet)
-        return "/mot-de-passe-oublie"
+    return url_for("account.forgot_password")
 
 
 @bp.context_processor
@@ -67,7 +68,7 @@ def start():
         result = service.enroll(
             first_name=form.first_name.data,
             last_name=form.last_name.data,
-            birth_date=form.birth_date.data,
+            birth_date=form.birth_date,
             member_number=form.member_number.data,
             email=form.normalised_email,
             phone=form.phone_e164,
@@ -90,14 +91,6 @@ def start():
             _("Votre espace client a été fermé. Contactez votre mutuelle pour le rouvrir.")
         )
         return _sign_up_page(form, 409)
-    except EmailInUseError:
-        form.email.errors.append(
-            _(
-                "Cette adresse email est déjà utilisée par un autre espace "
-                "client. Saisissez une autre adresse."
-            )
-        )
-        return _sign_up_page(form, 409)
     except ConcurrentSignUpError:
         form.form_errors.append(
             _(
@@ -106,8 +99,28 @@ def start():
             )
         )
         return _sign_up_page(form, 409)
-    session[SESSION_KEY] = result.account.id
+    _remember_sign_up(result.account.id if result.account else None, result.email)
     return send_after_response(redirect(url_for("enrollment.sent")), result.outbox_ids)
+
+
+def _remember_sign_up(account_id: int | None, email: str) -> None:
+    """Keep what the "email sent" page needs, sealed and padded to one length: a session
+    cookie is readable by its holder, and must not tell a sign-up that created an account
+    from one whose address belonged to someone else (``account_id`` None)."""
+    reference = json.dumps({"account": account_id, "email": email}).ljust(_REFERENCE_LENGTH)
+    session[SESSION_KEY] = seal(current_app.config["SECRET_KEY"], reference)
+
+
+def _remembered_sign_up() -> tuple[int | None, str | None]:
+    """(account id, email) of this browser's last sign-up; (None, None) if there is none."""
+    sealed = session.get(SESSION_KEY)
+    if not isinstance(sealed, str):
+        return None, None
+    try:
+        reference = json.loads(unseal(current_app.config["SECRET_KEY"], sealed))
+    except (InvalidToken, ValueError):
+        return None, None
+    return reference.get("account"), reference.get("email")
 
 
 def _sign_up_page(form: SignUpForm, status: int, already_active: bool = False):
@@ -122,14 +135,19 @@ def _sign_up_page(form: SignUpForm, status: int, already_active: bool = False):
 
 @bp.get("/inscription/email-envoye")
 def sent():
-    account = service.find_account(session.get(SESSION_KEY))
-    if account is None:
+    account_id, email = _remembered_sign_up()
+    if account_id is not None:
+        account = service.find_account(account_id)
+        if account is None:
+            return redirect(url_for("enrollment.start"))
+        if account.is_active:
+            return _already_activated_page()
+        email = account.email
+    if email is None:
         return redirect(url_for("enrollment.start"))
-    if account.is_active:
-        return _already_activated_page()
     return render_template(
         "enrollment/sent.html",
-        email=account.email,
+        email=email,
         form=ResendForm(),
         valid_hours=service.activation_valid_hours(),
     )
@@ -138,12 +156,15 @@ def sent():
 @bp.post("/inscription/nouveau-lien")
 @limiter.limit("10/hour")
 def resend():
-    account_id = session.get(SESSION_KEY)
-    if not isinstance(account_id, int):
+    account_id, email = _remembered_sign_up()
+    if account_id is None and email is None:
         return redirect(url_for("enrollment.start"))
-    hit("resend-activation", str(account_id), "5/hour")
+    hit("resend-activation", str(account_id or email), "5/hour")
     try:
-        outbox_id = service.resend_activation(account_id, ip_address=request.remote_addr)
+        if account_id is None:  # the address was someone else's: its owner is told again
+            outbox_id = service.warn_address_owner_again(email, ip_address=request.remote_addr)
+        else:
+            outbox_id = service.resend_activation(account_id, ip_address=request.remote_addr)
     except AccountAlreadyActiveError:
         return _already_activated_page()
     except ActivationInvalidError:
@@ -175,7 +196,7 @@ def activate(token: str):
                     )
                 )
             else:
-                sign_in(account, current_app.extensions["idp"].clock.now())
+                sign_in(account, clock.now())
                 verification = ask_phone_verification(account)
                 return verification or redirect(pop_next(url_for("account.home")))
         else:
@@ -200,7 +221,7 @@ def renew(token: str):
         return _invalid_link_page()
     except AccountAlreadyActiveError:
         return _already_activated_page()
-    session[SESSION_KEY] = account.id
+    _remember_sign_up(account.id, account.email)
     flash(
         _("Un nouveau lien vient de vous être envoyé. Les liens précédents ne fonctionnent plus."),
         "success",
@@ -209,7 +230,7 @@ def renew(token: str):
 
 
 def _invalid_link_page():
-    pending = service.find_account(session.get(SESSION_KEY))
+    pending = service.find_account(_remembered_sign_up()[0])
     can_resend = pending is not None and not pending.is_active
     return render_template("enrollment/invalid.html", can_resend=can_resend), 404
 

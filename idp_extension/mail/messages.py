@@ -41,3 +41,8 @@ def activation(account: Account, link: str, valid_hours: int) -> OutboxMessage:
 
 def password_reset(account: Account, link: str, valid_minutes: int) -> OutboxMessage:
     return to_account("password_reset", account, link=link, valid_minutes=valid_minutes)
+
+
+def address_in_use(account: Account, login_link: str, reset_link: str) -> OutboxMessage:
+    """To an address's owner: someone tried to sign up with it (the sign-up answer hid that)."""
+    return to_account("address_in_use", account, login_link=login_link, reset_link=reset_link)

@@ -22,8 +22,13 @@ Guarantees
   attempts, then the message is FAILED. A permanent refusal of the message itself (a 5xx to
   the recipient or the content) fails it at once: the retry budget for a permanent reply is
   zero, since asking the same server the same thing again only repeats the refusal and delays
-  the member's "new link" action. Session-level 5xx (authentication, sender refused) are the
-  provider's configuration, not the message's, and are retried like transient errors.
+  the member's "new link" action. Session-level 5xx (sender refused) are the provider's
+  configuration, not the message's, and are retried like transient errors.
+* A server-level failure (connection refused, timeout, TLS or login refused:
+  ``TransportUnavailableError``) is not the message's fault either: the message goes back to
+  the queue as it was (no attempt counted, no backoff of its own) and the pass stops. The
+  worker then backs off *as a whole* and probes (``IDP_MAIL_PROBE_MAX_SECONDS``), so when the
+  server answers again the whole backlog leaves within seconds, however long the outage.
   An admin can put a FAILED message back in the queue with ``retry_failed``.
 * Bodies are sealed at rest (they carry one-time links) and emptied once the message is sent,
   except with the demo mailbox transport, which shows them on its page.
@@ -45,6 +50,7 @@ from typing import NamedTuple
 from flask import current_app, make_response
 from sqlalchemy import and_, func, or_, select, update
 
+from .. import clock
 from ..db import db
 from ..models import OutboxChannel, OutboxMessage, OutboxStatus
 from ..security import audit
@@ -69,10 +75,6 @@ class MessageNotFailedError(ValueError):
 
 def _state():
     return current_app.extensions["idp"]
-
-
-def _now() -> datetime:
-    return _state().clock.now()
 
 
 def _message_domain() -> str:
@@ -107,7 +109,7 @@ def enqueue(
         message_id=email.utils.make_msgid(domain=_message_domain()),
         status=OutboxStatus.PENDING,
         attempts=0,
-        next_attempt_at=_now(),
+        next_attempt_at=clock.now(),
     )
     db.session.add(message)
     return message
@@ -140,7 +142,7 @@ def claim_due(
     channel: OutboxChannel | None = None,
 ) -> list[OutboxMessage]:
     """Atomically take up to ``limit`` due messages (SENDING, leased to us); commits the claim."""
-    now = _now()
+    now = clock.now()
     cutoff = now if cutoff is None else cutoff
     candidates = (
         select(OutboxMessage.id)
@@ -246,6 +248,23 @@ def _mark_sent(message: OutboxMessage, now: datetime) -> str:
     return "sent"
 
 
+def _give_back(message: OutboxMessage, error: str) -> str:
+    """The server was unreachable: the message waits as it was, its retry budget untouched."""
+    message.status = OutboxStatus.PENDING
+    message.lease_expires_at = None
+    message.attempts = max(message.attempts - 1, 0)  # the claim counted one
+    message.last_error = error[:500]
+    log.info("mail %s waits: the mail server is unavailable", message.id)
+    return "retry"
+
+
+class Delivery(dict):
+    """Counts per outcome of one ``deliver_due`` call; ``server_unavailable`` says whether it
+    stopped because the mail server could not be reached."""
+
+    server_unavailable: bool = False
+
+
 class Attempt(NamedTuple):
     """The outcome of one attempt, and whether the mail server looked unreachable."""
 
@@ -256,7 +275,7 @@ class Attempt(NamedTuple):
 def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
     """Send one claimed message with ``send`` and commit its new state."""
     config = current_app.config
-    now = _now()
+    now = clock.now()
     unavailable = False
     try:
         key = config["SECRET_KEY"]
@@ -281,9 +300,9 @@ def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
         )
     except TransportUnavailableError as error:
         unavailable = True
-        outcome = _reschedule(message, _now(), f"server unavailable: {error}")
+        outcome = _give_back(message, f"server unavailable: {error}")
     except Exception as error:  # noqa: BLE001 - any other transport error is retried
-        outcome = _reschedule(message, _now(), f"{type(error).__name__}: {error}")
+        outcome = _reschedule(message, clock.now(), f"{type(error).__name__}: {error}")
     else:
         outcome = _mark_sent(message, now)
     db.session.commit()
@@ -318,7 +337,7 @@ def _transport_session(channel: OutboxChannel = OutboxChannel.MAIL):
 def _lease_too_short(message: OutboxMessage) -> bool:
     """True when the claim may run out during the send (someone else could then take it)."""
     margin = timedelta(seconds=2 * current_app.config["IDP_MAIL_TIMEOUT"])
-    return _now() + margin >= message.lease_expires_at
+    return clock.now() + margin >= message.lease_expires_at
 
 
 def deliver_due(
@@ -332,11 +351,13 @@ def deliver_due(
     Stops after ``limit`` messages, when ``should_stop()`` turns true (checked between
     messages); a channel (mail, SMS) stops at the first sign its server is unreachable, the
     other goes on. Claimed messages not tried are given back at once. Each message is tried at
-    most once per call. Returns the counts.
+    most once per call. Returns the counts (a ``Delivery``, which also tells whether the mail
+    server was unreachable: the worker then backs off; an SMS gateway outage only ends the SMS
+    part of each pass, the next pass probes it again with one message).
     """
-    counts = dict.fromkeys(OUTCOMES, 0)
+    counts = Delivery.fromkeys(OUTCOMES, 0)
     ids = list(ids) if ids is not None else None
-    cutoff = _now()
+    cutoff = clock.now()
     handled = 0
     for channel in OutboxChannel:
         if (limit is not None and handled >= limit) or (should_stop and should_stop()):
@@ -365,6 +386,9 @@ def _deliver_channel(channel, counts, ids, limit, handled_before, should_stop, c
                 counts[result.outcome] += 1
                 handled += 1
                 if result.unavailable:
+                    # The worker's backoff is the mail server's; SMS are probed every pass.
+                    if channel == OutboxChannel.MAIL:
+                        counts.server_unavailable = True
                     release(claimed[index + 1 :])
                     finished = True
                     break
@@ -441,7 +465,7 @@ def requeue_failed(message_id: int) -> OutboxMessage:
         raise MessageNotFailedError(message_id)
     message.status = OutboxStatus.PENDING
     message.attempts = 0
-    message.next_attempt_at = _now()
+    message.next_attempt_at = clock.now()
     message.lease_expires_at = None
     return message
 

@@ -1,4 +1,9 @@
-"""The outbox worker: delivers due mail in passes, polls, and stops cleanly when asked."""
+"""The outbox worker: delivers due mail in passes, polls, and stops cleanly when asked.
+
+When the mail server cannot be reached, the worker (not each message) backs off: it probes
+again after ``interval``, doubling up to ``IDP_MAIL_PROBE_MAX_SECONDS``; the first pass that
+reaches the server sends the whole backlog, since no message was charged for the outage.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +35,8 @@ class MailWorker:
         self.interval = interval
         self._stop = threading.Event()
         self.totals = dict.fromkeys(outbox.OUTCOMES, 0)
+        # Seconds until the next probe while the mail server is unreachable; None when it is up.
+        self.probe_delay: float | None = None
 
     def request_stop(self, *_signal_args) -> None:
         self._stop.set()
@@ -38,20 +45,34 @@ class MailWorker:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
-    def _pass(self) -> dict[str, int]:
+    def _pass(self) -> outbox.Delivery:
         with self.app.app_context():
             counts = outbox.deliver_due(limit=self.batch, should_stop=self._stop.is_set)
             db.session.remove()
         for outcome, number in counts.items():
             self.totals[outcome] += number
+        self._note_server(counts.server_unavailable)
         return counts
+
+    def _note_server(self, unavailable: bool) -> None:
+        if not unavailable:
+            if self.probe_delay is not None:
+                log.info("mail server reachable again")
+            self.probe_delay = None
+            return
+        ceiling = float(self.app.config["IDP_MAIL_PROBE_MAX_SECONDS"])
+        if self.probe_delay is None:
+            self.probe_delay = min(self.interval, ceiling)
+            log.warning("mail server unavailable; probing every %ss at most", ceiling)
+        else:
+            self.probe_delay = min(self.probe_delay * 2, ceiling)
 
     def run_once(self) -> dict[str, int]:
         """Deliver everything due now, in passes of ``batch``; return the totals."""
         while not self.stopping:
             counts = self._pass()
             # A short pass means nothing is left, or the server is down: both end the run.
-            if sum(counts.values()) < self.batch:
+            if counts.server_unavailable or sum(counts.values()) < self.batch:
                 break
         return dict(self.totals)
 
@@ -64,6 +85,9 @@ class MailWorker:
             except Exception:  # noqa: BLE001 - a worker outlives a database restart
                 log.exception("mail worker pass failed; trying again in %ss", self.interval)
                 counts = None
+            if self.probe_delay is not None:
+                self._stop.wait(self.probe_delay)  # the server is down: back off as a whole
+                continue
             if counts and sum(counts.values()) >= self.batch:
                 continue  # more is waiting
             self._stop.wait(self.interval)

@@ -12,7 +12,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from ..account.service import count_failed_attempt, is_locked
+from ..account.service import LOCKED, WRONG, counted_check, is_locked
 from ..db import db
 from ..models import (
     Account,
@@ -80,54 +80,64 @@ def check_second_factor(
 ) -> str:
     """Accept one second factor (``sms``, ``otp`` or ``recovery``); the RFC 8176 method.
 
-    Wrong app and recovery codes count towards the account's lockout like wrong passwords:
-    with the password known, they are all that stands between a thief and the account.
-    Wrong SMS codes are bounded by the code's own tries.
+    App and recovery codes are checked under the account's lockout, like passwords (counted
+    before the check, see ``counted_check``): with the password known, they are all that stands
+    between a thief and the account. SMS codes are bounded by each code's own tries.
     """
-    if is_locked(account, now):
-        _refuse(account, method, "locked", ip_address)
     if method == "sms":
-        try:
-            phone_codes.consume(
-                account, PhoneCodePurpose.LOGIN, typed, now=now, ip_address=ip_address
+        amr = _check_sms_code(account, typed, now=now, ip_address=ip_address)
+    elif method in ("otp", "recovery"):
+        check = _app_code_check if method == "otp" else _recovery_code_check
+        verdict = counted_check(account, now, ip_address, check=lambda: check(account, typed, now))
+        if verdict == LOCKED:
+            _refuse(account, method, "locked", ip_address)
+        if verdict == WRONG:
+            _refuse(account, method, "wrong", ip_address)
+        amr = "otp"  # RFC 8176: a one-time password, from the app or the printed list
+        if method == "recovery":
+            record(
+                "recovery_code_used",
+                account_id=account.id,
+                ip_address=ip_address,
+                remaining=recovery.remaining(account.id),
             )
-        except PhoneCodeError as error:
-            db.session.commit()
-            raise SecondFactorError(error.reason, error.tries_left) from None
-        # The code reached this number: it is the member's.
-        if not account.phone_verified:
-            account.phone_verified = True
-            record("phone_verified", account_id=account.id, ip_address=ip_address, via="login")
-        amr = "sms"
-    elif method == "otp":
-        authenticator = confirmed_authenticator(account.id)
-        step = authenticator and totp.matching_step(
-            totp.secret_of(authenticator), typed, now, authenticator.last_used_step
-        )
-        if step is None or db.session.execute(totp.claim_step(authenticator, step)).rowcount != 1:
-            _wrong(account, method, now, ip_address)
-        amr = "otp"
-    elif method == "recovery":
-        if not recovery.spend(account, typed, now):
-            _wrong(account, method, now, ip_address)
-        amr = "otp"
-        record(
-            "recovery_code_used",
-            account_id=account.id,
-            ip_address=ip_address,
-            remaining=recovery.remaining(account.id),
-        )
     else:
         raise ValueError(method)
-    account.failed_logins = 0
     record("second_factor_succeeded", account_id=account.id, ip_address=ip_address, method=method)
     db.session.commit()
     return amr
 
 
-def _wrong(account: Account, method: str, now: datetime, ip_address: str | None):
-    count_failed_attempt(account, now, ip_address)
-    _refuse(account, method, "wrong", ip_address)
+def _check_sms_code(account: Account, typed: str, *, now: datetime, ip_address: str | None):
+    if is_locked(account, now):
+        _refuse(account, "sms", "locked", ip_address)
+    try:
+        phone_codes.consume(account, PhoneCodePurpose.LOGIN, typed, now=now, ip_address=ip_address)
+    except PhoneCodeError as error:
+        db.session.commit()  # the spent try and its audit
+        raise SecondFactorError(error.reason, error.tries_left) from None
+    if not account.phone_verified:
+        # The code reached this number: it is the member's.
+        account.phone_verified = True
+        record("phone_verified", account_id=account.id, ip_address=ip_address, via="login")
+    return "sms"
+
+
+def _app_code_check(account: Account, typed: str, now: datetime) -> bool:
+    authenticator = confirmed_authenticator(account.id)
+    if authenticator is None:
+        return False
+    step = totp.matching_step(
+        totp.secret_of(authenticator), typed, now, authenticator.last_used_step
+    )
+    # Claimed in one UPDATE: the same code sent twice at once signs in once.
+    if step is None:
+        return False
+    return db.session.execute(totp.claim_step(authenticator, step)).rowcount == 1
+
+
+def _recovery_code_check(account: Account, typed: str, now: datetime) -> bool:
+    return recovery.spend(account, typed, now)
 
 
 def _refuse(account: Account, method: str, reason: str, ip_address: str | None):

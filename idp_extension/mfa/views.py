@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from ..account import session as sso
+from .. import clock, sso
 from ..account.service import is_locked
 from ..mail.outbox import send_after_response
 from ..models import Account, PhoneCodePurpose
@@ -37,7 +37,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _now():
-    return current_app.extensions["idp"].clock.now()
+    return clock.now()
 
 
 def _ip() -> str | None:

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from flask import current_app, session
 from werkzeug.datastructures import MultiDict
 
-from ..account import session as sso
+from .. import clock, sso
 from ..i18n import N_
 from ..mfa import policy
 from ..models import Account
@@ -233,7 +233,7 @@ def decide(
         park(params, authorize_path, create=True)
         return SignUpNeeded()
 
-    now = current_app.extensions["idp"].clock.now()
+    now = clock.now()
     auth_time = sso.auth_time()
     need_sign_in = account is None or (
         not signed_in_since_parked

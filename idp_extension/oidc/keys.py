@@ -15,17 +15,15 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
+from .. import clock
 from ..db import db
 from ..models.keys import SigningKey
 from ..security.audit import record
 from ..security.sealing import seal, unseal
+from .published import forget_jwks
 
 DEFAULT_ALGORITHM = "RS256"
 SUPPORTED_ALGORITHMS = ("RS256", "ES256")
-
-
-def _now() -> datetime:
-    return current_app.extensions["idp"].clock.now()
 
 
 def _generate(alg: str) -> SigningKey:
@@ -42,7 +40,7 @@ def _generate(alg: str) -> SigningKey:
         kid=kid,
         alg=alg,
         active=True,
-        created_at=_now(),
+        created_at=clock.now(),
         private_key_sealed=seal(current_app.config["SECRET_KEY"], pem),
         public_jwk=key.as_dict(private=False),
     )
@@ -62,6 +60,7 @@ def active_key(alg: str = DEFAULT_ALGORITHM) -> SigningKey:
         db.session.add(key)
         record("signing_key_created", kid=key.kid, alg=alg)
         db.session.commit()
+        forget_jwks()
     return key
 
 
@@ -83,9 +82,16 @@ def _imported_private_key(kid: str, alg: str, sealed: str, secret_key: str) -> R
 
 def published_keys() -> list[SigningKey]:
     """Active keys, and retired keys whose ID tokens may still be unexpired."""
-    cutoff = _now() - timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
+    cutoff = clock.now() - timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
     keys = db.session.scalars(db.select(SigningKey).order_by(SigningKey.created_at)).all()
     return [k for k in keys if k.active or (k.retired_at and k.retired_at > cutoff)]
+
+
+def next_key_set_change(now: datetime) -> datetime | None:
+    """When the published set next changes by itself (a retired key leaving), if ever."""
+    ttl = timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
+    leaving = [k.retired_at + ttl for k in published_keys() if not k.active and k.retired_at]
+    return min((moment for moment in leaving if moment > now), default=None)
 
 
 def jwks() -> dict:
@@ -104,7 +110,7 @@ def rotate_keys() -> tuple[list[SigningKey], list[SigningKey]]:
 
     Returns ``(created, retired)``; the caller's transaction is committed here.
     """
-    now = _now()
+    now = clock.now()
     old = db.session.scalars(db.select(SigningKey).filter_by(active=True)).all()
     algorithms = {DEFAULT_ALGORITHM} | {k.alg for k in old}
     for key in old:
@@ -114,6 +120,7 @@ def rotate_keys() -> tuple[list[SigningKey], list[SigningKey]]:
     db.session.add_all(created)
     record("signing_keys_rotated", created=[k.kid for k in created], retired=[k.kid for k in old])
     db.session.commit()
+    forget_jwks()
     return created, old
 
 

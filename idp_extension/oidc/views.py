@@ -20,11 +20,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from ..account import session as sso
+from .. import sso
 from ..mfa.policy import ACR_VALUES
 from . import authorize as authorization
 from . import keys
 from .claims import SCOPE_DESCRIPTIONS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES
+from .published import init_app as init_published
+from .published import published
 from .server import OAuth2Error, current_server, init_server
 
 bp = Blueprint("oidc", __name__)
@@ -81,8 +83,12 @@ def _issuer_url(endpoint: str) -> str:
 
 @bp.get("/.well-known/openid-configuration")
 def discovery():
-    """OpenID Connect Discovery 1.0 section 3 (and RFC 8414 fields)."""
-    document = {
+    """OpenID Connect Discovery 1.0 section 3 (and RFC 8414 fields), built once per app."""
+    return published().discovery(_discovery_document).response(request)
+
+
+def _discovery_document() -> dict:
+    return {
         "issuer": current_app.config["IDP_ISSUER"],
         "authorization_endpoint": _issuer_url("oidc.authorize"),
         "token_endpoint": _issuer_url("oidc.token"),
@@ -123,21 +129,17 @@ def discovery():
         "claim_types_supported": ["normal"],
         "display_values_supported": ["page", "popup", "touch"],
     }
-    response = current_app.response_class(json.dumps(document), mimetype="application/json")
-    response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
 
 
 @bp.get("/jwks.json")
 def jwks():
     """The public keys verifying our ID tokens (RFC 7517), retired ones until their tokens end."""
-    response = current_app.response_class(
-        json.dumps(keys.jwks()), mimetype="application/jwk-set+json"
-    )
-    response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    now = current_app.extensions["idp"].clock.now()
+    return published().jwks(now, _key_set).response(request)
+
+
+def _key_set(now):
+    return keys.jwks(), keys.next_key_set_change(now)
 
 
 def _outcome_response(outcome: authorization.Outcome):
@@ -294,6 +296,7 @@ EXEMPT_FROM_CSRF = (authorize, token, userinfo, revoke, introspect, jwks, end_se
 def register(app: Flask) -> None:
     """Register the oidc blueprint and Authlib's server on ``app``."""
     init_server(app)
+    init_published(app)
     app.register_blueprint(bp)
     csrf = app.extensions["csrf"]
     for view in EXEMPT_FROM_CSRF:

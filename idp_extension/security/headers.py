@@ -17,16 +17,33 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def referrer_policy() -> str:
+    """``no-referrer`` for pages whose address carries a token (a text part of the path, as in
+    activation and reset links), so it reaches no other server nor even our own access logs;
+    ``same-origin`` on our other pages: other sites still learn nothing, and our forms' posts
+    carry an ``Origin`` that the CSRF check can compare (under no-referrer browsers send
+    ``null``). Addresses that match no page get ``no-referrer`` too."""
+    if request.url_rule is None:  # no page here: the address may be a mistyped link
+        return "no-referrer"
+    path_values = (request.view_args or {}).values()
+    if any(isinstance(value, str) for value in path_values):
+        return "no-referrer"
+    return "same-origin"
+
+
 def init_app(app: Flask) -> None:
+    # HSTS when the public address is https, even if a misconfigured proxy hides the scheme
+    # (browsers ignore the header on a plain-http answer, RFC 6797 8.1).
+    public_scheme_is_https = str(app.config["IDP_ISSUER"]).startswith("https://")
+
     @app.after_request
     def add_security_headers(response):
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
-        # No page of ours should leak its URL: some carry tokens, codes or a login_hint.
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.is_secure:
+        headers.setdefault("Referrer-Policy", referrer_policy())
+        if request.is_secure or public_scheme_is_https:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.endpoint != "static":
             headers.setdefault("Cache-Control", "no-store")

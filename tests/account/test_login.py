@@ -30,7 +30,7 @@ def test_login_page_has_the_contract_labels_and_links(client):
     page = page_text(client.get("/connexion"))
     assert '<label class="label" for="email">Adresse email</label>' in page
     assert '<label class="label" for="password">Mot de passe</label>' in page
-    assert 'value="Se connecter"' in page
+    assert '<button type="submit" class="button">Se connecter</button>' in page
     assert ">Mot de passe oublié ?</a>" in page
     assert re.search(r'href="/inscription"[^>]*>Créer mon espace client</a>', page)
     assert 'autocomplete="current-password"' in page

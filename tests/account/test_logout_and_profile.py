@@ -26,7 +26,7 @@ def test_logout_confirmation_then_post_ends_the_session(app, client, member_acco
     login(client, "helene@example.org", PASSWORD)
     page = client.get("/deconnexion")
     assert page.status_code == 200
-    assert 'value="Se déconnecter"' in page_text(page)
+    assert '<button type="submit" class="button">Se déconnecter</button>' in page_text(page)
     assert "helene@example.org" in page_text(page)
 
     response = post_form(client, "/deconnexion", {})

@@ -39,7 +39,7 @@ def count(app, model, *where):
 def test_forgotten_password_page_has_its_labels(client):
     page = page_text(client.get("/mot-de-passe-oublie"))
     assert '<label class="label" for="email">Adresse email</label>' in page
-    assert 'value="Valider"' in page
+    assert '<button type="submit" class="button">Valider</button>' in page
 
 
 @both_databases

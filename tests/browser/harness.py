@@ -23,9 +23,6 @@ ACCESSIBILITY_REPORT = ARTIFACTS / "accessibility" / "axe-minor-moderate.json"
 SAMPLE_MEMBERS = ROOT / "demo" / "sample-members.csv"
 BLOCKING_IMPACTS = {"serious", "critical"}
 NARROW_WIDTH = 320
-# Typing a date into a date input follows the browser's language: jj/mm/aaaa when Chromium has
-# its French locale (chromium-l10n, installed by setup.sh), mm/dd/yyyy with English only.
-DATE_TYPING_FORMAT = "%d%m%Y" if Path("/usr/lib/chromium/locales/fr.pak").is_file() else "%m%d%Y"
 
 
 class LiveServer:
@@ -166,6 +163,14 @@ def demo_members() -> list[DemoMember]:
             )
         )
     return members
+
+
+def fill_birth_date(page, born: date, labels=("Jour", "Mois", "Année")) -> None:
+    """Type a birth date as printed on the card, day, month, year, into the three fields."""
+    day, month, year = labels
+    page.get_by_label(day, exact=True).fill(f"{born.day:02d}")
+    page.get_by_label(month, exact=True).fill(f"{born.month:02d}")
+    page.get_by_label(year, exact=True).fill(str(born.year))
 
 
 def wait_for_mail(smtp, address: str, count: int = 1, timeout: float = 10.0, provider=None):

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
 
-from .harness import activation_link, add_member, demo_members, wait_for_mail
+from .harness import activation_link, add_member, demo_members, fill_birth_date, wait_for_mail
 from .test_signup_form import TERMS_LABEL
 
 # (the checklist item, the text typed so far that newly meets it)
@@ -29,7 +29,7 @@ def fill_sign_up(page, member, email: str, phone: str = "06 12 34 56 78") -> Non
     """Type the card's data into the form, finding every field by its label."""
     page.get_by_label("Votre prénom").fill(member.first_name)
     page.get_by_label("Votre nom").fill(member.last_name)
-    page.get_by_label("Votre date de naissance").fill(member.birth_date.isoformat())
+    fill_birth_date(page, member.birth_date)
     page.get_by_label("Votre numéro d'adhérent").fill(member.member_number)
     page.get_by_label("Votre adresse email").fill(email)
     page.get_by_label("Confirmer adresse email").fill(email)

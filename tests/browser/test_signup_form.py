@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from .harness import DATE_TYPING_FORMAT, add_member, wait_for_mail
+from .harness import add_member, fill_birth_date, wait_for_mail
 
 MEMBER = {
     "member_number": "12345678",
@@ -31,7 +31,9 @@ def test_every_wrong_field_is_explained_next_to_it(page, provider, member):
 
     page.get_by_label("Votre prénom").fill("")
     page.get_by_label("Votre nom").fill("L" * 101)
-    page.get_by_label("Votre date de naissance").fill("2099-01-01")
+    page.get_by_label("Jour").fill("31")
+    page.get_by_label("Mois").fill("02")
+    page.get_by_label("Année").fill("1980")
     page.get_by_label("Votre numéro d'adhérent").fill("1234")
     page.get_by_label("Votre adresse email").fill("pas-une-adresse")
     page.get_by_label("Confirmer adresse email").fill("")
@@ -42,7 +44,6 @@ def test_every_wrong_field_is_explained_next_to_it(page, provider, member):
     expected = {
         "Votre prénom": "Saisissez votre prénom.",
         "Votre nom": "Votre nom doit faire au plus 100 caractères.",
-        "Votre date de naissance": "Saisissez une date de naissance réelle",
         "Votre numéro d'adhérent": "Votre numéro d'adhérent est composé de 8 chiffres.",
         "Votre adresse email": "Saisissez une adresse email valide",
         "Confirmer adresse email": "Saisissez à nouveau votre adresse email.",
@@ -65,9 +66,19 @@ def test_every_wrong_field_is_explained_next_to_it(page, provider, member):
         field_id = field.get_attribute("id")
         expect(summary.locator(f'a[href="#{field_id}"]')).to_contain_text(message)
 
+    # The birth date's message sits in its fieldset, which points at it; the day is marked.
+    date_group = page.get_by_role("group", name="Votre date de naissance")
+    expect(date_group).to_contain_text("Saisissez une date de naissance réelle")
+    expect(page.get_by_label("Jour")).to_have_attribute("aria-invalid", "true")
+    described = (date_group.get_attribute("aria-describedby") or "").split()
+    assert "birth_date-error" in described
+    expect(summary.locator('a[href="#birth_day"]')).to_contain_text("date de naissance réelle")
+
     # Nothing typed is lost on the re-display.
     expect(page.get_by_label("Votre nom")).to_have_value("L" * 101)
-    expect(page.get_by_label("Votre date de naissance")).to_have_value("2099-01-01")
+    expect(page.get_by_label("Jour")).to_have_value("31")
+    expect(page.get_by_label("Mois")).to_have_value("02")
+    expect(page.get_by_label("Année")).to_have_value("1980")
     expect(page.get_by_label("Votre numéro d'adhérent")).to_have_value("1234")
     expect(page.get_by_label("Votre adresse email")).to_have_value("pas-une-adresse")
     expect(page.get_by_label("Votre téléphone portable")).to_have_value("12")
@@ -102,12 +113,14 @@ def test_sign_up_with_the_keyboard_only(page, provider, member, smtp):
     keyboard.type(member["first_name"])
     _next_field(page, "Votre nom")
     keyboard.type(member["last_name"])
-    _next_field(page, "Votre date de naissance")
-    keyboard.type(member["birth_date"].strftime(DATE_TYPING_FORMAT))
-    expect(page.get_by_label("Votre date de naissance")).to_have_value(
-        member["birth_date"].isoformat()
-    )
-    _tab_to(page, page.get_by_label("Votre numéro d'adhérent"))
+    # Three text fields, one Tab stop each, whatever the browser's language.
+    _next_field(page, "Jour")
+    keyboard.type(f"{member['birth_date'].day:02d}")
+    _next_field(page, "Mois")
+    keyboard.type(f"{member['birth_date'].month:02d}")
+    _next_field(page, "Année")
+    keyboard.type(str(member["birth_date"].year))
+    _next_field(page, "Votre numéro d'adhérent")
     keyboard.type(member["member_number"])
     _next_field(page, "Votre adresse email")
     keyboard.type("helene@exemple.fr")
@@ -133,7 +146,7 @@ def test_sign_up_with_the_keyboard_only(page, provider, member, smtp):
 def _fill_sign_up(page, member: dict, email: str, phone: str = "06 12 34 56 78") -> None:
     page.get_by_label("Votre prénom").fill(member["first_name"])
     page.get_by_label("Votre nom").fill(member["last_name"])
-    page.get_by_label("Votre date de naissance").fill(member["birth_date"].isoformat())
+    fill_birth_date(page, member["birth_date"])
     page.get_by_label("Votre numéro d'adhérent").fill(member["member_number"])
     page.get_by_label("Votre adresse email").fill(email)
     page.get_by_label("Confirmer adresse email").fill(email)

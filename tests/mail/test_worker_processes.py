@@ -40,6 +40,7 @@ def worker_env(app, smtp_port: int) -> dict[str, str]:
         {
             "IDP_DATABASE_URL": config["IDP_DATABASE_URL"],
             "IDP_SECRET_KEY": config["IDP_SECRET_KEY"],
+            "IDP_RATELIMIT_STORAGE_URL": "memory://",
             "IDP_ISSUER": config["IDP_ISSUER"],
             "IDP_MAIL_SERVER": "127.0.0.1",
             "IDP_MAIL_PORT": str(smtp_port),

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from idp_extension.db import db
 from idp_extension.models import Account
 
-from ..conftest import both_databases, csrf_token
+from ..conftest import birth_date_fields, both_databases, csrf_token
 from ..mailparse import link_labelled
 
 NEW_PASSWORD = "Nouveau#Passe2026"
@@ -23,7 +23,7 @@ def sign_up_form(page_html: str) -> dict:
         "csrf_token": csrf_token(page_html),
         "first_name": "Zoé",
         "last_name": "COEUR",
-        "birth_date": "1992-02-29",
+        **birth_date_fields("1992-02-29"),
         "member_number": "87654321",
         "email": "zoe@example.org",
         "email_confirm": "zoe@example.org",

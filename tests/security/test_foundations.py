@@ -79,7 +79,12 @@ def test_request_lines_lose_their_secrets(line, caplog):
 def test_bad_configuration_stops_start_up(settings, tmp_path):
     from idp_extension import create_app
 
-    base = {"IDP_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "IDP_SECRET_KEY": "k" * 40}
+    base = {
+        "IDP_DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        "IDP_SECRET_KEY": "k" * 40,
+        "IDP_RATELIMIT_STORAGE_URL": "memory://",
+    }
+    create_app(base)  # the base itself starts: each refusal below is the setting's
     with pytest.raises(ConfigurationError):
         create_app({**base, **settings})
 
@@ -89,7 +94,13 @@ def test_environment_settings_are_read(monkeypatch, tmp_path):
 
     monkeypatch.setenv("IDP_ACTIVATION_TTL", "3600")
     monkeypatch.setenv("IDP_ISSUER", "https://login.mutuelle.example/")
-    app = create_app({"IDP_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "IDP_SECRET_KEY": "k" * 40})
+    app = create_app(
+        {
+            "IDP_DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+            "IDP_SECRET_KEY": "k" * 40,
+            "IDP_RATELIMIT_STORAGE_URL": "memory://",
+        }
+    )
     assert app.config["IDP_ACTIVATION_TTL"] == 3600
     assert app.config["IDP_ISSUER"] == "https://login.mutuelle.example"
     assert app.config["SESSION_COOKIE_SECURE"] is True

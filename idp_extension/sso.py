@@ -18,12 +18,13 @@ from urllib.parse import urlsplit
 from flask import current_app, g, has_request_context, request, session
 from sqlalchemy import select, update
 
-from ..clock import as_utc
-from ..db import db
-from ..models import Account, AccountStatus, SsoSession
-from ..models.sso_session import IP_ADDRESS_LENGTH, USER_AGENT_LENGTH
-from ..security import tokens
-from ..security.audit import record
+from . import clock
+from .clock import as_utc
+from .db import db
+from .models import Account, AccountStatus, SsoSession
+from .models.sso_session import IP_ADDRESS_LENGTH, USER_AGENT_LENGTH
+from .security import tokens
+from .security.audit import record
 
 _KEEP_ACROSS_SIGN_IN = ("next", "lang", "pending_authorization")
 # The cookie keys that make a browser signed in; dropped when its session is over.
@@ -127,7 +128,7 @@ def sign_out() -> None:
     _forget_csrf_token()
     if lang:
         session["lang"] = lang
-    if isinstance(token, str) and _end_by_token(token, _now(), "logout", _client_ip()):
+    if isinstance(token, str) and _end_by_token(token, clock.now(), "logout", _client_ip()):
         db.session.commit()
 
 
@@ -171,7 +172,7 @@ def signed_in_account() -> Account | None:
     if not isinstance(token, str):
         _drop_sign_in_keys()
         return None
-    now = _now()
+    now = clock.now()
     found = db.session.execute(
         select(SsoSession, Account)
         .join(Account, SsoSession.account_id == Account.id)
@@ -258,10 +259,6 @@ def _require_nothing_pending() -> None:
         raise RuntimeError("sign_in() commits: call it after the service committed its change")
 
 
-def _now() -> datetime:
-    return current_app.extensions["idp"].clock.now()
-
-
 def _client_ip() -> str | None:
     if not has_request_context() or request.remote_addr is None:
         return None
@@ -290,10 +287,6 @@ def pop_next(default: str) -> str:
     return url if url and is_local_url(url) else default
 
 
-def peek_next() -> str | None:
-    return session.get("next")
-
-
 def is_local_url(url: str) -> bool:
     parts = urlsplit(url)
     return (
@@ -309,7 +302,3 @@ def password_stamp(account: Account) -> str:
     """Changes with the password: what a session (or a pending sign-in) was opened under."""
     changed = account.password_changed_at
     return changed.isoformat() if changed else ""
-
-
-def session_lifetime() -> int:
-    return current_app.config["IDP_SESSION_LIFETIME"]

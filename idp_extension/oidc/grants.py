@@ -1,0 +1,217 @@
+"""The grants: authorization code with PKCE and OpenID Connect, refresh token with rotation.
+
+RFC 6749 4.1 and 6, RFC 7636 (PKCE, S256 only), OpenID Connect Core 1.0 3.1.3.6 (ID token).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import OpenIDCode
+from flask import current_app
+
+from .. import clock
+from ..db import db
+from ..models import Account
+from ..models.oauth import AuthorizationCode, OAuthClient, Token
+from ..security.audit import record
+from ..security.tokens import digest
+from . import claims as oidc_claims
+from . import keys
+from .storage import (
+    MAX_SECRET_LENGTH,
+    PresentedRefreshToken,
+    client_ip,
+    grant_holder,
+    issuer,
+    query_client,
+    revoke_family,
+)
+
+
+class S256CodeChallenge(CodeChallenge):
+    """PKCE (RFC 7636) with S256 only, required from public clients; ``plain`` is refused."""
+
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    CODE_CHALLENGE_METHODS = {"S256": CodeChallenge.CODE_CHALLENGE_METHODS["S256"]}
+
+    def validate_code_challenge(self, grant, redirect_uri):
+        data = grant.request.payload.data
+        if grant.request.client.is_public and not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE (code_challenge with S256) is required.")
+        if data.get("code_challenge") and not data.get("code_challenge_method"):
+            raise InvalidRequestError("Missing 'code_challenge_method'; only S256 is supported.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def validate_code_verifier(self, grant, result):
+        # RFC 9700 4.8.2 (PKCE downgrade): a verifier for a code issued without a challenge
+        # does not match it, so invalid_grant as for a wrong verifier (RFC 7636 4.6).
+        code = grant.request.authorization_code
+        if grant.request.form.get("code_verifier") and not code.code_challenge:
+            raise InvalidGrantError("The authorization request had no code_challenge.")
+        super().validate_code_verifier(grant, result)
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    """RFC 6749 4.1 with codes stored as digests, bound to client, redirect URI and PKCE."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def save_authorization_code(self, code: str, request) -> None:
+        data = request.payload.data
+        context = getattr(request, "oidc_context", {}) or {}
+        now = clock.now()
+        item = AuthorizationCode(
+            code_digest=digest(code),
+            client_pk=request.client.id,
+            account_id=request.user.id,
+            redirect_uri=request.payload.redirect_uri,
+            scope=request.scope or "",
+            nonce=data.get("nonce") or None,
+            code_challenge=data.get("code_challenge") or None,
+            code_challenge_method=data.get("code_challenge_method") or None,
+            auth_time=context.get("auth_time"),
+            acr=context.get("acr"),
+            amr=context.get("amr"),
+            claims_request=context.get("claims_request"),
+            max_age_requested=bool(context.get("max_age_requested")),
+            created_at=now,
+            expires_at=now + timedelta(seconds=current_app.config["IDP_AUTH_CODE_TTL"]),
+        )
+        db.session.add(item)
+        record(
+            "authorization_granted",
+            account_id=request.user.id,
+            client_id=request.client.client_id,
+            ip_address=client_ip(),
+            scope=item.scope,
+        )
+        db.session.commit()
+
+    def query_authorization_code(self, code: str, client: OAuthClient):
+        if len(code) > MAX_SECRET_LENGTH:
+            return None
+        item = db.session.scalars(
+            db.select(AuthorizationCode).filter_by(code_digest=digest(code))
+        ).first()
+        if item is None or item.client_pk != client.id:
+            return None
+        now = clock.now()
+        if item.used_at is not None:
+            # RFC 6749 4.1.2: a code used twice revokes what it was exchanged for.
+            families = db.session.scalars(
+                db.select(Token.family_id).filter_by(authorization_code_id=item.id)
+            ).all()
+            revoked = sum(revoke_family(family, now) for family in set(families))
+            record(
+                "code_reuse_detected",
+                account_id=item.account_id,
+                client_id=client.client_id,
+                ip_address=client_ip(),
+                tokens_revoked=revoked,
+            )
+            db.session.commit()
+            return None
+        if item.expires_at <= now:
+            return None
+        return item
+
+    def delete_authorization_code(self, authorization_code) -> None:
+        # Consumed (not deleted) in save_token, so a replay can still be recognised.
+        pass
+
+    def authenticate_user(self, authorization_code: AuthorizationCode):
+        return grant_holder(authorization_code.account, authorization_code.created_at)
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    """RFC 6749 section 6 with rotation; a reused refresh token revokes its whole family."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str):
+        if len(refresh_token) > MAX_SECRET_LENGTH:
+            return None
+        token = db.session.scalars(
+            db.select(Token).filter_by(refresh_token_digest=digest(refresh_token))
+        ).first()
+        if token is None:
+            return None
+        now = clock.now()
+        if token.refresh_used_at is not None:
+            revoked = revoke_family(token.family_id, now)
+            record(
+                "refresh_reuse_detected",
+                account_id=token.account_id,
+                client_id=token.client.client_id,
+                ip_address=client_ip(),
+                tokens_revoked=revoked,
+            )
+            db.session.commit()
+            return None
+        if token.revoked_at is not None or (token.refresh_expires_at or now) <= now:
+            return None
+        return PresentedRefreshToken(token)
+
+    def authenticate_user(self, refresh_token: Token):
+        # RFC 6749 5.2: a refresh token that no longer speaks for its member is invalid_grant
+        # (Authlib would answer invalid_request for a missing user).
+        account = grant_holder(refresh_token.account, refresh_token.issued_at)
+        if account is None:
+            raise InvalidGrantError("The refresh token is no longer valid.")
+        return account
+
+    def revoke_old_credential(self, refresh_token) -> None:
+        # Marked used in save_token, in the same transaction as its successor.
+        pass
+
+
+class OpenIDConnectCode(OpenIDCode):
+    """ID tokens (OIDC Core 3.1.3.6) signed with the database key, timed by the injected clock."""
+
+    def exists_nonce(self, nonce: str, request) -> bool:
+        client = query_client(request.payload.client_id)
+        if client is None:
+            return False
+        found = db.session.scalars(
+            db.select(AuthorizationCode.id).filter_by(client_pk=client.id, nonce=nonce).limit(1)
+        ).first()
+        return found is not None
+
+    def get_client_algorithm(self, client: OAuthClient) -> str:
+        return client.id_token_signed_response_alg or keys.DEFAULT_ALGORITHM
+
+    def resolve_client_private_key(self, client: OAuthClient):
+        return keys.private_key(keys.active_key(self.get_client_algorithm(client)))
+
+    def get_encode_header(self, client: OAuthClient) -> dict:
+        alg = self.get_client_algorithm(client)
+        return {"alg": alg, "kid": keys.active_key(alg).kid, "typ": "JWT"}
+
+    def get_client_claims(self, client: OAuthClient) -> dict:
+        now = int(clock.now().timestamp())
+        return {
+            "iss": issuer(),
+            "aud": client.client_id,
+            "iat": now,
+            "exp": now + current_app.config["IDP_ID_TOKEN_TTL"],
+        }
+
+    def get_authorization_code_claims(self, authorization_code: AuthorizationCode) -> dict:
+        claims = super().get_authorization_code_claims(authorization_code)
+        claims.update(
+            oidc_claims.id_token_claims(
+                authorization_code.account,
+                authorization_code.scope,
+                authorization_code.claims_request,
+            )
+        )
+        return claims
+
+    def generate_user_info(self, user: Account, scope: str) -> dict:
+        return {"sub": user.subject}

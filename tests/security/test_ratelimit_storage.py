@@ -1,0 +1,42 @@
+"""Rate-limit counters are shared by design: outside demo mode, start-up refuses to count per
+process unless memory:// is written on purpose (two workers let 20 of 30 requests through a
+10/minute limit with per-process counters)."""
+
+from __future__ import annotations
+
+import pytest
+
+from idp_extension import create_app
+from idp_extension.config import ConfigurationError
+
+
+@pytest.fixture
+def base(tmp_path):
+    return {"IDP_DATABASE_URL": f"sqlite:///{tmp_path}/idp.sqlite3", "IDP_SECRET_KEY": "k" * 40}
+
+
+def test_production_without_a_storage_does_not_start(base, monkeypatch):
+    monkeypatch.delenv("IDP_RATELIMIT_STORAGE_URL", raising=False)
+    with pytest.raises(ConfigurationError, match=r"IDP_RATELIMIT_STORAGE_URL.*redis://"):
+        create_app(base)
+
+
+@pytest.mark.parametrize(
+    ("settings", "storage"),
+    [
+        ({"IDP_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0"}, "redis://127.0.0.1:6379/0"),
+        ({"IDP_RATELIMIT_STORAGE_URL": "memory://"}, "memory://"),  # chosen on purpose
+        ({"IDP_DEMO": True}, "memory://"),
+        ({"IDP_RATELIMIT_ENABLED": False}, "memory://"),
+    ],
+)
+def test_a_chosen_storage_or_demo_mode_starts(base, monkeypatch, settings, storage):
+    monkeypatch.delenv("IDP_RATELIMIT_STORAGE_URL", raising=False)
+    app = create_app({**base, **settings})
+    assert app.config["RATELIMIT_STORAGE_URI"] == storage
+
+
+def test_the_storage_is_read_from_the_environment(base, monkeypatch):
+    monkeypatch.setenv("IDP_RATELIMIT_STORAGE_URL", "redis://redis.internal:6379/2")
+    app = create_app(base)
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://redis.internal:6379/2"
