@@ -8,6 +8,7 @@ from flask import Flask
 
 from .config import load_environment
 from .extension import IdentityProvider
+from .oidc.published import FastDocuments
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,4 +26,7 @@ def create_app(config: dict | None = None, **extension_options) -> Flask:
     if config:
         app.config.update(config)
     IdentityProvider(app, **extension_options)
+    # The standalone server owns the whole application, so it may answer discovery and JWKS
+    # before Flask does (an embedding host keeps its WSGI stack as it is).
+    app.wsgi_app = FastDocuments(app.wsgi_app, app)
     return app

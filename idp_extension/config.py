@@ -37,6 +37,8 @@ DEFAULTS: dict[str, object] = {
     # otherwise: memory:// counts per process, so N processes let N times the limit through.
     # Write memory:// here to choose it anyway (one process, or tests).
     "IDP_RATELIMIT_STORAGE_URL": None,
+    # Prefix of the counters' keys, when one Redis serves other applications or deployments.
+    "IDP_RATELIMIT_KEY_PREFIX": "",
     # Rate limits, per client IP (Flask-Limiter syntax) and per identity typed. The per-email
     # login limit sits above the lockout threshold: lockout protects the account, these limits
     # protect the server and the members' mailboxes.
@@ -91,6 +93,11 @@ DEFAULTS: dict[str, object] = {
     # Number of proxies in front of the app whose X-Forwarded-For/-Proto are believed; 0 reads
     # no X-Forwarded-* header at all (a client could otherwise pick its own address).
     "IDP_PROXY_FIX": 0,
+    # Seconds a pluggable registry's answer on a member's status is reused at sign-in/refresh.
+    "IDP_REGISTRY_CACHE_SECONDS": 60,
+    # import-members --terminate-missing refuses when more than this percentage of the active
+    # register would be terminated (a truncated export), unless --force.
+    "IDP_IMPORT_TERMINATE_MAX_PERCENT": 5,
     # The insurer's name, shown to members (it signs the SMS they receive).
     "IDP_ORGANISATION_NAME": None,
     # SMS gateway: POST JSON {"to": "+33...", "text": "..."}; bearer token when set. Without a
@@ -193,6 +200,7 @@ def apply_defaults(app) -> None:
 
     app.config.setdefault("RATELIMIT_STORAGE_URI", _rate_limit_storage(app.config))
     app.config.setdefault("RATELIMIT_ENABLED", app.config["IDP_RATELIMIT_ENABLED"])
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["IDP_RATELIMIT_KEY_PREFIX"])
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
 
     _apply_mail_config(app)

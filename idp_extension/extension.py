@@ -38,6 +38,9 @@ class ProviderState:
     sms: SmsSender
     clock: Clock
     passwords: object = field(default=None)
+    # Member number -> (expiry, status) of a pluggable registry's answers (enrollment.membership).
+    membership_cache: dict = field(default_factory=dict)
+    signin_pause: object = field(default=None)  # account.pause.SignInPause, built on first use
 
 
 class IdentityProvider:

@@ -92,8 +92,15 @@ def app_config(database, smtp_server, tmp_path):
 
 
 @pytest.fixture
-def app(app_config, clock, tmp_path):
-    app = create_app(app_config, clock=clock)
+def extension_options():
+    """Outside systems passed to the extension (``registry``, ``mailer``, ``sms``); override
+    this fixture to plug one in."""
+    return {}
+
+
+@pytest.fixture
+def app(app_config, clock, tmp_path, extension_options):
+    app = create_app(app_config, clock=clock, **extension_options)
     app.instance_path = str(tmp_path)
     with app.app_context():
         db.create_all()

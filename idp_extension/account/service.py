@@ -17,6 +17,7 @@ from sqlalchemy import case, literal, null, or_, select, true, update
 from ..clock import as_utc
 from ..db import db
 from ..enrollment import service as enrollment
+from ..enrollment.membership import membership_allows
 from ..mail import messages
 from ..models import Account, AccountStatus, OneTimeToken, SsoSession, TokenPurpose
 from ..models.types import UTCDateTime
@@ -29,6 +30,12 @@ from .devices import describe_user_agent
 
 class LoginFailedError(Exception):
     """Email unknown, password wrong, account pending, disabled or locked: one answer for all."""
+
+
+class MembershipEndedError(LoginFailedError):
+    """The right password, but the member's membership has ended: the account is suspended.
+
+    Said only to whoever typed the right password, so it tells an attacker nothing."""
 
 
 class ResetLinkError(Exception):
@@ -69,6 +76,11 @@ def find_account_by_email(email: str) -> Account | None:
     return db.session.scalar(select(Account).where(Account.email == normalise_email(email)))
 
 
+# A suspended account (membership ended) still has its password checked: only then is the
+# member told why they cannot sign in, or let in if the register has them active again.
+SIGN_IN_STATUSES = (AccountStatus.ACTIVE, AccountStatus.SUSPENDED)
+
+
 def is_locked(account: Account, now: datetime) -> bool:
     locked_until = as_utc(account.locked_until)
     return locked_until is not None and locked_until > now
@@ -88,7 +100,7 @@ def authenticate(
     hashing = _state().passwords
     account = find_account_by_email(email)
 
-    if account is None or account.status != AccountStatus.ACTIVE:
+    if account is None or account.status not in SIGN_IN_STATUSES:
         hashing.verify(None, password)
         reason = "unknown_email" if account is None else f"account_{account.status.value}"
         _fail(account, reason, ip_address)
@@ -96,6 +108,9 @@ def authenticate(
     verdict = _checked_password(account, password, now, ip_address)
     if verdict != RIGHT:
         _fail(account, "locked" if verdict == LOCKED else "wrong_password", ip_address)
+
+    if not membership_allows(account, now=now):
+        _fail(account, "membership_ended", ip_address, error=MembershipEndedError)
 
     if hashing.needs_rehash(account.password_hash):
         # The argon2 parameters changed since this hash was made: upgrade it while we hold
@@ -184,7 +199,13 @@ def counted_check(
     return RIGHT
 
 
-def _fail(account: Account | None, reason: str, ip_address: str | None):
+def _fail(
+    account: Account | None,
+    reason: str,
+    ip_address: str | None,
+    *,
+    error: type[LoginFailedError] = LoginFailedError,
+):
     record(
         "login_failed",
         account_id=account.id if account else None,
@@ -192,7 +213,7 @@ def _fail(account: Account | None, reason: str, ip_address: str | None):
         reason=reason,
     )
     db.session.commit()
-    raise LoginFailedError(reason)
+    raise error(reason)
 
 
 def record_logout(account_id: int | None, *, ip_address: str | None = None) -> None:

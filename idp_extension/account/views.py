@@ -35,6 +35,7 @@ from .forms import (
     NewPasswordForm,
     WithdrawConsentForm,
 )
+from .pause import signin_pause
 
 bp = Blueprint("account", __name__)
 
@@ -175,33 +176,40 @@ def login():
     form = LoginForm()
     if request.method == "GET" and request.args.get("login_hint"):
         form.email.data = request.args["login_hint"][:254]
-    failed = False
+    failed = paused = membership_ended = False
     if form.validate_on_submit():
-        hit(
-            "login-email",
-            service.normalise_email(form.email.data),
-            current_app.config["IDP_LOGIN_LIMIT_PER_EMAIL"],
-        )
-        try:
-            account = service.authenticate(
-                form.email.data, form.password.data, now=clock.now(), ip_address=_ip()
-            )
-        except service.LoginFailedError:
-            failed = True
+        address = service.normalise_email(form.email.data)
+        hit("login-email", address, current_app.config["IDP_LOGIN_LIMIT_PER_EMAIL"])
+        pause = signin_pause()
+        if pause.is_paused(address, clock.now()):
+            paused = True  # not even checked: the right password gets this answer too
         else:
-            if policy.asked_at_sign_in(account, current_app.config["IDP_MFA"]):
-                return begin_second_step(account)
-            sso.sign_in(account, clock.now())
-            return redirect(sso.pop_next(url_for("account.home")))
+            try:
+                account = service.authenticate(
+                    form.email.data, form.password.data, now=clock.now(), ip_address=_ip()
+                )
+            except service.MembershipEndedError:
+                membership_ended = True  # the right password: told why, not counted
+            except service.LoginFailedError:
+                failed = True
+                paused = pause.record_failure(address, clock.now())
+            else:
+                pause.forget(address)
+                if policy.asked_at_sign_in(account, current_app.config["IDP_MFA"]):
+                    return begin_second_step(account)
+                sso.sign_in(account, clock.now())
+                return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200
     return render_template(
         "account/login.html",
         form=form,
-        failed=failed,
+        failed=failed and not paused,
+        paused=paused,
+        membership_ended=membership_ended,
         signup_url=_signup_url(),
         current_account=sso.signed_in_account(),
         lockout_threshold=current_app.config["IDP_LOCKOUT_THRESHOLD"],
-        lockout_minutes=max(current_app.config["IDP_LOCKOUT_SECONDS"] // 60, 1),
+        lockout_minutes=signin_pause().minutes,
     ), status
 
 
@@ -214,7 +222,7 @@ def logout():
         if account is not None:
             service.record_logout(account.id, ip_address=_ip())
         sso.sign_out()
-        flash(_("Vous êtes déconnecté."), "success")
+        flash(_("Votre session est fermée."), "success")
         return redirect(url_for("account.login"))
     if request.method == "POST":
         return render_template("account/logout.html", form=form), 400
@@ -270,8 +278,9 @@ def reset_password(token: str):
             )
         except service.ResetLinkError as error:
             return _reset_link_refused(error)
+        signin_pause().lift(service.normalise_email(account.email))  # the way out of a pause
         sso.sign_in(account, clock.now())
-        flash(_("Votre nouveau mot de passe est enregistré. Vous êtes connecté."), "success")
+        flash(_("Votre nouveau mot de passe est enregistré. Votre session est ouverte."), "success")
         return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200
     return render_template("account/reset_password.html", form=form), status

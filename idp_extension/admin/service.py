@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
-from .. import clock
 from ..db import db
 from ..mail import outbox
 from ..models import (
@@ -21,18 +20,11 @@ from ..models.keys import SigningKey
 from ..models.oauth import OAuthClient
 from ..oidc import clients as client_registry
 from ..oidc import keys as signing_keys
+from ..oidc.revocation import revoke_grants
 from ..security.audit import record
-from ..sso import end_account_sessions
+from .errors import AdminActionError
 
 LIST_LIMIT = 200
-
-
-class AdminActionError(Exception):
-    """An admin action that cannot be done (``reason`` says why, for the console)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def dashboard_counts() -> dict[str, int]:
@@ -71,82 +63,6 @@ def search_members(query: str = "", limit: int = LIST_LIMIT) -> list[MemberRecor
     return list(db.session.scalars(statement))
 
 
-def search_accounts(query: str = "", limit: int = LIST_LIMIT) -> list[Account]:
-    """Accounts, newest first, filtered by email, member number or name."""
-    statement = select(Account).order_by(Account.created_at.desc(), Account.id.desc()).limit(limit)
-    query = query.strip()
-    if query:
-        pattern = _like(query.lower())
-        statement = statement.where(
-            or_(
-                Account.email.like(pattern, escape="\\"),
-                Account.member_number.startswith(query, autoescape=True),
-                func.lower(Account.last_name).like(pattern, escape="\\"),
-            )
-        )
-    return list(db.session.scalars(statement))
-
-
-def reset_second_factor(
-    account_id: int, *, admin_id: int, ip_address: str | None = None
-) -> Account:
-    """Forget a member's second factor (app, SMS choice, recovery codes); audited, committed."""
-    from ..mfa.service import remove_second_factor
-
-    account = db.session.get(Account, account_id)
-    if account is None:
-        raise AdminActionError("not_found")
-    remove_second_factor(account, ip_address=ip_address, actor_id=admin_id)
-    return account
-
-
-def set_account_enabled(
-    account_id: int, enabled: bool, *, admin_id: int, ip_address: str | None = None
-) -> Account:
-    """Disable an account (its SSO sessions end with it) or enable it again.
-
-    Enabling returns the account to what it was before: active if it had been activated,
-    pending otherwise.
-    """
-    account = db.session.get(Account, account_id, with_for_update=True)
-    if account is None:
-        db.session.rollback()
-        raise AdminActionError("not_found")
-    if not enabled and account.id == admin_id:
-        db.session.rollback()
-        raise AdminActionError("self")
-    before = account.status
-    if enabled:
-        if before != AccountStatus.DISABLED:
-            db.session.rollback()
-            return account
-        account.status = (
-            AccountStatus.ACTIVE if account.activated_at is not None else AccountStatus.PENDING
-        )
-    else:
-        if before == AccountStatus.DISABLED:
-            db.session.rollback()
-            return account
-        account.status = AccountStatus.DISABLED
-        end_account_sessions(
-            account.id,
-            now=clock.now(),
-            reason="account_disabled",
-            ip_address=ip_address,
-        )
-    record(
-        "admin_action",
-        account_id=admin_id,
-        ip_address=ip_address,
-        action="enable_account" if enabled else "disable_account",
-        target_account_id=account.id,
-        status_before=before.value,
-        status_after=account.status.value,
-    )
-    db.session.commit()
-    return account
-
-
 def list_outbox(limit: int = LIST_LIMIT) -> list[OutboxMessage]:
     """Outgoing mail, failed first, then newest first."""
     failed_first = (OutboxMessage.status == OutboxStatus.FAILED).desc()
@@ -182,14 +98,19 @@ def latest_audit(limit: int = LIST_LIMIT) -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))
 
 
-def import_members(data: bytes, *, admin_id: int, ip_address: str | None = None):
+def import_members(source, *, admin_id: int, dry_run: bool = False, ip_address: str | None = None):
     """Upsert the register from an uploaded CSV (enrollment's importer), naming the admin.
 
-    Raises ``ImportFileError`` when the file as a whole cannot be read; nothing is imported.
+    ``dry_run`` is the preview: the same checks and counts, nothing written. Raises
+    ``ImportFileError`` when the file as a whole cannot be read; nothing is imported.
     """
     from ..enrollment.importing import import_members as upsert_register
 
-    report = upsert_register(data, ip_address=ip_address)
+    report = upsert_register(
+        source, dry_run=dry_run, ip_address=ip_address, keep_rejected=100, commit=False
+    )
+    if dry_run:
+        return report
     record(
         "admin_action",
         account_id=admin_id,
@@ -197,7 +118,8 @@ def import_members(data: bytes, *, admin_id: int, ip_address: str | None = None)
         action="import_members",
         added=report.added,
         updated=report.updated,
-        rejected=len(report.rejected),
+        terminated=report.terminated,
+        rejected=report.rejected_count,
     )
     db.session.commit()
     return report
@@ -285,12 +207,15 @@ def set_client_enabled(
         db.session.rollback()
         return client
     client.disabled_at = None if enabled else now
+    # Revoked, not merely refused while disabled: enabling again resurrects nothing.
+    revoked = 0 if enabled else revoke_grants(now=now, client_pk=client.id)
     record(
         "admin_action",
         account_id=admin_id,
         ip_address=ip_address,
         action="enable_client" if enabled else "disable_client",
         client_id=client.client_id,
+        tokens_revoked=revoked,
     )
     db.session.commit()
     return client

@@ -32,7 +32,12 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 ACTION_ERRORS = {
     "not_found": N_("Cet élément n'existe pas ou plus."),
     "self": N_("Vous ne pouvez pas désactiver votre propre compte."),
+    "self_delete": N_("Vous ne pouvez pas supprimer votre propre compte."),
     "not_failed": N_("Seul un message en échec peut être renvoyé."),
+    "not_pending": N_("Ce compte n'attend plus d'activation : aucun lien n'a été envoyé."),
+    "not_active": N_("Ce compte n'est pas actif : aucun lien de réinitialisation n'a été envoyé."),
+    "not_locked": N_("Ce compte n'est pas bloqué."),
+    "public_client": N_("Une application publique n'a pas de secret."),
 }
 
 
@@ -51,9 +56,9 @@ def require_admin():
     g.admin = account
 
 
-def _action_failed(error: service.AdminActionError, endpoint: str):
+def _action_failed(error: service.AdminActionError, endpoint: str, **values):
     flash(_(ACTION_ERRORS[error.reason]), "error")
-    return redirect(url_for(endpoint))
+    return redirect(url_for(endpoint, **values))
 
 
 @bp.context_processor
@@ -117,57 +122,6 @@ def import_members():
         import_form=form,
         report=report,
     ), status
-
-
-@bp.get("/comptes")
-def accounts():
-    form = SearchForm(request.args, meta={"csrf": False})
-    query = form.q.data if form.validate() else ""
-    return render_template(
-        "admin/accounts.html", form=form, accounts=service.search_accounts(query or "")
-    )
-
-
-@bp.post("/comptes/<int:account_id>/desactiver")
-def disable_account(account_id: int):
-    return _set_enabled(account_id, False)
-
-
-@bp.post("/comptes/<int:account_id>/reactiver")
-def enable_account(account_id: int):
-    return _set_enabled(account_id, True)
-
-
-def _set_enabled(account_id: int, enabled: bool):
-    try:
-        account = service.set_account_enabled(
-            account_id, enabled, admin_id=g.admin.id, ip_address=request.remote_addr
-        )
-    except service.AdminActionError as error:
-        return _action_failed(error, "admin.accounts")
-    message = (
-        _("Le compte %(email)s est réactivé.", email=account.email)
-        if enabled
-        else _("Le compte %(email)s est désactivé.", email=account.email)
-    )
-    flash(message, "success")
-    return redirect(url_for("admin.accounts"))
-
-
-@bp.post("/comptes/<int:account_id>/double-authentification/reinitialiser")
-def reset_second_factor(account_id: int):
-    """The member lost their phone: their app, SMS choice and recovery codes are forgotten."""
-    try:
-        account = service.reset_second_factor(
-            account_id, admin_id=g.admin.id, ip_address=request.remote_addr
-        )
-    except service.AdminActionError as error:
-        return _action_failed(error, "admin.accounts")
-    flash(
-        _("La double authentification de %(email)s est réinitialisée.", email=account.email),
-        "success",
-    )
-    return redirect(url_for("admin.accounts"))
 
 
 @bp.get("/courriers")
@@ -273,3 +227,7 @@ def rotate_keys():
         "success",
     )
     return redirect(url_for("admin.keys"))
+
+
+# The console's other pages join this blueprint when their modules are imported.
+from . import account_views  # noqa: E402,F401

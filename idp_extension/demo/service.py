@@ -76,7 +76,7 @@ def _import_members(members_csv: Path) -> tuple[int, int]:
         report = import_members(members_csv.read_bytes())
     except (ImportFileError, OSError) as error:
         raise DemoSetupError(f"{members_csv}: {error}") from None
-    return report.added + report.updated + report.unchanged, len(report.rejected)
+    return report.added + report.updated + report.unchanged, report.rejected_count
 
 
 def _register_portal(portal_url: str) -> tuple[OAuthClient, str, bool]:

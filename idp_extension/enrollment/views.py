@@ -26,6 +26,7 @@ from ..security.sealing import InvalidToken, seal, unseal
 from ..sso import pop_next, sign_in
 from . import service
 from .forms import PasswordForm, ResendForm, SignUpForm
+from .phone import as_typed
 from .service import (
     AccountAlreadyActiveError,
     AccountDisabledError,
@@ -61,6 +62,8 @@ def legal_links():
 @limiter.limit(configured("IDP_SIGNUP_LIMIT_PER_IP"), methods=["POST"])
 def start():
     form = SignUpForm()
+    if request.method == "GET" and request.args.get("corriger"):
+        _fill_with_pending_sign_up(form)
     if not form.validate_on_submit():
         return _sign_up_page(form, 422 if request.method == "POST" else 200)
     hit("signup-member", form.member_number.data, current_app.config["IDP_SIGNUP_LIMIT_PER_MEMBER"])
@@ -121,6 +124,24 @@ def _remembered_sign_up() -> tuple[int | None, str | None]:
     except (InvalidToken, ValueError):
         return None, None
     return reference.get("account"), reference.get("email")
+
+
+def _fill_with_pending_sign_up(form: SignUpForm) -> None:
+    """ "Corriger mon adresse email" from the "email sent" page: the form comes back as it was
+    sent, so the member only fixes the address (signing up again replaces a pending account)."""
+    account_id, email = _remembered_sign_up()
+    account = service.find_account(account_id)
+    if account is not None and not account.is_active:
+        form.first_name.data = account.first_name
+        form.last_name.data = account.last_name
+        form.birth_day.data = f"{account.birth_date.day:02d}"
+        form.birth_month.data = f"{account.birth_date.month:02d}"
+        form.birth_year.data = str(account.birth_date.year)
+        form.member_number.data = account.member_number
+        form.country.data, form.phone.data = as_typed(account.phone)
+        form.phone_confirm.data = form.phone.data
+        email = account.email
+    form.email.data = email
 
 
 def _sign_up_page(form: SignUpForm, status: int, already_active: bool = False):

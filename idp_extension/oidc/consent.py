@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from ..db import db
 from ..models import Account
-from ..models.oauth import AuthorizationCode, Consent, OAuthClient, Token
+from ..models.oauth import Consent, OAuthClient
 from ..security.audit import record
 from .claims import SCOPE_DESCRIPTIONS
+from .revocation import revoke_grants
 
 
 class ConsentNotFoundError(LookupError):
@@ -131,24 +132,7 @@ def withdraw_consent(
     if deleted.rowcount == 0:
         db.session.rollback()
         raise ConsentNotFoundError(client_id)
-    revoked = db.session.execute(
-        update(Token)
-        .where(
-            Token.account_id == account_id, Token.client_pk == client.id, Token.revoked_at.is_(None)
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    # A code issued but not yet exchanged would still buy tokens: it goes too.
-    db.session.execute(
-        delete(AuthorizationCode)
-        .where(
-            AuthorizationCode.account_id == account_id,
-            AuthorizationCode.client_pk == client.id,
-            AuthorizationCode.used_at.is_(None),
-        )
-        .execution_options(synchronize_session=False)
-    )
+    revoked = revoke_grants(now=now, account_id=account_id, client_pk=client.id)
     record(
         "consent_withdrawn",
         account_id=account_id,

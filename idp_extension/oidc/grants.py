@@ -15,6 +15,7 @@ from flask import current_app
 
 from .. import clock
 from ..db import db
+from ..enrollment.membership import membership_allows
 from ..models import Account
 from ..models.oauth import AuthorizationCode, OAuthClient, Token
 from ..security.audit import record
@@ -162,7 +163,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         # RFC 6749 5.2: a refresh token that no longer speaks for its member is invalid_grant
         # (Authlib would answer invalid_request for a missing user).
         account = grant_holder(refresh_token.account, refresh_token.issued_at)
-        if account is None:
+        # A pluggable registry may have terminated the member since: checked at each refresh.
+        if account is None or not membership_allows(account, now=clock.now()):
             raise InvalidGrantError("The refresh token is no longer valid.")
         return account
 

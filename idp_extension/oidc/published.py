@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, Request, Response, current_app
+from werkzeug.http import parse_etags
 
 # How long an instance serves its serialised JWKS before reading the key set again.
 JWKS_SERVER_CACHE_SECONDS = 10
@@ -42,6 +43,8 @@ class Document:
 
     def response(self, request: Request) -> Response:
         """200 with the bytes, or 304 when the client already holds this version."""
+        # The server in front (FastDocuments) may answer the next requests from these bytes.
+        request.environ[PUBLISHED_MARK] = self
         # If-None-Match compares weakly (RFC 9110 13.1.2); "*" matches any version.
         if request.if_none_match.contains_weak(self.tag):
             response = Response(status=304)
@@ -51,6 +54,9 @@ class Document:
         response.headers["Cache-Control"] = CACHE_CONTROL
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
+
+
+PUBLISHED_MARK = "idp.published_document"
 
 
 class PublishedDocuments:
@@ -85,6 +91,76 @@ class PublishedDocuments:
 
     def forget_jwks(self) -> None:
         self._jwks = None
+
+    def is_current(self, document: Document, now: datetime) -> bool:
+        if document is self._discovery:
+            return True
+        return document is self._jwks and now < document.fresh_until
+
+
+# Headers that belong to one answer, never replayed.
+_PER_RESPONSE = {"content-length", "date", "set-cookie", "etag"}
+
+
+class FastDocuments:
+    """WSGI middleware of the standalone server: GET discovery and JWKS answered from the
+    cached bytes with the headers the application gave its last full answer for that address,
+    without entering Flask (the request cost of these two answers is then the server's alone).
+
+    It only replays: a document is served here once the application itself answered it, and
+    only while it is the current version (a rotation on this instance, or the JWKS freshness
+    running out, sends the next request through the application again). The replayed headers
+    are kept per scheme, mount point and path, so what the application's hooks add (security
+    headers, HSTS) is exactly what is sent.
+    """
+
+    def __init__(self, wsgi_app, app: Flask):
+        self.wsgi_app = wsgi_app
+        self.app = app
+        self._replays: dict[tuple, tuple[Document, list[tuple[str, str]]]] = {}
+
+    def _key(self, environ) -> tuple:
+        return (
+            environ.get("wsgi.url_scheme"),
+            environ.get("HTTP_X_FORWARDED_PROTO"),
+            environ.get("HTTP_HOST"),
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("PATH_INFO", ""),
+        )
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") != "GET":
+            return self.wsgi_app(environ, start_response)
+        key = self._key(environ)
+        replay = self._replays.get(key)
+        if replay is not None:
+            document, headers = replay
+            now = self.app.extensions["idp"].clock.now()
+            if published(self.app).is_current(document, now):
+                return self._answer(environ, start_response, document, headers)
+        return self.wsgi_app(environ, self._recording(environ, key, start_response))
+
+    def _recording(self, environ, key, start_response):
+        def recording_start_response(status, headers, exc_info=None):
+            document = environ.get(PUBLISHED_MARK)
+            names = {name.lower() for name, _ in headers}
+            if document is not None and status.startswith("200") and "set-cookie" not in names:
+                kept = [(n, v) for n, v in headers if n.lower() not in _PER_RESPONSE]
+                self._replays[key] = (document, kept)
+            return start_response(status, headers, exc_info)
+
+        return recording_start_response
+
+    @staticmethod
+    def _answer(environ, start_response, document: Document, headers):
+        etag = ("ETag", f'"{document.tag}"')
+        if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(document.tag):
+            kept = [(n, v) for n, v in headers if n.lower() != "content-type"]
+            start_response("304 NOT MODIFIED", [*kept, etag])
+            return [b""]
+        length = ("Content-Length", str(len(document.body)))
+        start_response("200 OK", [*headers, etag, length])
+        return [document.body]
 
 
 def init_app(app: Flask) -> None:

@@ -27,5 +27,9 @@ def hit(scope: str, identity: str, limit: str) -> None:
     if not current_app.config["RATELIMIT_ENABLED"]:
         return
     item = parse(limit)
-    if not limiter.limiter.hit(item, scope, identity.casefold()):
+    # Flask-Limiter prefixes the keys of its own limits, not of these: same prefix, by hand.
+    key = [scope, identity.casefold()]
+    if prefix := current_app.config.get("RATELIMIT_KEY_PREFIX"):
+        key.insert(0, prefix)
+    if not limiter.limiter.hit(item, *key):
         raise TooManyAttemptsError(scope)

@@ -13,6 +13,7 @@ from ..conftest import both_databases, csrf_token, page_text
 from .helpers import PASSWORD, get_account, login, make_account
 
 GENERIC_FAILURE = "Adresse email ou mot de passe incorrect."
+PAUSED = "La connexion est suspendue pour cette adresse pendant 15 minutes."
 
 
 def failure_block(response) -> str:
@@ -68,7 +69,7 @@ def test_every_failure_gives_the_same_answer(app, client, clock, member_account)
     (block,) = blocks
     assert GENERIC_FAILURE in block
     # The way out for a member whose account was never activated, offered to everyone.
-    assert "Vous n'avez pas reçu ou plus de lien d'activation ?" in block
+    assert "Lien d'activation jamais reçu ou expiré ?" in block
     assert client.get("/").status_code == 302  # nobody signed in
     reasons = sorted(e.details["reason"] for e in audit_events(app, "login_failed"))
     assert reasons == ["account_disabled", "account_pending", "unknown_email", "wrong_password"]
@@ -119,10 +120,11 @@ def test_lockout_after_threshold_then_unlocked_when_time_passes(app, client, clo
         assert login(client, "helene@example.org", "Wrong#Pass1").status_code == 422
     assert len(audit_events(app, "account_locked")) == 1
 
-    # Locked: even the right password does not get in, and the answer is the generic one.
+    # Paused: even the right password does not get in, and the answer says why and for how long.
     locked = login(client, "helene@example.org", PASSWORD)
     assert locked.status_code == 422
-    assert GENERIC_FAILURE in failure_block(locked)
+    assert PAUSED in failure_block(locked)
+    assert "Mot de passe oublié ?" in failure_block(locked)
 
     clock.advance(seconds=app.config["IDP_LOCKOUT_SECONDS"] - 1)
     assert login(client, "helene@example.org", PASSWORD).status_code == 422
@@ -130,6 +132,28 @@ def test_lockout_after_threshold_then_unlocked_when_time_passes(app, client, clo
     assert login(client, "helene@example.org", PASSWORD).status_code == 302
     account = get_account(app, member_account)
     assert account.failed_logins == 0 and account.locked_until is None
+
+
+def test_the_threshold_answer_is_the_same_with_or_without_an_account(app, clock, member_account):
+    """No oracle: an address without an account is paused exactly like one with an account,
+    and while paused the right password gets the very same page as a wrong one."""
+    threshold = app.config["IDP_LOCKOUT_THRESHOLD"]
+    pages = {}
+    for address in ("helene@example.org", "nobody@example.org"):
+        browser = app.test_client()
+        answers = [login(browser, address, "Wrong#Pass1") for _ in range(threshold)]
+        assert GENERIC_FAILURE in failure_block(answers[0])
+        assert "suspendue pour cette adresse pendant 15 minutes" in failure_block(answers[0])
+        pages[address] = failure_block(answers[-1])
+        assert PAUSED in pages[address]
+        right = login(browser, address, PASSWORD)
+        wrong = login(browser, address, "Wrong#Pass1")
+        assert right.status_code == wrong.status_code == 422
+        assert failure_block(right) == failure_block(wrong) == pages[address]
+    assert pages["helene@example.org"] == pages["nobody@example.org"]
+    assert re.search(
+        r'href="/mot-de-passe-oublie"[^>]*>Mot de passe oublié \?</a>', pages["nobody@example.org"]
+    )
 
 
 def test_success_resets_the_failure_count(app, client, member_account):
@@ -182,7 +206,7 @@ def test_login_page_reauthenticates_a_signed_in_member(app, client, clock, membe
         first_auth_time = session["auth_time"]
     page = client.get("/connexion")
     assert page.status_code == 200
-    assert "Vous êtes connecté en tant que helene@example.org" in page_text(page)
+    assert "Votre session est ouverte avec l'adresse helene@example.org" in page_text(page)
     clock.advance(minutes=10)
     assert login(client, "helene@example.org", PASSWORD).status_code == 302
     with client.session_transaction() as session:

@@ -33,7 +33,7 @@ def test_logout_confirmation_then_post_ends_the_session(app, client, member_acco
     assert response.status_code == 302
     assert response.headers["Location"] == "/connexion"
     assert client.get("/").status_code == 302
-    assert "Vous êtes déconnecté." in page_text(client.get("/connexion"))
+    assert "Votre session est fermée." in page_text(client.get("/connexion"))
     (event,) = events(app, "logout")
     assert event.account_id == member_account
 

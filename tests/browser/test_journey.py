@@ -131,7 +131,7 @@ def test_sign_up_from_the_portal_then_sign_out(page, provider, portal, smtp):
         page.step("provider-logout-confirm")
         page.get_by_role("button", name="Se déconnecter").click()
     expect(page.page).to_have_url(re.compile("^" + re.escape(f"{portal.url}/")))
-    expect(page.get_by_role("status")).to_have_text(re.compile("Vous êtes déconnecté"))
+    expect(page.get_by_role("status")).to_have_text(re.compile("Votre session est fermée"))
     expect(page.get_by_role("link", name="Se connecter")).to_be_visible()
     page.step("portal-signed-out")
 

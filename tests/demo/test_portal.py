@@ -91,7 +91,7 @@ def test_callback_with_an_unknown_state_is_refused(portal):
 def test_logout_return_with_a_foreign_state_does_not_claim_a_logout(portal):
     response = portal.get("/?state=not-ours")
     assert response.status_code == 200
-    assert "Vous êtes déconnecté" not in response.get_data(as_text=True)
+    assert "Votre session est fermée" not in response.get_data(as_text=True)
 
 
 def test_unknown_page_is_a_french_404(portal):

@@ -131,7 +131,17 @@ def test_command_json(app, runner, tmp_path):
     )
     result = runner.invoke(args=["idp", "import-members", "--json", str(path)])
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"added": 1, "updated": 0, "unchanged": 0, "rejected": []}
+    assert json.loads(result.stdout) == {
+        "added": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "terminated": 0,
+        "missing": 0,
+        "reinstated": 0,
+        "rejected_count": 0,
+        "rejected": [],
+        "dry_run": False,
+    }
 
 
 def test_command_fails_on_an_unusable_file(app, runner, tmp_path):

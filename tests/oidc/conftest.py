@@ -257,6 +257,13 @@ def relying_party(provider_url, rp_client, clock):
     return RelyingParty(provider_url, rp_client, clock)
 
 
+@pytest.fixture
+def tokens(member, browser, relying_party):
+    """The member signed in and a relying party holding their access and refresh tokens."""
+    signed_in(browser)
+    return relying_party.exchange(relying_party.run(browser, relying_party.start()))
+
+
 def signed_in(browser: Browser, email="helene@example.fr") -> Browser:
     response = browser.login(email)
     assert response.status_code == 302, response.text[:500]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import pytest
 import requests
 
 from idp_extension.db import db
@@ -43,6 +42,20 @@ def introspect(rp, token):
     ).json()
 
 
+def exchange(rp, flow):
+    """The relying party exchanges the code that came back in ``flow``."""
+    return requests.post(
+        rp.config["token_endpoint"],
+        timeout=10,
+        data={
+            "grant_type": "authorization_code",
+            "code": flow.callback_params()["code"],
+            "redirect_uri": rp.client.redirect_uri,
+        },
+        auth=(rp.client.client_id, rp.client.client_secret),
+    )
+
+
 def disable_account(app, account_id):
     with app.app_context():
         db.session.get(Account, account_id).status = AccountStatus.DISABLED
@@ -64,12 +77,6 @@ def disable_client(app, client_id, clock):
         db.session.commit()
 
 
-@pytest.fixture
-def tokens(member, browser, relying_party):
-    signed_in(browser)
-    return relying_party.exchange(relying_party.run(browser, relying_party.start()))
-
-
 def test_a_disabled_account_cannot_refresh_nor_use_its_tokens(app, member, relying_party, tokens):
     disable_account(app, member["id"])
     reply = refresh(relying_party, tokens["refresh_token"])
@@ -82,16 +89,7 @@ def test_a_code_of_a_since_disabled_account_is_refused(app, member, browser, rel
     signed_in(browser)
     flow = relying_party.run(browser, relying_party.start())
     disable_account(app, member["id"])
-    reply = requests.post(
-        relying_party.config["token_endpoint"],
-        timeout=10,
-        data={
-            "grant_type": "authorization_code",
-            "code": flow.callback_params()["code"],
-            "redirect_uri": relying_party.client.redirect_uri,
-        },
-        auth=(relying_party.client.client_id, relying_party.client.client_secret),
-    )
+    reply = exchange(relying_party, flow)
     assert reply.status_code == 400 and reply.json()["error"] == "invalid_grant"
 
 
@@ -117,16 +115,7 @@ def test_a_password_change_ends_sessions_and_earlier_grants(
     assert parse_qs(urlsplit(reply.headers["Location"]).query)["error"] == ["login_required"]
     # Refresh tokens and codes issued before the change are refused.
     assert refresh(relying_party, tokens["refresh_token"]).json()["error"] == "invalid_grant"
-    late = requests.post(
-        relying_party.config["token_endpoint"],
-        timeout=10,
-        data={
-            "grant_type": "authorization_code",
-            "code": pending.callback_params()["code"],
-            "redirect_uri": relying_party.client.redirect_uri,
-        },
-        auth=(relying_party.client.client_id, relying_party.client.client_secret),
-    )
+    late = exchange(relying_party, pending)
     assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
     assert userinfo(relying_party, tokens["access_token"]).status_code == 401
     # Signing in with the (new) password gives working tokens again.

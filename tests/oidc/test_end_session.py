@@ -67,7 +67,7 @@ def test_unregistered_post_logout_uri_is_never_followed(browser, rp_client, id_t
     )
     assert reply.status_code == 200
     assert "Location" not in reply.headers
-    assert "Vous êtes déconnecté" in reply.text
+    assert "Votre session est fermée" in reply.text
     assert not still_signed_in(browser, rp_client)
 
 

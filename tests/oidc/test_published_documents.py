@@ -96,3 +96,13 @@ def test_the_etag_names_the_bytes_so_every_instance_agrees(app, app_config, clie
         assert mine.headers["ETag"] == theirs.headers["ETag"]
     with other.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("path", [DISCOVERY, JWKS])
+def test_answers_after_the_first_carry_the_same_bytes_and_headers(client, path):
+    first = client.get(path)  # the application answers; the server in front remembers it
+    for _ in range(2):
+        again = client.get(path)
+        assert again.status_code == 200 and again.data == first.data
+        assert sorted(again.headers.items()) == sorted(first.headers.items())
+    assert first.headers["Content-Security-Policy"] and first.headers["X-Content-Type-Options"]
