@@ -262,7 +262,9 @@ def set_account_enabled(
     return account
 
 
-def reset_second_factor(account_id: int, *, admin_id: int, ip_address: str | None = None) -> Account:
+def reset_second_factor(
+    account_id: int, *, admin_id: int, ip_address: str | None = None
+) -> Account:
     """Forget a member's second factor (app, SMS choice, recovery codes); audited, committed."""
     from ..mfa.service import remove_second_factor
 

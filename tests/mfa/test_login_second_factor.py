@@ -214,12 +214,14 @@ def test_an_admin_resets_a_members_second_factor(app, client, clock):
     admin = app.test_client()
     make_account(app, clock, email="admin@example.org", is_admin=True)
     login(admin, "admin@example.org", PASSWORD)
-    page = admin.get("/admin/comptes").get_data(as_text=True)
+    page = admin.get(f"/admin/comptes/{member_id}").get_data(as_text=True)
+    assert "application d'authentification" in page
     action = f"/admin/comptes/{member_id}/double-authentification/reinitialiser"
     assert f'action="{action}"' in page
     reset = finished(admin.post(action, data={"csrf_token": csrf_token(page)}))
     assert reset.status_code == 302
-    assert "est réinitialisée" in page_text(admin.get("/admin/comptes"))
+    after = page_text(admin.get(f"/admin/comptes/{member_id}"))
+    assert "est réinitialisée" in after and "Réinitialiser la double authentification" not in after
     (event,) = events(app, "second_factor_reset")
     assert event.account_id == member_id and event.details["admin_id"] != member_id
     # Lost phone, reset: the member signs in with the password again.
