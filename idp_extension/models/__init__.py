@@ -2,6 +2,7 @@
 
 from .account import Account, AccountStatus
 from .audit import AuditEvent
+from .mail_request import MailRequest
 from .member import MemberRecord, MemberStatus
 from .outbox import OutboxChannel, OutboxMessage, OutboxStatus
 from .second_factor import (
@@ -18,6 +19,7 @@ __all__ = [
     "Account",
     "AccountStatus",
     "AuditEvent",
+    "MailRequest",
     "MemberRecord",
     "MemberStatus",
     "OneTimeToken",
