@@ -8,7 +8,7 @@ Only additions with defaults: the previous release keeps running beside it (its 
 as channel "mail"; its sessions have no amr and count as password-only).
 
 Revision ID: 5a7c3e9d1f20
-Revises: 5a7c1e9d3b21
+Revises: 5f3a9c2e7b41
 Create Date: 2026-12-01 20:10:00
 
 """
@@ -19,7 +19,7 @@ from idp_extension.models.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '5a7c3e9d1f20'
-down_revision = '5a7c1e9d3b21'
+down_revision = '5f3a9c2e7b41'
 branch_labels = None
 depends_on = None
 
