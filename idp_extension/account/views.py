@@ -246,7 +246,11 @@ def forgot_password():
             _ip(),
             _reset_link_builder(),
         )
-        response = render_template("account/forgot_password_sent.html", email=email)
+        response = render_template(
+            "account/forgot_password_sent.html",
+            email=email,
+            valid_minutes=max(current_app.config["IDP_RESET_TTL"] // 60, 1),  # as the mail says
+        )
         # The work happens once the answer is out: its timing must not tell whether it wrote.
         return outbox.run_after_response(
             response,
