@@ -58,8 +58,8 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class ClientForm(FlaskForm):
-    """A new relying party; the registration service checks the URIs themselves."""
+class ClientSettingsForm(FlaskForm):
+    """What an admin may set on a relying party; the registration service checks the URIs."""
 
     name = StringField(
         _l("Nom de l'application"),
@@ -70,7 +70,7 @@ class ClientForm(FlaskForm):
         ],
     )
     redirect_uris = TextAreaField(
-        _l("Adresses de retour (redirect URI)"),
+        _l("Adresses de retour"),
         validators=[
             DataRequired(message=_l("Indiquez au moins une adresse de retour.")),
             Length(max=10000, message=_l("Ce champ est trop long.")),
@@ -80,7 +80,7 @@ class ClientForm(FlaskForm):
         ],
     )
     post_logout_uris = TextAreaField(
-        _l("Adresses de retour après déconnexion"),
+        _l("Adresses après déconnexion (post-logout)"),
         validators=[
             Optional(),
             Length(max=10000, message=_l("Ce champ est trop long.")),
@@ -88,12 +88,6 @@ class ClientForm(FlaskForm):
                 NO_CONTROLS_BUT_LINES, message=_l("Ce champ contient des caractères non autorisés.")
             ),
         ],
-    )
-    public = BooleanField(_l("Client public (sans secret, PKCE obligatoire)"))
-    auth_method = SelectField(
-        _l("Authentification au point de jeton"),
-        choices=list(CONFIDENTIAL_AUTH_METHODS),
-        default=CONFIDENTIAL_AUTH_METHODS[0],
     )
     first_party = BooleanField(_l("Application de la mutuelle (pas de demande de consentement)"))
     scopes = SelectMultipleField(
@@ -103,10 +97,22 @@ class ClientForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
-    submit = SubmitField(_l("Enregistrer l'application"))
+    submit = SubmitField(_l("Enregistrer les modifications"))
 
     def redirect_uri_list(self) -> list[str]:
         return _lines(self.redirect_uris.data)
 
     def post_logout_uri_list(self) -> list[str]:
         return _lines(self.post_logout_uris.data)
+
+
+class ClientForm(ClientSettingsForm):
+    """A new relying party: its settings, and whether it is public and how it authenticates."""
+
+    public = BooleanField(_l("Client public (sans secret, PKCE obligatoire)"))
+    auth_method = SelectField(
+        _l("Authentification au point de jeton"),
+        choices=list(CONFIDENTIAL_AUTH_METHODS),
+        default=CONFIDENTIAL_AUTH_METHODS[0],
+    )
+    submit = SubmitField(_l("Enregistrer l'application"))

@@ -226,4 +226,4 @@ def rotate_keys():
 
 
 # The console's other pages join this blueprint when their modules are imported.
-from . import account_views  # noqa: E402,F401
+from . import account_views, client_views  # noqa: E402,F401

@@ -377,37 +377,6 @@ def send_after_response(response, ids: list[int]):
     return response
 
 
-def run_after_response(response, job: Callable[[], int | None]):
-    """Run ``job`` once the response has gone, then try the mail it queued (its outbox id).
-
-    For answers that must not tell whether they did anything (no account enumeration): a
-    token and a mail take milliseconds to write that an unknown address would not spend, so
-    the answer leaves first. ``job`` is a service call that commits; it runs in an application
-    context, without the request.
-    """
-    response = make_response(response)
-    app = current_app._get_current_object()
-
-    def run():
-        with app.app_context():
-            try:
-                message_id = job()
-            except Exception:  # noqa: BLE001 - the member already has their answer
-                log.exception("the work deferred after the response failed")
-                db.session.rollback()
-                return
-            if message_id is None or not app.config["IDP_MAIL_SEND_AFTER_REQUEST"]:
-                return
-            try:
-                deliver_due(ids=[message_id], limit=1)
-            except Exception:  # noqa: BLE001 - the worker will send it later
-                log.exception("sending right after the request failed; the worker will retry")
-                db.session.rollback()
-
-    response.call_on_close(run)
-    return response
-
-
 def requeue_failed(message_id: int) -> OutboxMessage:
     """Put a FAILED message back in the queue, due now with a fresh retry budget.
 

@@ -2,6 +2,7 @@
 
 from .account import Account, AccountStatus
 from .audit import AuditEvent
+from .mail_request import MailRequest
 from .member import MemberRecord, MemberStatus
 from .outbox import OutboxMessage, OutboxStatus
 from .sso_session import SsoSession
@@ -11,6 +12,7 @@ __all__ = [
     "Account",
     "AccountStatus",
     "AuditEvent",
+    "MailRequest",
     "MemberRecord",
     "MemberStatus",
     "OneTimeToken",

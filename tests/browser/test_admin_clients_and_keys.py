@@ -16,13 +16,13 @@ def test_register_disable_and_rotate(page, provider):
     expect(page.get_by_role("heading", name="Applications clientes")).to_be_visible()
 
     page.get_by_label("Nom de l'application").fill("Portail des adhérents")
-    page.get_by_label("Adresses de retour (redirect URI)").fill("http://portail.exemple.fr/cb")
+    page.get_by_label("Adresses de retour", exact=True).fill("http://portail.exemple.fr/cb")
     page.get_by_label("member").check()
     page.get_by_role("button", name="Enregistrer l'application").click()
     expect(page.get_by_role("alert")).to_contain_text("redirect URI must use https")
     page.step("admin-client-refused")
 
-    page.get_by_label("Adresses de retour (redirect URI)").fill(
+    page.get_by_label("Adresses de retour", exact=True).fill(
         "https://portail.exemple.fr/callback\nhttps://portail.exemple.fr/autre-retour-tres-long"
     )
     page.get_by_role("button", name="Enregistrer l'application").click()
