@@ -188,9 +188,10 @@ def apply_defaults(app) -> None:
     # Times shown to members (their active sessions) read in the insurer's time zone.
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Paris")
 
-    app.config.setdefault("RATELIMIT_STORAGE_URI", _rate_limit_storage(app.config))
     app.config.setdefault("RATELIMIT_ENABLED", app.config["IDP_RATELIMIT_ENABLED"])
     app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["IDP_RATELIMIT_KEY_PREFIX"])
+    # Redis down: count per process rather than answer 500 to every sign-in (ratelimit.py).
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
 
     _apply_mail_config(app)
@@ -204,6 +205,8 @@ def apply_defaults(app) -> None:
     for key in ("IDP_ACTIVATION_TTL", "IDP_SESSION_LIFETIME", "IDP_SESSION_MAX_AGE"):
         if app.config[key] <= 0:
             raise ConfigurationError(f"{key} must be a positive number of seconds")
+    # Last, so that any other mistake in the settings is reported before a missing storage.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _rate_limit_storage(app.config))
 
 
 def _rate_limit_storage(config) -> str:

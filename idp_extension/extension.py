@@ -41,6 +41,7 @@ class ProviderState:
     # Member number -> (expiry, status) of a pluggable registry's answers (enrollment.membership).
     membership_cache: dict = field(default_factory=dict)
     signin_pause: object = field(default=None)  # account.pause.SignInPause, built on first use
+    identity_limits: object = field(default=None)  # security.ratelimit.identity_counters
 
 
 class IdentityProvider:
