@@ -87,6 +87,11 @@ DEFAULTS: dict[str, object] = {
     # Links shown on the sign-up form next to the terms checkbox.
     "IDP_TERMS_URL": None,
     "IDP_LEGAL_NOTICE_URL": None,
+    # The insurer's name (header, mail signature) and help contact (footer, contact page, the
+    # register-mismatch message); unset, the pages use generic words and a built-in page.
+    "IDP_ORGANISATION_NAME": None,
+    "IDP_SUPPORT_URL": None,
+    "IDP_SUPPORT_PHONE": None,
     # OpenID Connect lifetimes, seconds. Codes are short (RFC 6749 4.1.2 recommends <= 10 min).
     "IDP_AUTH_CODE_TTL": 120,
     "IDP_ACCESS_TOKEN_TTL": 600,
@@ -100,8 +105,6 @@ DEFAULTS: dict[str, object] = {
     # import-members --terminate-missing refuses when more than this percentage of the active
     # register would be terminated (a truncated export), unless --force.
     "IDP_IMPORT_TERMINATE_MAX_PERCENT": 5,
-    # The insurer's name, shown to members (it signs the SMS they receive).
-    "IDP_ORGANISATION_NAME": None,
     # SMS gateway: POST JSON {"to": "+33...", "text": "..."}; bearer token when set. Without a
     # URL, SMS go to the demo mailbox in demo mode and wait in the outbox otherwise.
     "IDP_SMS_GATEWAY_URL": None,

@@ -13,7 +13,7 @@ from ..models import Account, OutboxChannel, OutboxMessage
 
 
 def organisation_name() -> str:
-    return current_app.config["IDP_ORGANISATION_NAME"] or _("Espace Client")
+    return current_app.config["IDP_ORGANISATION_NAME"] or _("Mutuelle Santé")
 
 
 def phone_code(account: Account, code: str, valid_minutes: int) -> OutboxMessage:
