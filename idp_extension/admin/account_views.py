@@ -14,12 +14,7 @@ from ..mail import outbox
 from . import accounts, data_rights
 from .errors import AdminActionError
 from .forms import SearchForm
-from .views import _action_failed, bp
-
-
-def _page_number() -> int:
-    number = request.args.get("page", "1")
-    return int(number) if number.isdigit() and len(number) < 7 else 1
+from .views import _action_failed, bp, page_number
 
 
 @bp.get("/comptes", endpoint="accounts")
@@ -30,7 +25,7 @@ def accounts_list():
         "admin/accounts.html",
         form=form,
         query=query,
-        page=accounts.search_accounts(query, page=_page_number()),
+        page=accounts.search_accounts(query, page=page_number()),
     )
 
 
