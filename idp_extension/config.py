@@ -87,6 +87,11 @@ DEFAULTS: dict[str, object] = {
     # Links shown on the sign-up form next to the terms checkbox.
     "IDP_TERMS_URL": None,
     "IDP_LEGAL_NOTICE_URL": None,
+    # The insurer's name (header, mail signature) and help contact (footer, contact page, the
+    # register-mismatch message); unset, the pages use generic words and a built-in page.
+    "IDP_ORGANISATION_NAME": None,
+    "IDP_SUPPORT_URL": None,
+    "IDP_SUPPORT_PHONE": None,
     # OpenID Connect lifetimes, seconds. Codes are short (RFC 6749 4.1.2 recommends <= 10 min).
     "IDP_AUTH_CODE_TTL": 120,
     "IDP_ACCESS_TOKEN_TTL": 600,

@@ -110,9 +110,11 @@ class IdentityProvider:
         loaders += [jinja2.FileSystemLoader(str(p)) for p in TEMPLATE_FOLDERS if p.is_dir()]
         app.jinja_loader = jinja2.ChoiceLoader(loaders)
 
+        from .insurer import insurer
         from .security.passwords import translated_rules
 
         app.jinja_env.globals["password_rules"] = translated_rules
+        app.jinja_env.globals["insurer"] = insurer
 
     @staticmethod
     def _init_web(app: Flask) -> None:

@@ -235,7 +235,11 @@ def forgot_password():
         # Recorded as typed, the same for every address: the worker does the rest, so
         # neither this answer nor the next one on a kept-alive connection tells them apart.
         mail_requests.record(mail_requests.PASSWORD_RESET, form.email.data, ip_address=_ip())
-        return render_template("account/forgot_password_sent.html", email=form.email.data)
+        return render_template(
+            "account/forgot_password_sent.html",
+            email=form.email.data,
+            valid_minutes=max(current_app.config["IDP_RESET_TTL"] // 60, 1),  # as the mail says
+        )
     status = 422 if request.method == "POST" else 200
     return render_template("account/forgot_password.html", form=form), status
 

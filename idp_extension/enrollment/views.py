@@ -85,7 +85,7 @@ def start():
                 "naissance."
             )
         )
-        return _sign_up_page(form, 422)
+        return _sign_up_page(form, 422, mismatch=True)
     except AccountAlreadyActiveError:
         return _sign_up_page(form, 409, already_active=True)
     except AccountDisabledError:
@@ -143,11 +143,14 @@ def _fill_with_pending_sign_up(form: SignUpForm) -> None:
     form.email.data = email
 
 
-def _sign_up_page(form: SignUpForm, status: int, already_active: bool = False):
+def _sign_up_page(
+    form: SignUpForm, status: int, already_active: bool = False, mismatch: bool = False
+):
     return render_template(
         "enrollment/start.html",
         form=form,
         already_active=already_active,
+        mismatch=mismatch,
         login_url=url_for("account.login"),
         forgot_password_url=forgot_password_url(),
     ), status
@@ -270,3 +273,14 @@ def legal_notice():
 @bp.get("/conditions-generales")
 def terms():
     return render_template("enrollment/terms.html")
+
+
+@bp.get("/accessibilite")
+def accessibility():
+    """The accessibility statement, in the shape RGAA 4.1 asks of French public-facing sites."""
+    return render_template("enrollment/accessibility.html")
+
+
+@bp.get("/contact")
+def contact():
+    return render_template("enrollment/contact.html")

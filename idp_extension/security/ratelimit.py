@@ -9,6 +9,8 @@ fallback for the decorators; ``SharedCounters`` for the rest).
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from flask import current_app
 from flask_limiter import Limiter
@@ -74,7 +76,12 @@ class SharedCounters(Storage):
 
 
 class TooManyAttemptsError(Exception):
-    """An identity (member number, email) was tried too often; the view answers 429."""
+    """An identity (member number, email) was tried too often; the view answers 429, saying
+    how long to wait (``retry_after``, seconds)."""
+
+    def __init__(self, scope: str, retry_after: int | None = None):
+        super().__init__(scope)
+        self.retry_after = retry_after
 
 
 def configured(key: str):
@@ -94,8 +101,15 @@ def hit(scope: str, identity: str, limit: str) -> None:
     key = [scope, identity.casefold()]
     if prefix := current_app.config.get("RATELIMIT_KEY_PREFIX"):
         key.insert(0, prefix)
-    if not identity_counters().hit(item, *key):
-        raise TooManyAttemptsError(scope)
+    counters = identity_counters()
+    if not counters.hit(item, *key):
+        reset_at = counters.get_window_stats(item, *key).reset_time
+        raise TooManyAttemptsError(scope, retry_after=seconds_until(reset_at))
+
+
+def seconds_until(moment: float) -> int:
+    """Whole seconds from now until ``moment`` (a Unix time), at least one."""
+    return max(1, math.ceil(moment - time.time()))
 
 
 def identity_counters() -> FixedWindowRateLimiter:

@@ -28,7 +28,7 @@ def test_activation_mail_opened_from_the_demo_mailbox(page, demo_provider):
     expect(page.get_by_text(email)).to_be_visible()
     page.step("demo-mailbox")
 
-    page.get_by_role("link", name="Activez votre Espace Client").click()
+    page.get_by_role("link", name="Activez votre espace client").click()
     mail = page.frame_locator("iframe.mail-frame")
     expect(mail.get_by_text(f"Bonjour {member.first_name}")).to_be_visible()
     page.step("demo-mailbox-message")

@@ -59,7 +59,7 @@ def test_member_signs_up_activates_and_is_signed_in(app, client, members, smtp):
     assert "spams" in sent_text and "indésirables" in sent_text
     assert "Recevoir un nouveau lien" in sent_text
 
-    assert message["Subject"] == "Activez votre Espace Client"
+    assert message["Subject"] == "Activez votre espace client"
     assert "valable 24 heures" in text_part(message)
     path = activation_path(message)
 
