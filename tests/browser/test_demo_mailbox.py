@@ -32,6 +32,16 @@ def test_activation_mail_opened_from_the_demo_mailbox(page, demo_provider):
     mail = page.frame_locator("iframe.mail-frame")
     expect(mail.get_by_text(f"Bonjour {member.first_name}")).to_be_visible()
     page.step("demo-mailbox-message")
+    # The whole mail shows, neither clipped nor scrolling inside its frame, even at 320 px.
+    for width in (1280, 320):
+        page.set_viewport_size({"width": width, "height": 800})
+        frame = page.locator("iframe.mail-frame").element_handle().content_frame()
+        overflow = frame.evaluate(
+            "() => [document.documentElement.scrollHeight - window.innerHeight,"
+            " document.documentElement.scrollWidth - window.innerWidth]"
+        )
+        assert overflow[0] <= 0 and overflow[1] <= 0, f"mail clipped at {width} px: {overflow}"
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # The mail's button opens the link in the whole tab, as from a mail client.
     mail.get_by_role("link", name="Activer mon compte").click()
