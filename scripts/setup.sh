@@ -29,6 +29,24 @@ if [ ! -x /usr/bin/chromium ] || [ ! -f /usr/lib/chromium/locales/fr.pak ]; then
          "browser tests will be skipped (install the 'chromium' package to run them)" >&2
   fi
 fi
+# The production-shape test (tests/production/) runs its own nginx in front of two app servers:
+# Debian's package, used as a plain binary with the test's own config (the service stays off).
+if [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "setup: installing nginx (Debian package) for the production-shape test"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
+    # Debian starts the service on install; the test never uses it.
+    if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then
+      systemctl stop nginx && systemctl disable --quiet nginx || true
+    elif [ -x /usr/sbin/service ]; then
+      service nginx stop >/dev/null 2>&1 || true
+    fi
+  else
+    echo "setup: /usr/sbin/nginx is missing and this is not root with apt-get;" \
+         "the production-shape test will be skipped (install the 'nginx' package to run it)" >&2
+  fi
+fi
 if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
   if ! command -v npm >/dev/null && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
     echo "setup: installing npm (Debian package) for axe-core"

@@ -187,3 +187,11 @@ def page_text(response) -> str:
     import html
 
     return html.unescape(response.get_data(as_text=True))
+
+
+def deliver_mail(app) -> dict[str, int]:
+    """Run the mail worker once, as ``flask idp send-mail`` does: it acts on the recorded
+    reset / new-link requests (which only the worker handles) and delivers the outbox."""
+    from idp_extension.mail.worker import MailWorker
+
+    return MailWorker(app).run_once()

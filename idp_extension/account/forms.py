@@ -52,16 +52,21 @@ class EmailOnlyForm(FlaskForm):
     submit = SubmitField(_l("Valider"))
 
 
-def _policy(form, field):
+def meets_password_policy(form, field):
+    """The rules of security/passwords.py, checked with the other fields so a member hears
+    about every problem on the first submit (the services enforce them again)."""
     if len(field.data or "") > MAX_PASSWORD_LENGTH:
         raise ValidationError(
             _l("Le mot de passe ne doit pas dépasser %(max)s caractères.", max=MAX_PASSWORD_LENGTH)
         )
     broken = unmet_rules(field.data or "")
     if broken:
-        # The first unmet rule of the checklist, as the member reads it next to the field.
+        # Every unmet rule of the checklist, in its order, as the member reads it by the field.
         raise ValidationError(
-            _l("Le mot de passe ne respecte pas la règle : %(rule)s.", rule=_l(broken[0].label))
+            _l(
+                "Le mot de passe ne respecte pas toutes les conditions : %(rules)s.",
+                rules=", ".join(str(_l(rule.label)).lower() for rule in broken),
+            )
         )
 
 
@@ -70,7 +75,7 @@ def _new_password_field(label=None):
         label or _l("Mot de passe"),
         validators=[
             DataRequired(message=_l("Saisissez un mot de passe.")),
-            _policy,
+            meets_password_policy,
         ],
     )
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from limits.storage import Storage, storage_from_string
+from limits.storage import Storage
+
+from ..security.ratelimit import SharedCounters
 
 _SCOPE = "idp-signin"
 
@@ -52,7 +54,8 @@ class SignInPause:
         self.storage.clear(self._key("failures", address))
 
     def lift(self, address: str) -> None:
-        """End a pause now (an admin unlocked the account) and start a new series."""
+        """End a pause now (an admin unlocked the account, or a new password was chosen through
+        the mailed link) and start a new series."""
         self.storage.clear(self._key("paused-until", address))
         self.storage.clear(self._key("failures", address))
 
@@ -66,7 +69,8 @@ def signin_pause() -> SignInPause:
     if state.signin_pause is None:
         config = current_app.config
         state.signin_pause = SignInPause(
-            storage_from_string(config["RATELIMIT_STORAGE_URI"]),  # as resolved at start-up
+            # As resolved at start-up; in this process's memory while Redis does not answer.
+            SharedCounters.from_uri(config["RATELIMIT_STORAGE_URI"]),
             config["IDP_LOCKOUT_THRESHOLD"],
             config["IDP_LOCKOUT_SECONDS"],
             prefix=config.get("RATELIMIT_KEY_PREFIX") or "",

@@ -20,10 +20,11 @@ from flask_babel import gettext as _
 from .. import clock, sso
 from ..errors import render_error
 from ..i18n import N_
-from ..mail import outbox
+from ..mfa import policy
+from ..mfa.views import begin_second_step
 from ..oidc import consent
 from ..security.ratelimit import configured, hit, limiter
-from . import service
+from . import mail_requests, service
 from .forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -57,13 +58,6 @@ def external_url(endpoint: str, **values) -> str:
     if root and issuer.endswith(root):
         path = path[len(root) :]
     return issuer + path
-
-
-def _reset_link_builder():
-    """Build reset links outside this request (the work runs after the response)."""
-    # The token is the path's last part, and URL-safe: the path holds it as it is.
-    prefix = external_url("account.reset_password", token="x")[:-1]  # noqa: S106
-    return lambda token: prefix + token
 
 
 def _remember_requested_next() -> None:
@@ -193,6 +187,8 @@ def login():
                 paused = pause.record_failure(address, clock.now())
             else:
                 pause.forget(address)
+                if policy.asked_at_sign_in(account, current_app.config["IDP_MFA"]):
+                    return begin_second_step(account)
                 sso.sign_in(account, clock.now())
                 return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200
@@ -240,19 +236,13 @@ def forgot_password():
             service.normalise_email(form.email.data),
             current_app.config["IDP_MAIL_LIMIT_PER_EMAIL"],
         )
-        email, now, ip_address, link_for = (
-            form.email.data,
-            clock.now(),
-            _ip(),
-            _reset_link_builder(),
-        )
-        response = render_template("account/forgot_password_sent.html", email=email)
-        # The work happens once the answer is out: its timing must not tell whether it wrote.
-        return outbox.run_after_response(
-            response,
-            lambda: service.request_password_reset(
-                email, now=now, ip_address=ip_address, link_for=link_for
-            ),
+        # Recorded as typed, the same for every address: the worker does the rest, so
+        # neither this answer nor the next one on a kept-alive connection tells them apart.
+        mail_requests.record(mail_requests.PASSWORD_RESET, form.email.data, ip_address=_ip())
+        return render_template(
+            "account/forgot_password_sent.html",
+            email=form.email.data,
+            valid_minutes=max(current_app.config["IDP_RESET_TTL"] // 60, 1),  # as the mail says
         )
     status = 422 if request.method == "POST" else 200
     return render_template("account/forgot_password.html", form=form), status
@@ -274,6 +264,7 @@ def reset_password(token: str):
             )
         except service.ResetLinkError as error:
             return _reset_link_refused(error)
+        signin_pause().lift(service.normalise_email(account.email))  # the way out of a pause
         sso.sign_in(account, clock.now())
         flash(_("Votre nouveau mot de passe est enregistré. Votre session est ouverte."), "success")
         return redirect(sso.pop_next(url_for("account.home")))
@@ -298,10 +289,7 @@ def resend_activation():
             service.normalise_email(form.email.data),
             current_app.config["IDP_MAIL_LIMIT_PER_EMAIL"],
         )
-        email, ip_address = form.email.data, _ip()
-        response = render_template("account/resend_activation_sent.html", email=email)
-        return outbox.run_after_response(
-            response, lambda: service.resend_activation(email, ip_address=ip_address)
-        )
+        mail_requests.record(mail_requests.ACTIVATION, form.email.data, ip_address=_ip())
+        return render_template("account/resend_activation_sent.html", email=form.email.data)
     status = 422 if request.method == "POST" else 200
     return render_template("account/resend_activation.html", form=form), status

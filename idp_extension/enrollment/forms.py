@@ -12,6 +12,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.fields import TelField
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
+from ..account.forms import meets_password_policy
 from ..security.passwords import MAX_PASSWORD_LENGTH
 from .phone import (
     DEFAULT_COUNTRY,
@@ -258,6 +259,9 @@ class SignUpForm(FlaskForm):
 
     def validate_email_confirm(self, field):
         if self.normalised_email is None:
+            # The first entry is malformed: still say now if the two differ, not on a 2nd submit.
+            if self.email.data and field.data.casefold() != self.email.data.casefold():
+                raise ValidationError(_l("Les deux adresses email ne sont pas identiques."))
             return
         try:
             confirmed = validate_email(field.data, check_deliverability=False).normalized
@@ -281,6 +285,8 @@ class SignUpForm(FlaskForm):
 
     def validate_phone_confirm(self, field):
         if self.phone_e164 is None:
+            if self.phone.data and _digits_only(field.data) != _digits_only(self.phone.data):
+                raise ValidationError(_l("Les deux numéros de téléphone ne sont pas identiques."))
             return
         try:
             confirmed = parse_mobile(field.data, self.country.data)
@@ -300,6 +306,7 @@ class PasswordForm(FlaskForm):
                 MAX_PASSWORD_LENGTH, _l("Le mot de passe doit faire au plus 128 caractères.")
             ),
             InputRequired(message=_l("Saisissez un mot de passe.")),
+            meets_password_policy,
         ],
     )
     password_confirm = PasswordField(

@@ -56,3 +56,12 @@ def parse_mobile(text: str, region: str) -> str:
     ):
         raise InvalidMobileError(text)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def as_typed(e164: str) -> tuple[str, str]:
+    """(region, national number) of a stored number, as the sign-up form shows it again."""
+    number = phonenumbers.parse(e164, None)
+    region = phonenumbers.region_code_for_number(number)
+    if region not in REGION_CODES:
+        return DEFAULT_COUNTRY, e164
+    return region, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

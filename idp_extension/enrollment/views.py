@@ -19,12 +19,14 @@ from flask_babel import gettext as _
 from .. import clock
 from ..i18n import current_language
 from ..mail.outbox import send_after_response
+from ..mfa.views import ask_phone_verification
 from ..security import tokens
 from ..security.ratelimit import configured, hit, limiter
 from ..security.sealing import InvalidToken, seal, unseal
 from ..sso import pop_next, sign_in
 from . import service
 from .forms import PasswordForm, ResendForm, SignUpForm
+from .phone import as_typed
 from .service import (
     AccountAlreadyActiveError,
     AccountDisabledError,
@@ -60,6 +62,8 @@ def legal_links():
 @limiter.limit(configured("IDP_SIGNUP_LIMIT_PER_IP"), methods=["POST"])
 def start():
     form = SignUpForm()
+    if request.method == "GET" and request.args.get("corriger"):
+        _fill_with_pending_sign_up(form)
     if not form.validate_on_submit():
         return _sign_up_page(form, 422 if request.method == "POST" else 200)
     hit("signup-member", form.member_number.data, current_app.config["IDP_SIGNUP_LIMIT_PER_MEMBER"])
@@ -82,7 +86,7 @@ def start():
                 "naissance."
             )
         )
-        return _sign_up_page(form, 422)
+        return _sign_up_page(form, 422, mismatch=True)
     except AccountAlreadyActiveError:
         return _sign_up_page(form, 409, already_active=True)
     except AccountDisabledError:
@@ -122,11 +126,32 @@ def _remembered_sign_up() -> tuple[int | None, str | None]:
     return reference.get("account"), reference.get("email")
 
 
-def _sign_up_page(form: SignUpForm, status: int, already_active: bool = False):
+def _fill_with_pending_sign_up(form: SignUpForm) -> None:
+    """ "Corriger mon adresse email" from the "email sent" page: the form comes back as it was
+    sent, so the member only fixes the address (signing up again replaces a pending account)."""
+    account_id, email = _remembered_sign_up()
+    account = service.find_account(account_id)
+    if account is not None and not account.is_active:
+        form.first_name.data = account.first_name
+        form.last_name.data = account.last_name
+        form.birth_day.data = f"{account.birth_date.day:02d}"
+        form.birth_month.data = f"{account.birth_date.month:02d}"
+        form.birth_year.data = str(account.birth_date.year)
+        form.member_number.data = account.member_number
+        form.country.data, form.phone.data = as_typed(account.phone)
+        form.phone_confirm.data = form.phone.data
+        email = account.email
+    form.email.data = email
+
+
+def _sign_up_page(
+    form: SignUpForm, status: int, already_active: bool = False, mismatch: bool = False
+):
     return render_template(
         "enrollment/start.html",
         form=form,
         already_active=already_active,
+        mismatch=mismatch,
         login_url=url_for("account.login"),
         forgot_password_url=forgot_password_url(),
     ), status
@@ -196,7 +221,8 @@ def activate(token: str):
                 )
             else:
                 sign_in(account, clock.now())
-                return redirect(pop_next(url_for("account.home")))
+                verification = ask_phone_verification(account)
+                return verification or redirect(pop_next(url_for("account.home")))
         else:
             service.check_activation(token)
     except ActivationInvalidError:
@@ -249,3 +275,14 @@ def legal_notice():
 @bp.get("/conditions-generales")
 def terms():
     return render_template("enrollment/terms.html")
+
+
+@bp.get("/accessibilite")
+def accessibility():
+    """The accessibility statement, in the shape RGAA 4.1 asks of French public-facing sites."""
+    return render_template("enrollment/accessibility.html")
+
+
+@bp.get("/contact")
+def contact():
+    return render_template("enrollment/contact.html")

@@ -23,10 +23,11 @@ from .worker import MailWorker
 )
 @click.option(
     "--interval",
-    default=5.0,
+    default=1.0,
     show_default=True,
     type=click.FloatRange(min=0.1),
-    help="Seconds between two polls of an empty outbox (with --loop).",
+    help="Seconds between two polls of an empty outbox (with --loop): how soon a reset or "
+    "new-link request, which only the worker acts on, gets its mail.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @with_appcontext

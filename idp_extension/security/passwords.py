@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -31,10 +32,12 @@ RULES = (
     PasswordRule("special", N_("Au moins un caractère spécial autorisé (! @ # * $ % &)")),
 )
 
+# Letters by their Unicode category, so "É" is an upper-case letter and "é" a lower-case one.
+# static/js/password-checklist.js applies the very same rule (\p{Lu}, \p{Ll}, code points).
 _CHECKS = {
     "length": lambda p: MIN_PASSWORD_LENGTH <= len(p) <= MAX_PASSWORD_LENGTH,
-    "lower": lambda p: re.search(r"[a-z]", p) is not None,
-    "upper": lambda p: re.search(r"[A-Z]", p) is not None,
+    "lower": lambda p: any(unicodedata.category(c) == "Ll" for c in p),
+    "upper": lambda p: any(unicodedata.category(c) == "Lu" for c in p),
     "digit": lambda p: re.search(r"[0-9]", p) is not None,
     "special": lambda p: any(c in SPECIAL_CHARACTERS for c in p),
 }

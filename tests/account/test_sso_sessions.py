@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from idp_extension.db import db
 from idp_extension.models import Account, AccountStatus, AuditEvent, SsoSession
 
-from ..conftest import both_databases, csrf_token, page_text
+from ..conftest import both_databases, csrf_token, deliver_mail, page_text
 from .helpers import PASSWORD, finished, login, make_account, post_form
 
 NEW_PASSWORD = "Nouveau&Mot2passe"
@@ -175,6 +175,7 @@ def test_a_password_reset_ends_every_session_but_the_resetting_browser(
     login(laptop, "helene@example.org", PASSWORD)
     clock.advance(minutes=1)
     post_form(client, "/mot-de-passe-oublie", {"email": "helene@example.org"})
+    deliver_mail(app)
     (message,) = smtp.messages_to("helene@example.org")
     link = link_labelled(message, "Réinitialiser mon mot de passe").removeprefix("http://localhost")
     answer = post_form(client, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})

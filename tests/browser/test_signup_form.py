@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
-from .harness import add_member, fill_birth_date, wait_for_mail
+from .harness import activation_link, add_member, fill_birth_date, wait_for_mail
 
 MEMBER = {
     "member_number": "12345678",
@@ -168,3 +169,50 @@ def _tab_to(page, target, limit: int = 12) -> None:
             return
         page.keyboard.press("Tab")
     expect(target).to_be_focused()
+
+
+def test_after_a_failed_submit_the_summary_has_the_focus_and_leads_to_each_field(
+    page, provider, member
+):
+    page.goto(f"{provider.url}/inscription")
+    assert not page.title().startswith("Erreur")
+    page.get_by_role("button", name="Valider").click()
+    expect(page.page).to_have_title(re.compile(r"^Erreur : Créer mon espace client"))
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    page.step("signup-failed-summary-focused")
+    # A link focuses its field and keeps the field's label (or group legend) in sight.
+    summary.locator('a[href="#phone"]').click()
+    expect(page.get_by_label("Votre téléphone portable")).to_be_focused()
+    expect(page.locator('label[for="phone"]')).to_be_in_viewport()
+    summary.locator('a[href="#birth_day"]').click()
+    expect(page.get_by_label("Jour")).to_be_focused()
+    expect(page.locator("fieldset.date-fieldset legend")).to_be_in_viewport()
+
+
+def test_password_page_shows_the_password_on_demand_and_counts_accented_capitals(
+    page, provider, member, smtp
+):
+    page.goto(f"{provider.url}/inscription")
+    _fill_sign_up(page, member, "helene@exemple.fr")
+    page.get_by_role("button", name="Valider").click()
+    expect(page.get_by_role("heading", name="Consultez votre messagerie")).to_be_visible()
+    page.goto(activation_link(wait_for_mail(smtp, "helene@exemple.fr", provider=provider)))
+    expect(page.get_by_text("Tous les champs sont obligatoires.")).to_be_visible()
+    password = page.get_by_label("Mot de passe", exact=True)
+    upper = page.locator("ul.checklist li", has_text="Au moins une lettre majuscule")
+    lower = page.locator("ul.checklist li", has_text="Au moins une lettre minuscule")
+    password.press_sequentially("é")
+    expect(lower).to_have_class(re.compile(r"\bmet\b"))
+    expect(upper).not_to_have_class(re.compile(r"\bmet\b"))
+    password.press_sequentially("É")
+    expect(upper).to_have_class(re.compile(r"\bmet\b"))
+
+    toggle = page.get_by_role("button", name="Afficher le mot de passe").first
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    toggle.click()
+    expect(password).to_have_attribute("type", "text")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    page.step("password-shown")
+    toggle.click()
+    expect(password).to_have_attribute("type", "password")

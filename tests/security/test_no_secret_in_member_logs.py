@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from idp_extension.db import db
 
+from ..conftest import deliver_mail
 from ..enrollment.conftest import valid_form
 from ..mailparse import link_labelled
 
@@ -85,6 +86,7 @@ def test_the_member_journey_logs_and_stores_no_secret(app, members, smtp, http_b
 
         other = type(browser)(browser.base)
         assert other.submit("/mot-de-passe-oublie", {"email": email}).status_code == 200
+        deliver_mail(app)  # the worker acts on the request (logging at DEBUG too)
         reset = link_token(wait_for_mail(smtp, email, 2), "Réinitialiser mon mot de passe")
         assert other.get(f"/mot-de-passe-oublie/{reset}?lang=en").status_code == 200
         assert (

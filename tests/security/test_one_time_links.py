@@ -11,7 +11,7 @@ from sqlalchemy import select
 from idp_extension.db import db
 from idp_extension.models import Account, AccountStatus, OneTimeToken
 
-from ..conftest import both_databases, csrf_token
+from ..conftest import both_databases, csrf_token, deliver_mail
 from ..enrollment.conftest import submit_sign_up
 from ..mailparse import link_labelled
 
@@ -119,6 +119,7 @@ def test_an_activation_link_is_no_reset_link_and_the_reverse(app, client, member
         "/mot-de-passe-oublie",
         data={"csrf_token": csrf_token(form.get_data(as_text=True)), "email": "helene@example.org"},
     ).close()
+    deliver_mail(app)
     (message,) = smtp.messages_to("helene@example.org")
     reset_token = urlsplit(link_labelled(message, "Réinitialiser mon mot de passe")).path
     reset_token = reset_token.rsplit("/", 1)[1]

@@ -3,9 +3,11 @@
   "use strict";
   var SPECIAL = "!@#*$%&";
   var RULES = {
-    length: function (p) { return p.length >= 8 && p.length <= 128; },
-    lower: function (p) { return /[a-z]/.test(p); },
-    upper: function (p) { return /[A-Z]/.test(p); },
+    // Same rule as security/passwords.py: code points, letters by Unicode category ("É" is
+    // upper-case, "é" lower-case).
+    length: function (p) { var n = Array.from(p).length; return n >= 8 && n <= 128; },
+    lower: function (p) { return /\p{Ll}/u.test(p); },
+    upper: function (p) { return /\p{Lu}/u.test(p); },
     digit: function (p) { return /[0-9]/.test(p); },
     special: function (p) {
       for (var i = 0; i < p.length; i++) {
