@@ -11,10 +11,9 @@ from flask_babel import gettext as _
 from .. import clock, sso
 from ..enrollment.importing import ImportFileError, TerminationGuardError
 from . import members
-from .account_views import _page_number
 from .errors import AdminActionError
 from .forms import ApplyImportForm, MemberForm, MemberImportForm, SearchForm
-from .views import _action_failed, bp
+from .views import _action_failed, bp, page_number
 
 
 @bp.url_value_preprocessor
@@ -53,7 +52,7 @@ def _list(import_form: MemberImportForm, status: int = 200):
         "admin/members.html",
         form=form,
         query=query,
-        page=members.search_members(query, page=_page_number()),
+        page=members.search_members(query, page=page_number()),
         import_form=import_form,
     ), status
 
