@@ -196,10 +196,23 @@ def _with_column_defaults(table, rows: list[dict]) -> list[dict]:
         return rows
     constants = {c.name: c.default.arg for c in missing if c.default.is_scalar}
     callables = {c.name: c.default.arg for c in missing if c.default.is_callable}
-    return [
-        {**row, **constants, **{name: make(None) for name, make in callables.items()}}
-        for row in rows
-    ]
+    completed = []
+    for row in rows:
+        full = {**row, **constants}
+        context = _RowContext(full)
+        full.update({name: make(context) for name, make in callables.items()})
+        completed.append(full)
+    return completed
+
+
+class _RowContext:
+    """What a column default that reads the row's other values asks of SQLAlchemy's context."""
+
+    def __init__(self, row: dict):
+        self._row = row
+
+    def get_current_parameters(self, isolate_multiinsert_groups: bool = True) -> dict:
+        return self._row
 
 
 def _plain(value):

@@ -29,25 +29,38 @@ if [ "${IDP_RATELIMIT_STORAGE_URL:-}" = "memory://" ] && [ "$workers" -gt 1 ]; t
        "$workers workers let $workers times each limit through (use Redis)" >&2
 fi
 
-if [ -x .venv/bin/gunicorn ]; then
-  gunicorn=.venv/bin/gunicorn
+case "$bind" in
+  unix:*) listen=(--uds "${bind#unix:}") ;;
+  *:*) listen=(--host "${bind%:*}" --port "${bind##*:}") ;;
+  *) echo "serve: IDP_BIND must be host:port or unix:/path, got '$bind'" >&2; exit 2 ;;
+esac
+if [ -x .venv/bin/granian ]; then
+  granian=.venv/bin/granian
 else
-  gunicorn=$(command -v gunicorn) || { echo "serve: gunicorn is not installed" >&2; exit 2; }
+  granian=$(command -v granian) || { echo "serve: granian is not installed" >&2; exit 2; }
 fi
 
-# gthread: a few threads per process keep a worker busy while one request waits on the
-# database or SMTP; argon2id hashing stays bounded by the processes (one per CPU).
-exec "$gunicorn" \
-  --bind "$bind" \
+# granian (Rust HTTP, WSGI workers), chosen by measurement (`bench/run.py --compare-servers`,
+# README "Benchmarks"): on two cores it answered discovery and JWKS 2 to 3 times faster than
+# gunicorn gthread or sync, and the database-bound endpoints as fast. 4 threads per process keep
+# a worker busy while one request waits on the database or SMTP; argon2id hashing stays bounded
+# by the processes (one per CPU). MALLOC_ARENA_MAX=2: per-thread malloc arenas would otherwise
+# keep each thread's argon2 memory, growing a worker past 150 MB.
+# No proxy header is read by the server: X-Forwarded-* are the application's (IDP_PROXY_FIX).
+# The access log line has the path without its query string (the application redacts token
+# links in paths); granian keeps no Referer in it.
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
+exec "$granian" \
+  --interface wsgi \
+  "${listen[@]}" \
   --workers "$workers" \
-  --worker-class gthread \
-  --threads 4 \
-  --forwarded-allow-ips "" \
-  --timeout 30 \
-  --graceful-timeout 30 \
-  --keep-alive 5 \
-  --access-logfile - \
-  --access-logformat '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms' \
-  --error-logfile - \
+  --blocking-threads 4 \
+  --http 1 \
+  --no-ws \
+  --respawn-failed-workers \
+  --workers-kill-timeout 30 \
+  --log-level warning \
+  --access-log \
+  --access-log-fmt '%(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).0fms' \
   "$@" \
   wsgi:app

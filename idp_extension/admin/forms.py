@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
     SearchField,
     SelectField,
     SelectMultipleField,
@@ -14,7 +15,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..oidc.claims import SUPPORTED_SCOPES
@@ -58,8 +59,8 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class ClientForm(FlaskForm):
-    """A new relying party; the registration service checks the URIs themselves."""
+class ClientSettingsForm(FlaskForm):
+    """What an admin may set on a relying party; the registration service checks the URIs."""
 
     name = StringField(
         _l("Nom de l'application"),
@@ -70,7 +71,7 @@ class ClientForm(FlaskForm):
         ],
     )
     redirect_uris = TextAreaField(
-        _l("Adresses de retour (redirect URI)"),
+        _l("Adresses de retour"),
         validators=[
             DataRequired(message=_l("Indiquez au moins une adresse de retour.")),
             Length(max=10000, message=_l("Ce champ est trop long.")),
@@ -80,7 +81,7 @@ class ClientForm(FlaskForm):
         ],
     )
     post_logout_uris = TextAreaField(
-        _l("Adresses de retour après déconnexion"),
+        _l("Adresses après déconnexion (post-logout)"),
         validators=[
             Optional(),
             Length(max=10000, message=_l("Ce champ est trop long.")),
@@ -88,12 +89,6 @@ class ClientForm(FlaskForm):
                 NO_CONTROLS_BUT_LINES, message=_l("Ce champ contient des caractères non autorisés.")
             ),
         ],
-    )
-    public = BooleanField(_l("Client public (sans secret, PKCE obligatoire)"))
-    auth_method = SelectField(
-        _l("Authentification au point de jeton"),
-        choices=list(CONFIDENTIAL_AUTH_METHODS),
-        default=CONFIDENTIAL_AUTH_METHODS[0],
     )
     first_party = BooleanField(_l("Application de la mutuelle (pas de demande de consentement)"))
     scopes = SelectMultipleField(
@@ -103,10 +98,42 @@ class ClientForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
-    submit = SubmitField(_l("Enregistrer l'application"))
+    submit = SubmitField(_l("Enregistrer les modifications"))
 
     def redirect_uri_list(self) -> list[str]:
         return _lines(self.redirect_uris.data)
 
     def post_logout_uri_list(self) -> list[str]:
         return _lines(self.post_logout_uris.data)
+
+
+class ClientForm(ClientSettingsForm):
+    """A new relying party: its settings, and whether it is public and how it authenticates."""
+
+    public = BooleanField(_l("Client public (sans secret, PKCE obligatoire)"))
+    auth_method = SelectField(
+        _l("Authentification au point de jeton"),
+        choices=list(CONFIDENTIAL_AUTH_METHODS),
+        default=CONFIDENTIAL_AUTH_METHODS[0],
+    )
+    submit = SubmitField(_l("Enregistrer l'application"))
+
+
+class AuditFilterForm(FlaskForm):
+    """The journal's filters (a GET form: nothing changes, no CSRF token)."""
+
+    compte = StringField(
+        _l("Compte"),
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("Ce champ est trop long.")),
+            Regexp(NO_CONTROLS, message=_l("Ce champ contient des caractères non autorisés.")),
+        ],
+    )
+    evenement = SelectField(_l("Événement"), choices=[], default="", validate_choice=True)
+    du = DateField(_l("Du"), validators=[Optional()])
+    au = DateField(_l("Au"), validators=[Optional()])
+
+    def validate_au(self, field) -> None:
+        if field.data and self.du.data and field.data < self.du.data:
+            raise ValidationError(_l("La date de fin précède la date de début."))

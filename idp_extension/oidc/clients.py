@@ -39,6 +39,71 @@ def validate_redirect_uri(uri: str) -> str:
     return uri
 
 
+def _checked_settings(
+    name: str,
+    redirect_uris: Iterable[str],
+    post_logout_uris: Iterable[str],
+    scopes: Iterable[str] | None,
+) -> tuple[str, list[str], list[str], list[str]]:
+    """The name, URIs and scopes a client may have; ``ClientRegistrationError`` otherwise."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ClientRegistrationError("the client name must be 1 to 100 characters")
+    redirect_uris = list(dict.fromkeys(validate_redirect_uri(u) for u in redirect_uris))
+    if not redirect_uris:
+        raise ClientRegistrationError("at least one redirect URI is required")
+    post_logout_uris = list(dict.fromkeys(validate_redirect_uri(u) for u in post_logout_uris))
+    scopes = list(dict.fromkeys(scopes)) if scopes else list(SUPPORTED_SCOPES)
+    unknown = [s for s in scopes if s not in SUPPORTED_SCOPES]
+    if unknown:
+        raise ClientRegistrationError(f"unknown scopes: {', '.join(unknown)}")
+    if "openid" not in scopes:
+        scopes.insert(0, "openid")
+    return name, redirect_uris, post_logout_uris, scopes
+
+
+def update_client(
+    client: OAuthClient,
+    *,
+    name: str,
+    redirect_uris: Iterable[str],
+    post_logout_uris: Iterable[str],
+    scopes: Iterable[str] | None,
+    first_party: bool,
+) -> list[str]:
+    """Change a client's settings in the caller's transaction; the names of those changed.
+
+    Redirect URIs still match exactly (OAuth 2.0 Security BCP 4.1.3): a URI taken off the
+    list is refused from the next authorization request on.
+    """
+    name, redirect_uris, post_logout_uris, scopes = _checked_settings(
+        name, redirect_uris, post_logout_uris, scopes
+    )
+    wanted = {
+        "name": name,
+        "redirect_uris": redirect_uris,
+        "post_logout_redirect_uris": post_logout_uris,
+        "scopes": scopes,
+        "first_party": first_party,
+    }
+    changed = [key for key, value in wanted.items() if getattr(client, key) != value]
+    for key in changed:
+        setattr(client, key, wanted[key])
+    db.session.flush()
+    return changed
+
+
+def regenerate_secret(client: OAuthClient) -> str:
+    """A new secret for a confidential client, in clear, once; the previous one stops working
+    as soon as the caller commits (only the new digest is kept)."""
+    if client.is_public:
+        raise ClientRegistrationError("a public client has no secret")
+    secret = new_token()
+    client.client_secret_digest = digest(secret)
+    db.session.flush()
+    return secret
+
+
 def create_client(
     name: str,
     redirect_uris: Iterable[str],
@@ -53,19 +118,9 @@ def create_client(
 
     The secret is returned once and only its digest is stored.
     """
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise ClientRegistrationError("the client name must be 1 to 100 characters")
-    redirect_uris = [validate_redirect_uri(u) for u in redirect_uris]
-    if not redirect_uris:
-        raise ClientRegistrationError("at least one redirect URI is required")
-    post_logout_uris = [validate_redirect_uri(u) for u in post_logout_uris]
-    scopes = list(dict.fromkeys(scopes)) if scopes else list(SUPPORTED_SCOPES)
-    unknown = [s for s in scopes if s not in SUPPORTED_SCOPES]
-    if unknown:
-        raise ClientRegistrationError(f"unknown scopes: {', '.join(unknown)}")
-    if "openid" not in scopes:
-        scopes.insert(0, "openid")
+    name, redirect_uris, post_logout_uris, scopes = _checked_settings(
+        name, redirect_uris, post_logout_uris, scopes
+    )
     if public:
         auth_method = "none"
     elif auth_method not in CONFIDENTIAL_AUTH_METHODS:

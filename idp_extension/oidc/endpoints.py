@@ -17,6 +17,7 @@ from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core import UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import request as flask_request
+from sqlalchemy.orm import joinedload
 
 from .. import clock, sso
 from ..db import db
@@ -108,7 +109,10 @@ class AccessTokenValidator(BearerTokenValidator):
         if not token_string or len(token_string) > MAX_SECRET_LENGTH:
             return None
         return db.session.scalars(
-            db.select(Token).filter_by(access_token_digest=digest(token_string))
+            db.select(Token)
+            .filter_by(access_token_digest=digest(token_string))
+            # Its client and member are checked on every use: one round trip for all three.
+            .options(joinedload(Token.client), joinedload(Token.account))
         ).first()
 
     def validate_token(self, token: Token | None, scopes, request):

@@ -11,7 +11,8 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
-from flask import current_app
+from flask import current_app, g
+from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..db import db
@@ -96,7 +97,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         if len(code) > MAX_SECRET_LENGTH:
             return None
         item = db.session.scalars(
-            db.select(AuthorizationCode).filter_by(code_digest=digest(code))
+            db.select(AuthorizationCode)
+            .filter_by(code_digest=digest(code))
+            .options(joinedload(AuthorizationCode.account))  # its holder, in the same round trip
         ).first()
         if item is None or item.client_pk != client.id:
             return None
@@ -124,6 +127,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         # Consumed (not deleted) in save_token, so a replay can still be recognised.
         pass
 
+    def create_token_response(self):
+        # One commit once the ID token is signed (Authlib's after-hook): the code's consumption,
+        # the token and its audit land together, and nothing read before is read again.
+        response = super().create_token_response()
+        db.session.commit()
+        return response
+
     def authenticate_user(self, authorization_code: AuthorizationCode):
         return grant_holder(authorization_code.account, authorization_code.created_at)
 
@@ -138,7 +148,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if len(refresh_token) > MAX_SECRET_LENGTH:
             return None
         token = db.session.scalars(
-            db.select(Token).filter_by(refresh_token_digest=digest(refresh_token))
+            db.select(Token)
+            .filter_by(refresh_token_digest=digest(refresh_token))
+            .options(joinedload(Token.account))  # its holder, in the same round trip
         ).first()
         if token is None:
             return None
@@ -171,6 +183,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         # Marked used in save_token, in the same transaction as its successor.
         pass
 
+    def create_token_response(self):
+        response = super().create_token_response()
+        db.session.commit()
+        return response
+
 
 class OpenIDConnectCode(OpenIDCode):
     """ID tokens (OIDC Core 3.1.3.6) signed with the database key, timed by the injected clock."""
@@ -186,12 +203,20 @@ class OpenIDConnectCode(OpenIDCode):
     def get_client_algorithm(self, client: OAuthClient) -> str:
         return client.id_token_signed_response_alg or keys.DEFAULT_ALGORITHM
 
+    def _signing_key(self, client: OAuthClient):
+        # Authlib asks for the key and for the header separately: one read per request.
+        alg = self.get_client_algorithm(client)
+        chosen = g.setdefault("idp_signing_keys", {})
+        if alg not in chosen:
+            chosen[alg] = keys.active_key(alg)
+        return chosen[alg]
+
     def resolve_client_private_key(self, client: OAuthClient):
-        return keys.private_key(keys.active_key(self.get_client_algorithm(client)))
+        return keys.private_key(self._signing_key(client))
 
     def get_encode_header(self, client: OAuthClient) -> dict:
-        alg = self.get_client_algorithm(client)
-        return {"alg": alg, "kid": keys.active_key(alg).kid, "typ": "JWT"}
+        key = self._signing_key(client)
+        return {"alg": key.alg, "kid": key.kid, "typ": "JWT"}
 
     def get_client_claims(self, client: OAuthClient) -> dict:
         now = int(clock.now().timestamp())

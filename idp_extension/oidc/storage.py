@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask import request as flask_request
 from sqlalchemy import update
 
@@ -43,9 +43,13 @@ def query_client(client_id: str | None) -> OAuthClient | None:
         or not client_id.isprintable()
     ):
         return None
-    return db.session.scalars(
-        db.select(OAuthClient).filter_by(client_id=client_id, disabled_at=None)
-    ).first()
+    # Authlib and our authorize step ask for the client several times per request: one read.
+    seen = g.setdefault("idp_clients", {}) if has_request_context() else {}
+    if client_id not in seen:
+        seen[client_id] = db.session.scalars(
+            db.select(OAuthClient).filter_by(client_id=client_id, disabled_at=None)
+        ).first()
+    return seen[client_id]
 
 
 def active_account(account: Account | None) -> Account | None:
@@ -102,6 +106,7 @@ def save_token(token: dict, request) -> None:
 
     Two concurrent redemptions of one code (or one refresh token) cannot both win: the
     conditional UPDATE lets exactly one through (RFC 6749 4.1.2, OAuth 2.0 Security BCP 4.14).
+    The grant commits, once its whole response is built.
     """
     now = clock.now()
     config = current_app.config
@@ -156,7 +161,8 @@ def save_token(token: dict, request) -> None:
         scope=row.scope,
         family=family_id[:8],
     )
-    db.session.commit()
+    # Committed by the grant once the response (and its ID token) is complete.
+    db.session.flush()
 
 
 class PresentedRefreshToken:

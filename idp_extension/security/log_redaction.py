@@ -43,7 +43,14 @@ class RedactingFilter(logging.Filter):
 
 def install() -> None:
     """Attach the filter to the loggers that print request lines (idempotent)."""
-    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "idp_extension"):
+    for name in (
+        "werkzeug",
+        "gunicorn.access",
+        "gunicorn.error",
+        "granian.access",
+        "_granian",
+        "idp_extension",
+    ):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactingFilter) for f in logger.filters):
             logger.addFilter(RedactingFilter())

@@ -6,23 +6,23 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .test_account_pages import PASSWORD, make_account, sign_in
+from .test_account_pages import make_account, sign_in_with_app
 
 
 def test_register_disable_and_rotate(page, provider):
     make_account(provider, "admin@exemple.fr", is_admin=True)
     page.goto(f"{provider.url}/admin/clients")
-    sign_in(page, "admin@exemple.fr", PASSWORD)
+    sign_in_with_app(page, provider, "admin@exemple.fr")
     expect(page.get_by_role("heading", name="Applications clientes")).to_be_visible()
 
     page.get_by_label("Nom de l'application").fill("Portail des adhérents")
-    page.get_by_label("Adresses de retour (redirect URI)").fill("http://portail.exemple.fr/cb")
+    page.get_by_label("Adresses de retour", exact=True).fill("http://portail.exemple.fr/cb")
     page.get_by_label("member").check()
     page.get_by_role("button", name="Enregistrer l'application").click()
     expect(page.get_by_role("alert")).to_contain_text("redirect URI must use https")
     page.step("admin-client-refused")
 
-    page.get_by_label("Adresses de retour (redirect URI)").fill(
+    page.get_by_label("Adresses de retour", exact=True).fill(
         "https://portail.exemple.fr/callback\nhttps://portail.exemple.fr/autre-retour-tres-long"
     )
     page.get_by_role("button", name="Enregistrer l'application").click()

@@ -1,0 +1,114 @@
+"""SQL statements per request on the hot paths, each with a ceiling: a change that makes a
+login or a token request talk more to the database fails here before it shows in production.
+
+Counted as the database sees them (statements sent, BEGIN/COMMIT aside), on SQLite and
+PostgreSQL, for a signed-in member and a confidential first-party client.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from ..conftest import both_databases, csrf_token
+from ..sql_statements import counted_statements
+from .conftest import PASSWORD, RP_CALLBACK
+
+CEILINGS = {
+    # session, client, nonce check, audit, code
+    "authorize": 5,
+    # account (read for the check, and for lockout bookkeeping), failed-login reset, the
+    # register's word on the membership, audit, SSO session: the lockout rules own most of these
+    "login POST": 10,
+    # client, code with its account, code consumed, audit, token, signing key
+    "token": 6,
+    # token with its client and account
+    "userinfo": 1,
+    # client, token with its account, the register's word on the membership, the grant's
+    # scope, rotation, audit, token
+    "refresh": 7,
+}
+
+
+@pytest.fixture
+def authorize_params(rp_client):
+    verifier = secrets.token_urlsafe(32)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    params = {
+        "response_type": "code",
+        "client_id": rp_client.client_id,
+        "redirect_uri": RP_CALLBACK,
+        "scope": "openid profile email phone member",
+        "state": secrets.token_urlsafe(8),
+        "nonce": secrets.token_urlsafe(8),
+        "code_challenge": challenge.rstrip(b"=").decode(),
+        "code_challenge_method": "S256",
+    }
+    return params, verifier
+
+
+@both_databases
+def test_hot_paths_stay_under_their_statement_ceilings(
+    app, client, member, rp_client, authorize_params
+):
+    counts = {}
+    basic = base64.b64encode(f"{rp_client.client_id}:{rp_client.client_secret}".encode())
+    auth = {"Authorization": f"Basic {basic.decode()}"}
+    rp = app.test_client()
+    client.get("/jwks.json")  # the signing key exists before we count
+
+    form = client.get("/connexion").get_data(as_text=True)
+    with counted_statements(app) as statements:
+        reply = client.post(
+            "/connexion",
+            data={"csrf_token": csrf_token(form), "email": member["email"], "password": PASSWORD},
+        )
+    assert reply.status_code == 302
+    counts["login POST"] = len(statements)
+
+    params, verifier = authorize_params
+    with counted_statements(app) as statements:
+        reply = client.get("/authorize", query_string=params)
+    assert reply.status_code == 302 and reply.headers["Location"].startswith(RP_CALLBACK)
+    counts["authorize"] = len(statements)
+    code = parse_qs(urlsplit(reply.headers["Location"]).query)["code"][0]
+
+    with counted_statements(app) as statements:
+        reply = rp.post(
+            "/token",
+            headers=auth,
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": RP_CALLBACK,
+                "code_verifier": verifier,
+            },
+        )
+    assert reply.status_code == 200 and reply.json["id_token"]
+    counts["token"] = len(statements)
+    token = reply.json
+
+    with counted_statements(app) as statements:
+        reply = rp.get("/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert reply.status_code == 200 and reply.json["sub"] == member["subject"]
+    counts["userinfo"] = len(statements)
+
+    with counted_statements(app) as statements:
+        reply = rp.post(
+            "/token",
+            headers=auth,
+            data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
+        )
+    assert reply.status_code == 200 and reply.json["refresh_token"] != token["refresh_token"]
+    counts["refresh"] = len(statements)
+
+    over = {
+        name: (counts[name], ceiling)
+        for name, ceiling in CEILINGS.items()
+        if counts[name] > ceiling
+    }
+    assert over == {}, f"statements (counted, ceiling): {over}; all counts: {counts}"
