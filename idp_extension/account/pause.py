@@ -12,7 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from limits.storage import Storage, storage_from_string
+from limits.storage import Storage
+
+from ..security.ratelimit import SharedCounters
 
 _SCOPE = "idp-signin"
 
@@ -67,7 +69,8 @@ def signin_pause() -> SignInPause:
     if state.signin_pause is None:
         config = current_app.config
         state.signin_pause = SignInPause(
-            storage_from_string(config["RATELIMIT_STORAGE_URI"]),  # as resolved at start-up
+            # As resolved at start-up; in this process's memory while Redis does not answer.
+            SharedCounters.from_uri(config["RATELIMIT_STORAGE_URI"]),
             config["IDP_LOCKOUT_THRESHOLD"],
             config["IDP_LOCKOUT_SECONDS"],
             prefix=config.get("RATELIMIT_KEY_PREFIX") or "",

@@ -14,12 +14,7 @@ from ..mail import outbox
 from . import accounts, data_rights
 from .errors import AdminActionError
 from .forms import SearchForm
-from .views import _action_failed, bp
-
-
-def _page_number() -> int:
-    number = request.args.get("page", "1")
-    return int(number) if number.isdigit() and len(number) < 7 else 1
+from .views import _action_failed, bp, page_number
 
 
 @bp.get("/comptes", endpoint="accounts")
@@ -30,7 +25,7 @@ def accounts_list():
         "admin/accounts.html",
         form=form,
         query=query,
-        page=accounts.search_accounts(query, page=_page_number()),
+        page=accounts.search_accounts(query, page=page_number()),
     )
 
 
@@ -171,3 +166,18 @@ def delete_account(account_id: int):
         "success",
     )
     return redirect(url_for("admin.accounts"))
+
+
+@bp.post("/comptes/<int:account_id>/double-authentification/reinitialiser")
+def reset_second_factor(account_id: int):
+    """The member lost their phone: their app, SMS choice and recovery codes are forgotten."""
+    try:
+        account = accounts.reset_second_factor(
+            account_id, admin_id=g.admin.id, ip_address=request.remote_addr
+        )
+    except AdminActionError as error:
+        return _failed(error, account_id)
+    return _done(
+        account_id,
+        _("La double authentification de %(email)s est réinitialisée.", email=account.email),
+    )

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
     SearchField,
     SelectField,
     SelectMultipleField,
@@ -14,7 +15,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..oidc.claims import SUPPORTED_SCOPES
@@ -116,3 +117,23 @@ class ClientForm(ClientSettingsForm):
         default=CONFIDENTIAL_AUTH_METHODS[0],
     )
     submit = SubmitField(_l("Enregistrer l'application"))
+
+
+class AuditFilterForm(FlaskForm):
+    """The journal's filters (a GET form: nothing changes, no CSRF token)."""
+
+    compte = StringField(
+        _l("Compte"),
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("Ce champ est trop long.")),
+            Regexp(NO_CONTROLS, message=_l("Ce champ contient des caractères non autorisés.")),
+        ],
+    )
+    evenement = SelectField(_l("Événement"), choices=[], default="", validate_choice=True)
+    du = DateField(_l("Du"), validators=[Optional()])
+    au = DateField(_l("Au"), validators=[Optional()])
+
+    def validate_au(self, field) -> None:
+        if field.data and self.du.data and field.data < self.du.data:
+            raise ValidationError(_l("La date de fin précède la date de début."))

@@ -10,8 +10,6 @@ from ..db import db
 from ..mail import outbox
 from ..models import (
     Account,
-    AccountStatus,
-    AuditEvent,
     MemberRecord,
     OutboxMessage,
     OutboxStatus,
@@ -25,21 +23,6 @@ from ..security.audit import record
 from .errors import AdminActionError
 
 LIST_LIMIT = 200
-
-
-def dashboard_counts() -> dict[str, int]:
-    """Figures for the dashboard: accounts per status, members, mail waiting or failed."""
-    counts = {f"accounts_{status.value}": 0 for status in AccountStatus}
-    for status, number in db.session.execute(
-        select(Account.status, func.count()).group_by(Account.status)
-    ):
-        counts[f"accounts_{AccountStatus(status).value}"] = number
-    counts["members"] = db.session.scalar(select(func.count()).select_from(MemberRecord))
-    for status in (OutboxStatus.PENDING, OutboxStatus.FAILED):
-        counts[f"mail_{status.value}"] = db.session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == status)
-        )
-    return counts
 
 
 def _like(text: str) -> str:
@@ -92,10 +75,6 @@ def retry_mail(message_id: int, *, admin_id: int, ip_address: str | None = None)
     )
     db.session.commit()
     return message
-
-
-def latest_audit(limit: int = LIST_LIMIT) -> list[AuditEvent]:
-    return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))
 
 
 def import_members(source, *, admin_id: int, dry_run: bool = False, ip_address: str | None = None):

@@ -22,8 +22,10 @@ from .. import clock, sso
 from ..enrollment.importing import ImportFileError
 from ..i18n import N_
 from ..mail import outbox
+from ..mfa.views import require_admin_second_factor
 from ..oidc.clients import ClientRegistrationError
 from . import service
+from .dashboard import dashboard as dashboard_figures
 from .forms import ActionForm, ClientForm, MemberImportForm, SearchForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -49,12 +51,21 @@ def require_admin():
         return redirect(url_for("account.login"))
     if not account.is_admin:
         abort(403)
+    refused = require_admin_second_factor(account)
+    if refused is not None:
+        return refused
     g.admin = account
 
 
 def _action_failed(error: service.AdminActionError, endpoint: str, **values):
     flash(_(ACTION_ERRORS[error.reason]), "error")
     return redirect(url_for(endpoint, **values))
+
+
+def page_number() -> int:
+    """The ``page`` of a list's query string, from 1; anything else is the first page."""
+    number = request.args.get("page", "1")
+    return int(number) if number.isdigit() and len(number) < 7 else 1
 
 
 @bp.context_processor
@@ -66,7 +77,7 @@ def console_context():
 
 @bp.get("/")
 def dashboard():
-    return render_template("admin/dashboard.html", counts=service.dashboard_counts())
+    return render_template("admin/dashboard.html", board=dashboard_figures(clock.now()))
 
 
 @bp.get("/membres")
@@ -141,11 +152,6 @@ def retry_mail(message_id: int):
         "success",
     )
     return outbox.send_after_response(redirect(url_for("admin.mail")), [message.id])
-
-
-@bp.get("/journal")
-def audit():
-    return render_template("admin/audit.html", events=service.latest_audit())
 
 
 @bp.get("/clients")
@@ -226,4 +232,4 @@ def rotate_keys():
 
 
 # The console's other pages join this blueprint when their modules are imported.
-from . import account_views, client_views  # noqa: E402,F401
+from . import account_views, audit_views, client_views  # noqa: E402,F401

@@ -64,3 +64,38 @@ def test_deployments_sharing_a_redis_count_apart_by_prefix(base):
         hit("signup-member", identity, "2/hour")  # another deployment's counter
     with twin.app_context(), pytest.raises(TooManyAttemptsError):
         hit("signup-member", identity, "2/hour")  # the same deployment's counter
+
+
+def test_while_redis_is_down_sign_in_works_and_limits_hold_per_process(base, caplog):
+    """A Redis outage must not become an identity-provider outage (every login a 500)."""
+    from ..conftest import csrf_token
+    from ..smtp import free_port
+
+    nobody_listens = f"redis://127.0.0.1:{free_port()}/0?socket_connect_timeout=1"
+    app = create_app(
+        {
+            **base,
+            "IDP_RATELIMIT_STORAGE_URL": nobody_listens,
+            "IDP_LOGIN_LIMIT_PER_IP": "2/hour",
+            "IDP_LOGIN_LIMIT_PER_EMAIL": "30/hour",
+        }
+    )
+    with app.app_context():
+        from idp_extension.db import db
+
+        db.create_all()
+    browser = app.test_client()
+    token = csrf_token(browser.get("/connexion").get_data(as_text=True))
+    answers = [
+        browser.post(
+            "/connexion",
+            data={"csrf_token": token, "email": "personne@example.org", "password": "Wrong#1a"},
+        ).status_code
+        for _ in range(3)
+    ]
+    assert answers == [422, 422, 429]
+    assert "rate-limit storage unreachable" in caplog.text.lower()
+    with app.app_context():
+        hit("signup-member", "12345678", "1/hour")
+        with pytest.raises(TooManyAttemptsError):
+            hit("signup-member", "12345678", "1/hour")

@@ -1,0 +1,83 @@
+"""The dashboard's figures: what support staff check first each morning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import case, func, select
+
+from ..db import db
+from ..models import Account, AccountStatus, AuditEvent, MemberRecord, OutboxMessage, OutboxStatus
+
+PERIODS = (7, 30)  # days
+PENDING_TOO_LONG = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    accounts_by_status: dict[str, int]
+    members: int
+    signups: dict[int, int]  # accounts created in the last N days
+    activations: dict[int, int]  # accounts activated in the last N days
+    pending_over_24h: int
+    failed_logins_today: int
+    lockouts_today: int
+    mail: dict[str, int] = field(default_factory=dict)
+
+
+def _count(statement) -> int:
+    return db.session.scalar(statement) or 0
+
+
+def _events_since(name: str, since: datetime) -> int:
+    return _count(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.event == name, AuditEvent.created_at >= since)
+    )
+
+
+def _accounts_figures(now: datetime) -> dict[str, int]:
+    """Every figure about accounts in one pass over the table (one scan, not nine)."""
+
+    def counted(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    columns = {
+        f"status_{status.value}": counted(Account.status == status) for status in AccountStatus
+    }
+    for days in PERIODS:
+        since = now - timedelta(days=days)
+        columns[f"signups_{days}"] = counted(Account.created_at >= since)
+        columns[f"activations_{days}"] = counted(Account.activated_at >= since)
+    columns["pending_over_24h"] = counted(
+        (Account.status == AccountStatus.PENDING) & (Account.created_at < now - PENDING_TOO_LONG)
+    )
+    row = db.session.execute(select(*(c.label(name) for name, c in columns.items()))).one()
+    return {name: int(value) for name, value in row._mapping.items()}
+
+
+def dashboard(now: datetime) -> Dashboard:
+    """The figures as of ``now``; "today" is the UTC day."""
+    accounts = _accounts_figures(now)
+    mail = {status.value: 0 for status in (OutboxStatus.PENDING, OutboxStatus.FAILED)}
+    for status, number in db.session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))
+        .group_by(OutboxMessage.status)
+    ):
+        mail[OutboxStatus(status).value] = number
+    today = datetime.combine(now.date(), time.min, now.tzinfo)
+    return Dashboard(
+        accounts_by_status={
+            status.value: accounts[f"status_{status.value}"] for status in AccountStatus
+        },
+        members=_count(select(func.count()).select_from(MemberRecord)),
+        signups={days: accounts[f"signups_{days}"] for days in PERIODS},
+        activations={days: accounts[f"activations_{days}"] for days in PERIODS},
+        pending_over_24h=accounts["pending_over_24h"],
+        failed_logins_today=_events_since("login_failed", today),
+        lockouts_today=_events_since("account_locked", today),
+        mail=mail,
+    )
