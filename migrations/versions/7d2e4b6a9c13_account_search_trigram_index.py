@@ -6,7 +6,7 @@ nothing but a warning where the extension cannot be created. An index only: the 
 release keeps running beside it.
 
 Revision ID: 7d2e4b6a9c13
-Revises: 5f3a9c2e7b41
+Revises: 5a7c3e9d1f20
 Create Date: 2026-12-01 21:10:00
 
 """
@@ -16,7 +16,7 @@ from idp_extension.search_index import create_trigram_index, drop_trigram_index
 
 # revision identifiers, used by Alembic.
 revision = '7d2e4b6a9c13'
-down_revision = '5f3a9c2e7b41'
+down_revision = '5a7c3e9d1f20'
 branch_labels = None
 depends_on = None
 
