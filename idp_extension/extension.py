@@ -11,7 +11,7 @@ from flask import Flask
 
 from . import config as idp_config
 from .clock import Clock, SystemClock
-from .interfaces import MailTransport, MemberRegistry, NullSmsSender, SmsSender
+from .interfaces import MailTransport, MemberRegistry, SmsSender
 
 # Top-level folders of the project, found in a source checkout or where a wheel installs them.
 SHARED_ROOTS = [
@@ -90,7 +90,7 @@ class IdentityProvider:
         app.extensions["idp"] = ProviderState(
             registry=self.registry or DatabaseRegistry(),
             mailer=mailer,
-            sms=self.sms or NullSmsSender(),
+            sms=self.sms or _configured_sms_sender(app.config),
             clock=self.clock or SystemClock(),
             passwords=PasswordHashing.from_config(app.config),
         )
@@ -135,15 +135,32 @@ class IdentityProvider:
         from .account.views import bp as account_bp
         from .admin.views import bp as admin_bp
         from .enrollment.views import bp as enrollment_bp
+        from .mfa.views import bp as mfa_bp
         from .oidc.views import register as register_oidc
         from .static_files import bp as assets_bp
 
         app.register_blueprint(assets_bp)
         app.register_blueprint(enrollment_bp)
         app.register_blueprint(account_bp)
+        app.register_blueprint(mfa_bp)
         app.register_blueprint(admin_bp)
         register_oidc(app)
         if app.config["IDP_DEMO"]:
             from .demo.views import bp as demo_bp
 
             app.register_blueprint(demo_bp)
+
+
+def _configured_sms_sender(config) -> SmsSender:
+    """The HTTP gateway when configured; else the demo mailbox, or a queue that waits."""
+    from .sms.senders import HttpSmsGateway, MailboxSmsSender, UnconfiguredSmsSender
+
+    if config["IDP_SMS_GATEWAY_URL"]:
+        return HttpSmsGateway(
+            config["IDP_SMS_GATEWAY_URL"],
+            token=config["IDP_SMS_GATEWAY_TOKEN"],
+            timeout=config["IDP_SMS_GATEWAY_TIMEOUT"],
+        )
+    if config["IDP_DEMO"]:
+        return MailboxSmsSender()
+    return UnconfiguredSmsSender()

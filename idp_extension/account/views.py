@@ -20,6 +20,8 @@ from flask_babel import gettext as _
 from .. import clock, sso
 from ..errors import render_error
 from ..i18n import N_
+from ..mfa import policy
+from ..mfa.views import begin_second_step
 from ..oidc import consent
 from ..security.ratelimit import configured, hit, limiter
 from . import mail_requests, service
@@ -185,6 +187,8 @@ def login():
                 paused = pause.record_failure(address, clock.now())
             else:
                 pause.forget(address)
+                if policy.asked_at_sign_in(account, current_app.config["IDP_MFA"]):
+                    return begin_second_step(account)
                 sso.sign_in(account, clock.now())
                 return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200

@@ -261,3 +261,14 @@ def set_account_enabled(
     )
     db.session.commit()
     return account
+
+
+def reset_second_factor(
+    account_id: int, *, admin_id: int, ip_address: str | None = None
+) -> Account:
+    """Forget a member's second factor (app, SMS choice, recovery codes); audited, committed."""
+    from ..mfa.service import remove_second_factor
+
+    account = get_account(account_id)
+    remove_second_factor(account, ip_address=ip_address, actor_id=admin_id)
+    return account

@@ -22,6 +22,7 @@ from .. import clock, sso
 from ..enrollment.importing import ImportFileError
 from ..i18n import N_
 from ..mail import outbox
+from ..mfa.views import require_admin_second_factor
 from ..oidc.clients import ClientRegistrationError
 from . import service
 from .dashboard import dashboard as dashboard_figures
@@ -50,6 +51,9 @@ def require_admin():
         return redirect(url_for("account.login"))
     if not account.is_admin:
         abort(403)
+    refused = require_admin_second_factor(account)
+    if refused is not None:
+        return refused
     g.admin = account
 
 

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from .. import clock
 from ..i18n import current_language
 from ..mail.outbox import send_after_response
+from ..mfa.views import ask_phone_verification
 from ..security import tokens
 from ..security.ratelimit import configured, hit, limiter
 from ..security.sealing import InvalidToken, seal, unseal
@@ -220,7 +221,8 @@ def activate(token: str):
                 )
             else:
                 sign_in(account, clock.now())
-                return redirect(pop_next(url_for("account.home")))
+                verification = ask_phone_verification(account)
+                return verification or redirect(pop_next(url_for("account.home")))
         else:
             service.check_activation(token)
     except ActivationInvalidError:

@@ -36,8 +36,6 @@ SCOPE_DESCRIPTIONS = {
 }
 
 MAX_CLAIMS_PARAMETER = 4000
-# The authentication context we assert when asked (acr_values or a requested acr claim).
-ACR_LEVEL = "urn:mutuelle:loa:1"
 
 
 class ClaimsRequestError(ValueError):

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from .. import sso
+from ..mfa.policy import ACR_VALUES
 from . import authorize as authorization
 from . import keys
 from .claims import SCOPE_DESCRIPTIONS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES
@@ -123,7 +124,7 @@ def _discovery_document() -> dict:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
-        "acr_values_supported": [authorization.oidc_claims.ACR_LEVEL],
+        "acr_values_supported": list(ACR_VALUES),
         "ui_locales_supported": list(current_app.config["IDP_LANGUAGES"]),
         "claim_types_supported": ["normal"],
         "display_values_supported": ["page", "popup", "touch"],
@@ -155,6 +156,8 @@ def _outcome_response(outcome: authorization.Outcome):
         )
     if isinstance(outcome, authorization.SignUpNeeded):
         return redirect(url_for("enrollment.start"))
+    if isinstance(outcome, authorization.SecondFactorNeeded):
+        return redirect(url_for("mfa.second_factor"))
     descriptions = [SCOPE_DESCRIPTIONS[s] for s in outcome.scopes if s in SCOPE_DESCRIPTIONS]
     return render_template(
         "oidc/consent.html",

@@ -9,6 +9,7 @@ from idp_extension.db import db
 from idp_extension.models import Account, AccountStatus
 
 from ..conftest import csrf_token
+from ..second_factor import account_id_of, app_code, give_authenticator
 
 PASSWORD = "Bonjour#2026"
 _numbers = itertools.count(10000001)
@@ -24,7 +25,10 @@ def make_account(
     first_name="Hélène",
     last_name="Lefèvre-Dupont",
 ) -> int:
-    """Create an account as sign-up and activation would leave it; returns its id."""
+    """Create an account as sign-up and activation would leave it; returns its id.
+
+    An admin gets an authenticator app (tests/second_factor.py): the console wants one.
+    """
     with app.app_context():
         active = status != AccountStatus.PENDING
         account = Account(
@@ -44,7 +48,10 @@ def make_account(
         )
         db.session.add(account)
         db.session.commit()
-        return account.id
+        account_id = account.id
+    if is_admin:
+        give_authenticator(app, account_id)
+    return account_id
 
 
 def get_account(app, account_id) -> Account:
@@ -62,16 +69,36 @@ def finished(response):
     return response
 
 
-def login(client, email, password, path="/connexion"):
-    """Open the login page and submit it, as a browser does (CSRF token included)."""
+def login(client, email, password, path="/connexion", second_factor=True):
+    """Open the login page and submit it, as a browser does (CSRF token included).
+
+    When the password leads to the second step and the account has an authenticator app,
+    its code is typed too (``second_factor=False`` stops at the second step)."""
     page = client.get(path)
-    return finished(
+    response = finished(
         client.post(
             path,
             data={
                 "csrf_token": csrf_token(page.get_data(as_text=True)),
                 "email": email,
                 "password": password,
+            },
+        )
+    )
+    if second_factor and response.headers.get("Location") == "/connexion/verification":
+        return give_app_code(client, account_id_of(client.application, email))
+    return response
+
+
+def give_app_code(client, account_id):
+    """On the second step (sign-in or step-up): type the app's code."""
+    page = client.get("/connexion/verification?methode=otp")
+    return finished(
+        client.post(
+            "/connexion/verification?methode=otp",
+            data={
+                "csrf_token": csrf_token(page.get_data(as_text=True)),
+                "code": app_code(client.application, account_id),
             },
         )
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ..sms_gateway import sms_gateway  # noqa: F401 - fixture
 from .harness import (
     ACCESSIBILITY_REPORT,
     ARTIFACTS,

@@ -60,8 +60,11 @@ class LiveServer:
             self._thread.join(timeout=5)
 
 
-def start_provider(tmp_path: Path, *, smtp_port: int | None, clock) -> LiveServer:
-    """The provider in demo mode; without ``smtp_port`` its mail goes to the demo mailbox."""
+def start_provider(
+    tmp_path: Path, *, smtp_port: int | None, clock, settings: dict | None = None
+) -> LiveServer:
+    """The provider in demo mode; without ``smtp_port`` its mail goes to the demo mailbox.
+    ``settings`` adds or overrides configuration (an SMS gateway, say)."""
     from idp_extension import create_app
     from idp_extension.db import db
 
@@ -80,6 +83,7 @@ def start_provider(tmp_path: Path, *, smtp_port: int | None, clock) -> LiveServe
             "IDP_ARGON2_TIME_COST": 1,
             "IDP_ARGON2_MEMORY_COST": 1024,
             "IDP_ARGON2_PARALLELISM": 1,
+            **(settings or {}),
         },
         clock=clock,
     )

@@ -48,6 +48,18 @@ def test_activation_mail_opened_from_the_demo_mailbox(page, demo_provider):
     expect(page.page).to_have_url(re.compile(re.escape(f"{demo_provider.url}/activation/")))
     set_password_watching_the_checklist(page)
     page.get_by_role("button", name="Valider").click()
+
+    # The phone verification code went by SMS: in the demo, to the same mailbox.
+    expect(page.get_by_label("Code reçu par SMS")).to_be_visible()
+    page.goto(f"{demo_provider.url}/demo/mailbox")
+    sms = page.locator(".sms-text").first
+    expect(sms).to_contain_text("votre code de sécurité est")
+    page.step("demo-mailbox-sms")
+    code = re.search(r"\b(\d{6})\b", sms.inner_text()).group(1)
+    page.goto(f"{demo_provider.url}/telephone/verification")
+    page.get_by_label("Code reçu par SMS").fill(code)
+    page.get_by_role("button", name="Valider").click()
+    expect(page.get_by_role("status").first).to_contain_text("est vérifié")
     expect(page.get_by_role("heading", name=f"Bonjour {member.first_name}")).to_be_visible()
 
 

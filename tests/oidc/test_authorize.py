@@ -305,7 +305,7 @@ def test_claims_parameter_puts_requested_claims_in_the_id_token(member, browser,
     token = relying_party.exchange(flow)
     claims = relying_party.verify_id_token(token["id_token"], flow, token["access_token"])
     assert claims["email"] == "helene@example.fr"
-    assert claims["acr"] == "urn:mutuelle:loa:1"
+    assert claims["acr"] == "pwd" and claims["amr"] == ["pwd"]  # password only
     assert "member_number" not in claims  # the member scope was not granted
 
 
@@ -313,11 +313,11 @@ def test_acr_values_are_accepted_and_answered(member, browser, relying_party):
     signed_in(browser)
     flow = relying_party.run(
         browser,
-        relying_party.start(acr_values="urn:mutuelle:loa:1", display="page", ui_locales="en"),
+        relying_party.start(acr_values="pwd", display="page", ui_locales="en"),
     )
     token = relying_party.exchange(flow)
     claims = relying_party.verify_id_token(token["id_token"], flow, token["access_token"])
-    assert claims["acr"] == "urn:mutuelle:loa:1"
+    assert claims["acr"] == "pwd"
 
 
 def test_scopes_limit_userinfo_claims(member, browser, relying_party):
