@@ -90,6 +90,11 @@ DEFAULTS: dict[str, object] = {
     # Links shown on the sign-up form next to the terms checkbox.
     "IDP_TERMS_URL": None,
     "IDP_LEGAL_NOTICE_URL": None,
+    # The insurer's name (header, mail signature) and help contact (footer, contact page, the
+    # register-mismatch message); unset, the pages use generic words and a built-in page.
+    "IDP_ORGANISATION_NAME": None,
+    "IDP_SUPPORT_URL": None,
+    "IDP_SUPPORT_PHONE": None,
     # OpenID Connect lifetimes, seconds. Codes are short (RFC 6749 4.1.2 recommends <= 10 min).
     "IDP_AUTH_CODE_TTL": 120,
     "IDP_ACCESS_TOKEN_TTL": 600,
@@ -103,7 +108,27 @@ DEFAULTS: dict[str, object] = {
     # import-members --terminate-missing refuses when more than this percentage of the active
     # register would be terminated (a truncated export), unless --force.
     "IDP_IMPORT_TERMINATE_MAX_PERCENT": 5,
+    # Where the console keeps an uploaded register between preview and import; None means
+    # <instance>/imports. Several app servers need one shared folder here.
+    "IDP_IMPORT_UPLOAD_DIR": None,
+    # Largest register file the console accepts, bytes (spooled to disk, never held in memory).
+    "IDP_IMPORT_MAX_UPLOAD_BYTES": 1024 * 1024 * 1024,
+    # SMS gateway: POST JSON {"to": "+33...", "text": "..."}; bearer token when set. Without a
+    # URL, SMS go to the demo mailbox in demo mode and wait in the outbox otherwise.
+    "IDP_SMS_GATEWAY_URL": None,
+    "IDP_SMS_GATEWAY_TOKEN": None,
+    # Seconds one call to the SMS gateway may take before the attempt counts as failed.
+    "IDP_SMS_GATEWAY_TIMEOUT": 10,
+    # Second factor policy: optional (asked when the member set one up or the relying party
+    # asks with acr_values=mfa), required (every member, every sign-in), off (never asked).
+    "IDP_MFA": "optional",
+    # Codes sent by SMS, per account and per client address: each SMS costs the insurer money
+    # and reaches a person's phone.
+    "IDP_SMS_LIMIT_PER_ACCOUNT": "5/hour;10/day",
+    "IDP_SMS_LIMIT_PER_IP": "20/hour",
 }
+
+MFA_POLICIES = ("optional", "required", "off")
 
 BOOLEAN_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, bool)}
 INTEGER_KEYS = {
@@ -194,11 +219,24 @@ def apply_defaults(app) -> None:
             "IDP_DEMO is for a local machine: IDP_ISSUER must be "
             "http://127.0.0.1, localhost or [::1]"
         )
+    _check_second_factor_config(app)
     for key in ("IDP_ACTIVATION_TTL", "IDP_SESSION_LIFETIME", "IDP_SESSION_MAX_AGE"):
         if app.config[key] <= 0:
             raise ConfigurationError(f"{key} must be a positive number of seconds")
     # Last, so that any other mistake in the settings is reported before a missing storage.
     app.config.setdefault("RATELIMIT_STORAGE_URI", _rate_limit_storage(app.config))
+
+
+def _check_second_factor_config(app) -> None:
+    config = app.config
+    config["IDP_MFA"] = str(config["IDP_MFA"]).strip().lower()
+    if config["IDP_MFA"] not in MFA_POLICIES:
+        raise ConfigurationError(f"IDP_MFA must be one of {', '.join(MFA_POLICIES)}")
+    url = config["IDP_SMS_GATEWAY_URL"]
+    if url and urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigurationError("IDP_SMS_GATEWAY_URL must be an http(s) URL")
+    if config["IDP_SMS_GATEWAY_TIMEOUT"] <= 0:
+        raise ConfigurationError("IDP_SMS_GATEWAY_TIMEOUT must be a positive number of seconds")
 
 
 def _rate_limit_storage(config) -> str:

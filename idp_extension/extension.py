@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from . import config as idp_config
 from .clock import Clock, SystemClock
-from .interfaces import MailTransport, MemberRegistry, NullSmsSender, SmsSender
+from .interfaces import MailTransport, MemberRegistry, SmsSender
 from .resources import resource_folder
 from .security.ratelimit import RateLimits
 from .settings import Settings
@@ -89,7 +89,7 @@ class IdentityProvider:
         app.extensions["idp"] = ProviderState(
             registry=self.registry or DatabaseRegistry(),
             mailer=mailer,
-            sms=self.sms or NullSmsSender(),
+            sms=self.sms or _configured_sms_sender(app.config),
             clock=self.clock or SystemClock(),
             engine=db.init_app(app),
             rate_limits=RateLimits.from_config(app.config),
@@ -121,10 +121,12 @@ class IdentityProvider:
         loaders.append(jinja2.FileSystemLoader(str(resource_folder("templates"))))
         app.jinja_loader = jinja2.ChoiceLoader(loaders)
 
+        from .insurer import insurer
         from .security.passwords import translated_rules
 
         # A global, not a context processor: imported macros (macros/password.html) see globals.
         app.jinja_env.globals["password_rules"] = translated_rules
+        app.jinja_env.globals["insurer"] = insurer
 
     @staticmethod
     def _register_blueprints(app: Flask) -> None:
@@ -140,3 +142,18 @@ class IdentityProvider:
         for bp in blueprints(demo=app.config["IDP_DEMO"]):
             app.register_blueprint(bp, url_prefix=prefix + (bp.url_prefix or ""))
         exempt_on_host(app, EXEMPT_FROM_CSRF)
+
+
+def _configured_sms_sender(config) -> SmsSender:
+    """The HTTP gateway when configured; else the demo mailbox, or a queue that waits."""
+    from .sms.senders import HttpSmsGateway, MailboxSmsSender, UnconfiguredSmsSender
+
+    if config["IDP_SMS_GATEWAY_URL"]:
+        return HttpSmsGateway(
+            config["IDP_SMS_GATEWAY_URL"],
+            token=config["IDP_SMS_GATEWAY_TOKEN"],
+            timeout=config["IDP_SMS_GATEWAY_TIMEOUT"],
+        )
+    if config["IDP_DEMO"]:
+        return MailboxSmsSender()
+    return UnconfiguredSmsSender()

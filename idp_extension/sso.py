@@ -35,8 +35,13 @@ SESSION_ID_KEY = "sid"
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
-def sign_in(account: Account, now: datetime, method: str = "pwd") -> None:
+def sign_in(
+    account: Account, now: datetime, method: str = "pwd", methods: list[str] | None = None
+) -> None:
     """Start a new server-side session for ``account`` in this browser and commit it.
+
+    ``methods`` lists how the member proved who they are (RFC 8176: ``pwd``, then ``sms`` or
+    ``otp`` and ``mfa`` after a second factor); by default ``[method]``.
 
     Call it after the service that authenticated the member has committed: this commits the
     session row (and ends this browser's previous session) on its own.
@@ -51,6 +56,7 @@ def sign_in(account: Account, now: datetime, method: str = "pwd") -> None:
     ip_address = _client_ip()
     if isinstance(previous, str):
         _end_by_token(previous, now, "replaced", ip_address)
+    methods = list(methods or [method])
     token = tokens.new_token()
     row = SsoSession(
         digest=tokens.digest(token),
@@ -60,6 +66,8 @@ def sign_in(account: Account, now: datetime, method: str = "pwd") -> None:
         expires_at=now + settings().session_max_age,
         ip_address=ip_address,
         user_agent=_user_agent(),
+        amr=methods,
+        second_factor_at=now if len(methods) > 1 else None,
     )
     db.session.add(row)
     db.session.flush()
@@ -68,17 +76,52 @@ def sign_in(account: Account, now: datetime, method: str = "pwd") -> None:
         account_id=account.id,
         ip_address=ip_address,
         sso_session_id=row.id,
-        method=method,
+        method=" ".join(methods),
     )
     # Changing the password elsewhere ends this session (see signed_in_account).
-    stamp = _password_stamp(account)
+    stamp = password_stamp(account)
     db.session.commit()
 
     session.permanent = True
     session[SESSION_ID_KEY] = token
     session["auth_time"] = int(now.timestamp())
-    session["amr"] = [method]
+    session["amr"] = methods
     session["password_stamp"] = stamp
+
+
+def session_methods() -> list[str]:
+    """How this browser's session was authenticated (RFC 8176 values); ``["pwd"]`` at least."""
+    token = session.get(SESSION_ID_KEY)
+    if not isinstance(token, str):
+        return []
+    token_digest = tokens.digest(token)
+    # The row signed_in_account() read for this request answers, without a second read.
+    row = g.get("idp_sso_row")
+    if row is not None and row.digest == token_digest:
+        return list(row.amr or ["pwd"])
+    methods = db.session.scalar(select(SsoSession.amr).where(SsoSession.digest == token_digest))
+    return list(methods or ["pwd"])
+
+
+def add_methods(account: Account, methods: list[str], now: datetime, method: str) -> None:
+    """Step up this browser's live session: record the second factor just given; commits."""
+    token = session.get(SESSION_ID_KEY)
+    if not isinstance(token, str):
+        raise RuntimeError("no session to step up")
+    row = db.session.scalar(select(SsoSession).where(SsoSession.digest == tokens.digest(token)))
+    if row is None or row.account_id != account.id:
+        raise RuntimeError("no session of this account to step up")
+    row.amr = list(methods)
+    row.second_factor_at = now
+    record(
+        "session_stepped_up",
+        account_id=account.id,
+        ip_address=_client_ip(),
+        sso_session_id=row.id,
+        method=method,
+    )
+    db.session.commit()
+    session["amr"] = list(methods)
 
 
 def sign_out() -> None:
@@ -156,6 +199,7 @@ def signed_in_account() -> Account | None:
     if now - as_utc(row.last_seen_at) >= TOUCH_INTERVAL and _nothing_pending():
         row.last_seen_at = now
         db.session.commit()
+    g.idp_sso_row = row
     return account
 
 
@@ -165,7 +209,7 @@ def _why_over(row: SsoSession, account: Account, now: datetime) -> str | None:
         return "ended"
     if account.status != AccountStatus.ACTIVE:
         return "account_disabled" if account.status == AccountStatus.DISABLED else "inactive"
-    if session.get("password_stamp") != _password_stamp(account):
+    if session.get("password_stamp") != password_stamp(account):
         return "password_changed"
     if now >= as_utc(row.expires_at):
         return "expired"
@@ -259,6 +303,7 @@ def is_local_url(url: str) -> bool:
     )
 
 
-def _password_stamp(account: Account) -> str:
+def password_stamp(account: Account) -> str:
+    """Changes with the password: what a session (or a pending sign-in) was opened under."""
     changed = account.password_changed_at
     return changed.isoformat() if changed else ""

@@ -14,6 +14,7 @@ from flask import current_app
 
 from idp_extension.db import VERSION_TABLE, db
 from idp_extension.schema import adopt_legacy_version_table
+from idp_extension.search_index import compared
 
 config = context.config
 if config.config_file_name is not None:
@@ -21,7 +22,13 @@ if config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
-CONFIGURE_ARGS = {"render_as_batch": True, "compare_type": True, "version_table": VERSION_TABLE}
+# Autogenerate leaves the database-specific indexes (made by hand in migrations) alone.
+CONFIGURE_ARGS = {
+    "render_as_batch": True,
+    "compare_type": True,
+    "version_table": VERSION_TABLE,
+    "include_object": compared,
+}
 
 
 def run_migrations_offline():

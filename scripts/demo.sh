@@ -40,11 +40,15 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-.venv/bin/gunicorn --bind 127.0.0.1:5000 --workers 2 --threads 4 --log-level warning \
-  wsgi:app &
+# gunicorn 25+ opens a control socket at one fixed path (~/.gunicorn/gunicorn.ctl): two
+# servers started together race for it ("[Errno 17] File exists"). The demo needs none.
+gunicorn=(.venv/bin/gunicorn --log-level warning)
+if .venv/bin/gunicorn --help | grep -q -- "--no-control-socket"; then
+  gunicorn+=(--no-control-socket)
+fi
+"${gunicorn[@]}" --bind 127.0.0.1:5000 --workers 2 --threads 4 wsgi:app &
 pids+=($!)
-.venv/bin/gunicorn --bind 127.0.0.1:5001 --workers 2 --log-level warning \
-  examples.member_portal.wsgi:app &
+"${gunicorn[@]}" --bind 127.0.0.1:5001 --workers 2 examples.member_portal.wsgi:app &
 pids+=($!)
 # The outbox worker: whatever the request's own "send right after" attempt left behind.
 "${FLASK[@]}" idp send-mail --loop &

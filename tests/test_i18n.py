@@ -302,7 +302,7 @@ def test_member_who_signs_up_in_french_gets_the_mail_in_french(app, client, memb
     assert response.status_code == 302
     response.close()
     message = smtp.messages_to("zoe@example.org")[-1]
-    assert message["Subject"] == "Activez votre Espace Client"
+    assert message["Subject"] == "Activez votre espace client"
     assert "Ce lien est valable 24 heures" in text_part(message)
 
 

@@ -118,15 +118,35 @@ LOCKED, WRONG, RIGHT = "locked", "wrong", "right"
 
 
 def _checked_password(account: Account, password: str, now: datetime, ip_address: str | None):
-    """Check a password against the lockout: ``LOCKED`` (not even checked), ``WRONG`` or ``RIGHT``.
+    """A password checked under the lockout: ``LOCKED`` (not checked), ``WRONG`` or ``RIGHT``."""
+    hashing = _state().passwords
+    return counted_check(
+        account,
+        now,
+        ip_address,
+        check=lambda: hashing.verify(account.password_hash, password),
+        # The same cost as a real check, so a locked account answers in the same time.
+        when_locked=lambda: hashing.verify(None, password),
+    )
+
+
+def counted_check(
+    account: Account,
+    now: datetime,
+    ip_address: str | None,
+    *,
+    check: Callable[[], bool],
+    when_locked: Callable[[], object] = lambda: None,
+) -> str:
+    """Run ``check`` (a password, or a second factor) under the lockout: ``LOCKED`` (not even
+    checked), ``WRONG`` or ``RIGHT``.
 
     The check is counted *before* it is made, by one conditional UPDATE that also places the
     lock when the count reaches IDP_LOCKOUT_THRESHOLD: parallel attempts cannot all read
-    "unlocked" and then all check, so at most THRESHOLD passwords are ever checked per lock
-    period, however many requests arrive at once. A right password then clears the count (and
+    "unlocked" and then all check, so at most THRESHOLD secrets are ever checked per lock
+    period, however many requests arrive at once. A right secret then clears the count (and
     the lock its own attempt placed); a wrong one leaves it counted.
     """
-    hashing = _state().passwords
     config = current_app.config
     until = now + timedelta(seconds=config["IDP_LOCKOUT_SECONDS"])
     reaches = Account.failed_logins + 1 >= config["IDP_LOCKOUT_THRESHOLD"]
@@ -146,10 +166,10 @@ def _checked_password(account: Account, password: str, now: datetime, ip_address
     ).first()
     db.session.commit()  # the count holds before the (slow) check starts
     if claimed is None:
-        hashing.verify(None, password)  # the same cost as a real check
+        when_locked()
         return LOCKED
     placed_lock = claimed.locked_until is not None
-    if not hashing.verify(account.password_hash, password):
+    if not check():
         if placed_lock:
             record(
                 "account_locked",

@@ -20,6 +20,8 @@ from flask_babel import gettext as _
 from .. import clock, sso, urls
 from ..errors import render_error
 from ..i18n import N_
+from ..mfa import policy
+from ..mfa.views import begin_second_step
 from ..oidc import consent
 from ..security.ratelimit import configured, hit, limited
 from . import mail_requests, service
@@ -180,6 +182,8 @@ def login():
                 paused = pause.record_failure(address, clock.now())
             else:
                 pause.forget(address)
+                if policy.asked_at_sign_in(account, current_app.config["IDP_MFA"]):
+                    return begin_second_step(account)
                 sso.sign_in(account, clock.now())
                 return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200
@@ -230,7 +234,11 @@ def forgot_password():
         # Recorded as typed, the same for every address: the worker does the rest, so
         # neither this answer nor the next one on a kept-alive connection tells them apart.
         mail_requests.record(mail_requests.PASSWORD_RESET, form.email.data, ip_address=_ip())
-        return render_template("account/forgot_password_sent.html", email=form.email.data)
+        return render_template(
+            "account/forgot_password_sent.html",
+            email=form.email.data,
+            valid_minutes=max(current_app.config["IDP_RESET_TTL"] // 60, 1),  # as the mail says
+        )
     status = 422 if request.method == "POST" else 200
     return render_template("account/forgot_password.html", form=form), status
 

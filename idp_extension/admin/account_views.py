@@ -166,3 +166,18 @@ def delete_account(account_id: int):
         "success",
     )
     return redirect(url_for("admin.accounts"))
+
+
+@bp.post("/comptes/<int:account_id>/double-authentification/reinitialiser")
+def reset_second_factor(account_id: int):
+    """The member lost their phone: their app, SMS choice and recovery codes are forgotten."""
+    try:
+        account = accounts.reset_second_factor(
+            account_id, admin_id=g.admin.id, ip_address=request.remote_addr
+        )
+    except AdminActionError as error:
+        return _failed(error, account_id)
+    return _done(
+        account_id,
+        _("La double authentification de %(email)s est réinitialisée.", email=account.email),
+    )

@@ -59,7 +59,8 @@ def paginate(statement, page: int, size: int = PAGE_SIZE) -> Page:
 def search_accounts(query: str = "", page: int = 1, size: int = PAGE_SIZE) -> Page:
     """Accounts, newest first, whose name, email, phone or member number contains ``query``
     (accents, case, spaces and hyphens ignored)."""
-    statement = select(Account).order_by(Account.created_at.desc(), Account.id.desc())
+    # Ids grow with creation: the primary key orders the newest first without a sort.
+    statement = select(Account).order_by(Account.id.desc())
     folded = fold_query(query or "")
     if folded:
         statement = statement.where(Account.search_text.like(_like(folded), escape="\\"))
@@ -259,4 +260,15 @@ def set_account_enabled(
         **details,
     )
     db.session.commit()
+    return account
+
+
+def reset_second_factor(
+    account_id: int, *, admin_id: int, ip_address: str | None = None
+) -> Account:
+    """Forget a member's second factor (app, SMS choice, recovery codes); audited, committed."""
+    from ..mfa.service import remove_second_factor
+
+    account = get_account(account_id)
+    remove_second_factor(account, ip_address=ip_address, actor_id=admin_id)
     return account

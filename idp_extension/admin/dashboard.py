@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ..db import db
 from ..models import Account, AccountStatus, AuditEvent, MemberRecord, OutboxMessage, OutboxStatus
@@ -38,13 +38,29 @@ def _events_since(name: str, since: datetime) -> int:
     )
 
 
+def _accounts_figures(now: datetime) -> dict[str, int]:
+    """Every figure about accounts in one pass over the table (one scan, not nine)."""
+
+    def counted(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    columns = {
+        f"status_{status.value}": counted(Account.status == status) for status in AccountStatus
+    }
+    for days in PERIODS:
+        since = now - timedelta(days=days)
+        columns[f"signups_{days}"] = counted(Account.created_at >= since)
+        columns[f"activations_{days}"] = counted(Account.activated_at >= since)
+    columns["pending_over_24h"] = counted(
+        (Account.status == AccountStatus.PENDING) & (Account.created_at < now - PENDING_TOO_LONG)
+    )
+    row = db.session.execute(select(*(c.label(name) for name, c in columns.items()))).one()
+    return {name: int(value) for name, value in row._mapping.items()}
+
+
 def dashboard(now: datetime) -> Dashboard:
     """The figures as of ``now``; "today" is the UTC day."""
-    by_status = {status.value: 0 for status in AccountStatus}
-    for status, number in db.session.execute(
-        select(Account.status, func.count()).group_by(Account.status)
-    ):
-        by_status[AccountStatus(status).value] = number
+    accounts = _accounts_figures(now)
     mail = {status.value: 0 for status in (OutboxStatus.PENDING, OutboxStatus.FAILED)}
     for status, number in db.session.execute(
         select(OutboxMessage.status, func.count())
@@ -53,24 +69,14 @@ def dashboard(now: datetime) -> Dashboard:
     ):
         mail[OutboxStatus(status).value] = number
     today = datetime.combine(now.date(), time.min, now.tzinfo)
-    count_accounts = select(func.count()).select_from(Account)
     return Dashboard(
-        accounts_by_status=by_status,
+        accounts_by_status={
+            status.value: accounts[f"status_{status.value}"] for status in AccountStatus
+        },
         members=_count(select(func.count()).select_from(MemberRecord)),
-        signups={
-            days: _count(count_accounts.where(Account.created_at >= now - timedelta(days=days)))
-            for days in PERIODS
-        },
-        activations={
-            days: _count(count_accounts.where(Account.activated_at >= now - timedelta(days=days)))
-            for days in PERIODS
-        },
-        pending_over_24h=_count(
-            count_accounts.where(
-                Account.status == AccountStatus.PENDING,
-                Account.created_at < now - PENDING_TOO_LONG,
-            )
-        ),
+        signups={days: accounts[f"signups_{days}"] for days in PERIODS},
+        activations={days: accounts[f"activations_{days}"] for days in PERIODS},
+        pending_over_24h=accounts["pending_over_24h"],
         failed_logins_today=_events_since("login_failed", today),
         lockouts_today=_events_since("account_locked", today),
         mail=mail,

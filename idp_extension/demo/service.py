@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..db import db
-from ..models import OutboxMessage, OutboxStatus
+from ..models import OutboxChannel, OutboxMessage, OutboxStatus
 from ..models.oauth import OAuthClient
 from ..security.audit import record
 from ..security.sealing import unseal
@@ -118,6 +118,16 @@ def mailbox_messages(limit: int = 50) -> list[OutboxMessage]:
             .limit(limit)
         )
     )
+
+
+def sms_texts(messages: list[OutboxMessage]) -> dict[int, str]:
+    """The text of each SMS among ``messages`` (the demo SMS sender keeps bodies), by id."""
+    key = current_app.config["SECRET_KEY"]
+    return {
+        message.id: unseal(key, message.body_text)
+        for message in messages
+        if message.channel == OutboxChannel.SMS.value and message.body_text
+    }
 
 
 def delivered_message(message_id: int) -> OutboxMessage | None:

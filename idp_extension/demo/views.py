@@ -39,7 +39,10 @@ MESSAGE_BODY_POLICY = "; ".join(
 
 @bp.get("/mailbox")
 def mailbox():
-    return render_template("demo/mailbox.html", messages=service.mailbox_messages())
+    messages = service.mailbox_messages()
+    return render_template(
+        "demo/mailbox.html", messages=messages, sms_texts=service.sms_texts(messages)
+    )
 
 
 @bp.get("/mailbox/<int:message_id>")

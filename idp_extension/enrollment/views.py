@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from .. import clock
 from ..i18n import current_language
 from ..mail.outbox import send_after_response
+from ..mfa.views import ask_phone_verification
 from ..security import tokens
 from ..security.ratelimit import configured, hit, limited
 from ..security.sealing import InvalidToken, seal, unseal
@@ -85,7 +86,7 @@ def start():
                 "naissance."
             )
         )
-        return _sign_up_page(form, 422)
+        return _sign_up_page(form, 422, mismatch=True)
     except AccountAlreadyActiveError:
         return _sign_up_page(form, 409, already_active=True)
     except AccountDisabledError:
@@ -143,11 +144,14 @@ def _fill_with_pending_sign_up(form: SignUpForm) -> None:
     form.email.data = email
 
 
-def _sign_up_page(form: SignUpForm, status: int, already_active: bool = False):
+def _sign_up_page(
+    form: SignUpForm, status: int, already_active: bool = False, mismatch: bool = False
+):
     return render_template(
         "enrollment/start.html",
         form=form,
         already_active=already_active,
+        mismatch=mismatch,
         login_url=url_for("account.login"),
         forgot_password_url=forgot_password_url(),
     ), status
@@ -217,7 +221,8 @@ def activate(token: str):
                 )
             else:
                 sign_in(account, clock.now())
-                return redirect(pop_next(url_for("account.home")))
+                verification = ask_phone_verification(account)
+                return verification or redirect(pop_next(url_for("account.home")))
         else:
             service.check_activation(token)
     except ActivationInvalidError:
@@ -270,3 +275,14 @@ def legal_notice():
 @bp.get("/conditions-generales")
 def terms():
     return render_template("enrollment/terms.html")
+
+
+@bp.get("/accessibilite")
+def accessibility():
+    """The accessibility statement, in the shape RGAA 4.1 asks of French public-facing sites."""
+    return render_template("enrollment/accessibility.html")
+
+
+@bp.get("/contact")
+def contact():
+    return render_template("enrollment/contact.html")

@@ -14,7 +14,7 @@ from ..models import Account, OutboxMessage
 from . import outbox
 
 
-def _locale_for(account: Account) -> str:
+def locale_for(account: Account) -> str:
     languages = current_app.config["IDP_LANGUAGES"]
     return account.locale if account.locale in languages else languages[0]
 
@@ -30,7 +30,7 @@ def render(name: str, locale: str, **context) -> tuple[str, str, str]:
 
 def to_account(name: str, account: Account, **context) -> OutboxMessage:
     """Render mail ``name`` in the account's language and add it to the current transaction."""
-    locale = _locale_for(account)
+    locale = locale_for(account)
     subject, text, html = render(name, locale, account=account, **context)
     return outbox.enqueue(name, account.email, subject, text, html, locale=locale)
 

@@ -32,6 +32,10 @@ Guarantees
   An admin can put a FAILED message back in the queue with ``retry_failed``.
 * Bodies are sealed at rest (they carry one-time links) and emptied once the message is sent,
   except with the demo mailbox transport, which shows them on its page.
+* SMS are outbox rows too (``channel`` "sms", the E.164 number as recipient, the text as
+  ``body_text``), with the same guarantees; they leave through the SMS sender
+  (sms/senders.py). Each channel is delivered on its own in a pass: an SMS gateway outage
+  never holds mail back, nor an SMTP outage SMS.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from .. import clock
 from ..db import db
-from ..models import OutboxMessage, OutboxStatus
+from ..models import OutboxChannel, OutboxMessage, OutboxStatus
 from ..security import audit
 from ..security.log_redaction import logger_for
 from ..security.sealing import InvalidToken, seal, unseal
@@ -85,6 +89,7 @@ def enqueue(
     body_html: str | None,
     *,
     locale: str | None = None,
+    channel: OutboxChannel = OutboxChannel.MAIL,
 ) -> OutboxMessage:
     """Add a message to the caller's transaction (never commits); bodies are sealed.
 
@@ -95,6 +100,7 @@ def enqueue(
     key = current_app.config["SECRET_KEY"]
     message = OutboxMessage(
         kind=kind,
+        channel=channel.value,
         recipient=recipient,
         locale=locale,
         subject=subject[:255],
@@ -129,7 +135,11 @@ def _due(cutoff: datetime):
 
 
 def claim_due(
-    *, limit: int = 1, ids: Iterable[int] | None = None, cutoff: datetime | None = None
+    *,
+    limit: int = 1,
+    ids: Iterable[int] | None = None,
+    cutoff: datetime | None = None,
+    channel: OutboxChannel | None = None,
 ) -> list[OutboxMessage]:
     """Atomically take up to ``limit`` due messages (SENDING, leased to us); commits the claim."""
     now = clock.now()
@@ -142,6 +152,8 @@ def claim_due(
     )
     if ids is not None:
         candidates = candidates.where(OutboxMessage.id.in_(list(ids)))
+    if channel is not None:
+        candidates = candidates.where(OutboxMessage.channel == channel.value)
     if db.session.get_bind().dialect.name == "postgresql":
         # Lock the candidates, skipping rows another sender is claiming right now. (Kept as its
         # own statement: inside ``UPDATE ... WHERE id IN (subquery)`` PostgreSQL may run the
@@ -230,7 +242,7 @@ def _mark_sent(message: OutboxMessage, now: datetime) -> str:
     message.sent_at = now
     message.lease_expires_at = None
     message.last_error = None
-    if not getattr(_state().mailer, "keeps_bodies", False):
+    if not getattr(_channel_sender(message.channel), "keeps_bodies", False):
         # Sent: the link inside must not linger in the database.
         message.body_text, message.body_html = "", None
     return "sent"
@@ -297,8 +309,25 @@ def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
     return Attempt(outcome, unavailable)
 
 
+def _channel_sender(channel: str):
+    return _state().sms if channel == OutboxChannel.SMS.value else _state().mailer
+
+
+class _SmsTransport:
+    """The SMS sender behind the mail transport's ``send(**fields)``."""
+
+    def __init__(self, sender):
+        self.sender = sender
+
+    def send(self, *, recipient: str, body_text: str, **_fields) -> None:
+        self.sender.send(recipient, body_text)
+
+
 @contextmanager
-def _transport_session():
+def _transport_session(channel: OutboxChannel = OutboxChannel.MAIL):
+    if channel == OutboxChannel.SMS:
+        yield _SmsTransport(_state().sms)
+        return
     mailer = _state().mailer
     opener = getattr(mailer, "session", None)
     with opener() if opener is not None else nullcontext(mailer) as session:
@@ -320,18 +349,30 @@ def deliver_due(
     """Send messages due now (all, or only ``ids``): claimed a few at a time, one commit each.
 
     Stops after ``limit`` messages, when ``should_stop()`` turns true (checked between
-    messages), or at the first sign the mail server is unreachable; claimed messages not tried
-    are given back at once. Each message is tried at most once per call. Returns the counts
-    (a ``Delivery``, which also tells whether the server was unreachable).
+    messages); a channel (mail, SMS) stops at the first sign its server is unreachable, the
+    other goes on. Claimed messages not tried are given back at once. Each message is tried at
+    most once per call. Returns the counts (a ``Delivery``, which also tells whether the mail
+    server was unreachable: the worker then backs off; an SMS gateway outage only ends the SMS
+    part of each pass, the next pass probes it again with one message).
     """
     counts = Delivery.fromkeys(OUTCOMES, 0)
     ids = list(ids) if ids is not None else None
     cutoff = clock.now()
     handled = 0
-    with _transport_session() as transport:
+    for channel in OutboxChannel:
+        if (limit is not None and handled >= limit) or (should_stop and should_stop()):
+            break
+        handled += _deliver_channel(channel, counts, ids, limit, handled, should_stop, cutoff)
+    return counts
+
+
+def _deliver_channel(channel, counts, ids, limit, handled_before, should_stop, cutoff) -> int:
+    """``deliver_due`` for one channel; how many messages it tried."""
+    handled = handled_before
+    with _transport_session(channel) as transport:
         while limit is None or handled < limit:
             size = CLAIM_SIZE if limit is None else min(CLAIM_SIZE, limit - handled)
-            claimed = claim_due(limit=size, ids=ids, cutoff=cutoff)
+            claimed = claim_due(limit=size, ids=ids, cutoff=cutoff, channel=channel)
             if not claimed:
                 break
             finished = False
@@ -345,13 +386,15 @@ def deliver_due(
                 counts[result.outcome] += 1
                 handled += 1
                 if result.unavailable:
-                    counts.server_unavailable = True
+                    # The worker's backoff is the mail server's; SMS are probed every pass.
+                    if channel == OutboxChannel.MAIL:
+                        counts.server_unavailable = True
                     release(claimed[index + 1 :])
                     finished = True
                     break
             if finished:
                 break
-    return counts
+    return handled - handled_before
 
 
 def send_after_response(response, ids: list[int]):

@@ -4,7 +4,14 @@ from .account import Account, AccountStatus
 from .audit import AuditEvent
 from .mail_request import MailRequest
 from .member import MemberRecord, MemberStatus
-from .outbox import OutboxMessage, OutboxStatus
+from .outbox import OutboxChannel, OutboxMessage, OutboxStatus
+from .second_factor import (
+    PhoneCode,
+    PhoneCodePurpose,
+    RecoveryCode,
+    SecondFactorMethod,
+    TotpAuthenticator,
+)
 from .sso_session import SsoSession
 from .tokens import OneTimeToken, TokenPurpose
 
@@ -16,10 +23,16 @@ __all__ = [
     "MemberRecord",
     "MemberStatus",
     "OneTimeToken",
+    "PhoneCode",
+    "PhoneCodePurpose",
+    "RecoveryCode",
+    "SecondFactorMethod",
+    "OutboxChannel",
     "OutboxMessage",
     "OutboxStatus",
     "SsoSession",
     "TokenPurpose",
+    "TotpAuthenticator",
 ]
 
 # The OpenID Connect models register themselves with the metadata when imported.

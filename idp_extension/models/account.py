@@ -63,6 +63,8 @@ class Account(db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     email_verified: Mapped[bool] = mapped_column(default=False)
     phone_verified: Mapped[bool] = mapped_column(default=False)
+    # The second factor the member set up ("sms" or "otp", see second_factor.py), or None.
+    second_factor: Mapped[str | None] = mapped_column(String(8))
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

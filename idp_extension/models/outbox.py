@@ -1,4 +1,4 @@
-"""Mail waiting to leave: written in the transaction of the change that caused it.
+"""Mail and SMS waiting to leave: written in the transaction of the change that caused it.
 
 Life of a row: PENDING (due at ``next_attempt_at``) -> SENDING (claimed by one sender until
 ``lease_expires_at``) -> SENT, or back to PENDING with a later ``next_attempt_at`` after a
@@ -25,6 +25,11 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"  # gave up: permanent refusal or retries exhausted; shown to admins
 
 
+class OutboxChannel(enum.StrEnum):
+    MAIL = "mail"  # recipient is an email address
+    SMS = "sms"  # recipient is an E.164 number; body_text is the message
+
+
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (
@@ -33,7 +38,10 @@ class OutboxMessage(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))  # activation, password_reset, ...
+    kind: Mapped[str] = mapped_column(String(32))  # activation, password_reset, phone_code...
+    channel: Mapped[str] = mapped_column(
+        String(8), default=OutboxChannel.MAIL.value, server_default=OutboxChannel.MAIL.value
+    )
     recipient: Mapped[str] = mapped_column(String(254))
     # The member's language the mail was rendered in (for the admin console).
     locale: Mapped[str | None] = mapped_column(String(8))

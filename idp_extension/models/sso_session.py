@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import db
@@ -39,6 +39,10 @@ class SsoSession(db.Model):
     end_reason: Mapped[str | None] = mapped_column(String(32))
     ip_address: Mapped[str | None] = mapped_column(String(IP_ADDRESS_LENGTH))
     user_agent: Mapped[str | None] = mapped_column(String(USER_AGENT_LENGTH))
+    # How the member proved who they are (RFC 8176 values: pwd, then sms or otp once a second
+    # factor was given, at sign-in or later when a relying party asked for it).
+    amr: Mapped[list | None] = mapped_column(JSON)
+    second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     account: Mapped[Account] = relationship()
 

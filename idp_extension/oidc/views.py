@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from .. import sso, urls
+from ..mfa.policy import ACR_VALUES
 from . import authorize as authorization
 from . import keys, server_metadata
 from .claims import SCOPE_DESCRIPTIONS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES
@@ -58,9 +59,13 @@ def _check_form_post() -> Response | None:
     if header and "client_secret" in request.form:
         # RFC 6749 2.3: one client authentication method per request.
         return _json_error("invalid_request", "Use one client authentication method.")
-    if header[:6].lower() == "basic ":
+    scheme, *credentials = header.split(None, 1) or [""]  # as Authlib splits it
+    if scheme.lower() == "basic":
         try:
-            base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+            # "Basic" with nothing after it made Authlib's own split fail (a 500).
+            if not credentials:
+                raise ValueError("no credentials")
+            base64.b64decode(credentials[0].strip(), validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
             return _json_error(
                 "invalid_client",
@@ -99,7 +104,7 @@ def _discovery_document() -> dict:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
-        "acr_values_supported": [authorization.oidc_claims.ACR_LEVEL],
+        "acr_values_supported": list(ACR_VALUES),
         "ui_locales_supported": list(current_app.config["IDP_LANGUAGES"]),
         "claim_types_supported": ["normal"],
         "display_values_supported": ["page", "popup", "touch"],
@@ -131,6 +136,8 @@ def _outcome_response(outcome: authorization.Outcome):
         )
     if isinstance(outcome, authorization.SignUpNeeded):
         return redirect(url_for("enrollment.start"))
+    if isinstance(outcome, authorization.SecondFactorNeeded):
+        return redirect(url_for("mfa.second_factor"))
     descriptions = [SCOPE_DESCRIPTIONS[s] for s in outcome.scopes if s in SCOPE_DESCRIPTIONS]
     return render_template(
         "oidc/consent.html",

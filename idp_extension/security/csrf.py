@@ -79,7 +79,8 @@ def refuse_cross_site(issuer: str) -> None:
         reason = "a foreign Origin"
     else:
         return
-    log.warning("refused a cross-site %s to %s (%s)", request.method, request.path, reason)
+    # The endpoint, not the path: a path may carry a token (/activation/<token>).
+    log.warning("refused a cross-site %s to %s (%s)", request.method, request.endpoint, reason)
     abort(403)
 
 

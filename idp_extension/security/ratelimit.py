@@ -11,6 +11,8 @@ sign-in with a 500 (``SharedCounters``); the shared counters take over again onc
 from __future__ import annotations
 
 import functools
+import math
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -77,7 +79,11 @@ class SharedCounters(Storage):
 
 class TooManyAttemptsError(Exception):
     """An address or an identity (member number, email) was tried too often; the view answers
-    429."""
+    429, saying how long to wait (``retry_after``, seconds)."""
+
+    def __init__(self, scope: str, retry_after: int | None = None):
+        super().__init__(scope)
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -105,7 +111,13 @@ class RateLimits:
             return
         for item in parse_many(limit):
             if not self.limiter.hit(item, self.prefix, scope, identity):
-                raise TooManyAttemptsError(scope)
+                reset_at = self.limiter.get_window_stats(item, self.prefix, scope, identity)
+                raise TooManyAttemptsError(scope, retry_after=seconds_until(reset_at.reset_time))
+
+
+def seconds_until(moment: float) -> int:
+    """Whole seconds from now until ``moment`` (a Unix time), at least one."""
+    return max(1, math.ceil(moment - time.time()))
 
 
 def configured(key: str) -> Callable[[], str]:

@@ -7,6 +7,7 @@ from idp_extension.models import Account, AccountStatus
 
 from ..conftest import csrf_token
 from ..factories import PASSWORD, create_account
+from ..second_factor import account_id_of, app_code
 
 
 def make_account(
@@ -47,16 +48,36 @@ def finished(response):
     return response
 
 
-def login(client, email, password, path="/connexion"):
-    """Open the login page and submit it, as a browser does (CSRF token included)."""
+def login(client, email, password, path="/connexion", second_factor=True):
+    """Open the login page and submit it, as a browser does (CSRF token included).
+
+    When the password leads to the second step and the account has an authenticator app,
+    its code is typed too (``second_factor=False`` stops at the second step)."""
     page = client.get(path)
-    return finished(
+    response = finished(
         client.post(
             path,
             data={
                 "csrf_token": csrf_token(page.get_data(as_text=True)),
                 "email": email,
                 "password": password,
+            },
+        )
+    )
+    if second_factor and response.headers.get("Location") == "/connexion/verification":
+        return give_app_code(client, account_id_of(client.application, email))
+    return response
+
+
+def give_app_code(client, account_id):
+    """On the second step (sign-in or step-up): type the app's code."""
+    page = client.get("/connexion/verification?methode=otp")
+    return finished(
+        client.post(
+            "/connexion/verification?methode=otp",
+            data={
+                "csrf_token": csrf_token(page.get_data(as_text=True)),
+                "code": app_code(client.application, account_id),
             },
         )
     )

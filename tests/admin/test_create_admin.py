@@ -8,6 +8,7 @@ from idp_extension.db import db
 from idp_extension.models import Account, AuditEvent
 
 from ..account.helpers import PASSWORD, login, make_account
+from ..second_factor import give_authenticator
 
 
 def test_makes_an_existing_account_admin(app, clock):
@@ -22,6 +23,10 @@ def test_makes_an_existing_account_admin(app, clock):
         (event,) = db.session.scalars(select(AuditEvent).where(AuditEvent.event == "admin_action"))
         assert event.details["action"] == "grant_admin"
     browser = app.test_client()
+    login(browser, "helene@example.org", PASSWORD)
+    # The new admin sets up a second factor first (tests/mfa), then reaches the console.
+    assert browser.get("/admin/").headers["Location"] == "/securite"
+    give_authenticator(app, account_id)
     login(browser, "helene@example.org", PASSWORD)
     assert browser.get("/admin/").status_code == 200
 

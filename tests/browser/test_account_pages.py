@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ..factories import create_account
+from ..second_factor import account_id_of, app_code, give_authenticator
 from .harness import wait_for_mail
 
 PASSWORD = "Bonjour#2026"
@@ -14,9 +15,19 @@ NEW_PASSWORD = "Nouveau&Mot2passe"
 
 
 def make_account(provider, email, *, is_admin=False, number="12345678"):
-    create_account(
+    account = create_account(
         provider.app, email=email, is_admin=is_admin, member_number=number, password=PASSWORD
     )
+    if is_admin:  # the console wants a second factor: an authenticator app
+        give_authenticator(provider.app, account.id)
+
+
+def sign_in_with_app(page, provider, email):
+    """Sign in, then type the authenticator app's code on the second step."""
+    sign_in(page, email, PASSWORD)
+    code = app_code(provider.app, account_id_of(provider.app, email))
+    page.get_by_label("Code de votre application").fill(code)
+    page.get_by_role("button", name="Valider").click()
 
 
 @pytest.fixture
@@ -99,7 +110,7 @@ def test_admin_console_pages(page, provider):
     make_account(provider, "admin@exemple.fr", is_admin=True)
     make_account(provider, "paul@exemple.fr", number="87654321")
     page.goto(f"{provider.url}/admin/")
-    sign_in(page, "admin@exemple.fr", PASSWORD)
+    sign_in_with_app(page, provider, "admin@exemple.fr")
     expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible()
     page.step("admin-dashboard")
     page.get_by_role("link", name="Comptes").click()

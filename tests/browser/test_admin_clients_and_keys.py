@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .test_account_pages import PASSWORD, make_account, sign_in
+from .test_account_pages import make_account, sign_in_with_app
 
 
 def test_register_disable_and_rotate(page, provider):
     make_account(provider, "admin@exemple.fr", is_admin=True)
     page.goto(f"{provider.url}/admin/clients")
-    sign_in(page, "admin@exemple.fr", PASSWORD)
+    sign_in_with_app(page, provider, "admin@exemple.fr")
     expect(page.get_by_role("heading", name="Applications clientes")).to_be_visible()
 
     page.get_by_label("Nom de l'application").fill("Portail des adhérents")

@@ -104,6 +104,9 @@ def test_sign_up_from_the_portal_then_sign_out(page, provider, portal, smtp):
     set_password_watching_the_checklist(page)
     page.step("password-checklist-ticked")
     page.get_by_role("button", name="Valider").click()
+    # The mobile number is verified next (tests/browser/test_second_factor.py): later.
+    expect(page.get_by_label("Code reçu par SMS")).to_be_visible()
+    page.get_by_role("button", name="Plus tard").click()
 
     # Back on the portal, signed in, with the claims the provider vouched for.
     expect(page.page).to_have_url(f"{portal.url}/mon-espace")
@@ -164,6 +167,7 @@ def test_expired_link_then_a_new_one(page, provider, smtp, browser_clock):
     page.goto(second_link)
     set_password_watching_the_checklist(page)
     page.get_by_role("button", name="Valider").click()
+    page.get_by_role("button", name="Plus tard").click()
     expect(page.get_by_role("heading", name=f"Bonjour {member.first_name}")).to_be_visible()
     page.step("activated-after-new-link")
 

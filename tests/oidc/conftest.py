@@ -24,6 +24,7 @@ from idp_extension.oidc.clients import create_client
 from ..conftest import csrf_token
 from ..factories import create_account
 from ..live_server import app_config, live_port, provider_url  # noqa: F401 - fixtures
+from ..sms_gateway import sms_gateway  # noqa: F401 - fixture
 
 PASSWORD = "Correct#Horse7"
 RP_CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the browser stops before it

@@ -305,7 +305,7 @@ def test_claims_parameter_puts_requested_claims_in_the_id_token(member, browser,
     token = relying_party.exchange(flow)
     claims = relying_party.verify_id_token(token["id_token"], flow, token["access_token"])
     assert claims["email"] == "helene@example.fr"
-    assert claims["acr"] == "urn:mutuelle:loa:1"
+    assert claims["acr"] == "pwd" and claims["amr"] == ["pwd"]  # password only
     assert "member_number" not in claims  # the member scope was not granted
 
 
@@ -313,11 +313,11 @@ def test_acr_values_are_accepted_and_answered(member, browser, relying_party):
     signed_in(browser)
     flow = relying_party.run(
         browser,
-        relying_party.start(acr_values="urn:mutuelle:loa:1", display="page", ui_locales="en"),
+        relying_party.start(acr_values="pwd", display="page", ui_locales="en"),
     )
     token = relying_party.exchange(flow)
     claims = relying_party.verify_id_token(token["id_token"], flow, token["access_token"])
-    assert claims["acr"] == "urn:mutuelle:loa:1"
+    assert claims["acr"] == "pwd"
 
 
 def test_scopes_limit_userinfo_claims(member, browser, relying_party):
@@ -503,3 +503,24 @@ def test_signing_in_as_someone_else_than_the_hint_is_login_required(
     params = query(location)
     assert params["error"] == "login_required" and "code" not in params
     assert params["state"] == flow.state and params["iss"] == issuer
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"response_type": '"'},  # Authlib raised ValueError on both: a 500
+        {"response_type": "é"},
+        {"response_type": "code é"},
+        {"claims": "[" * 1000 + "]" * 1000},  # RecursionError in the JSON parser: a 500
+        {"claims": '{"id_token":' * 900 + "{}" + "}" * 900},
+    ],
+)
+def test_input_that_broke_authlib_or_the_json_parser_is_invalid_request(
+    member, browser, rp_client, change
+):
+    signed_in(browser)
+    reply = browser.get(authorize_url(rp_client, **change))
+    assert reply.status_code == 302, reply.text[:300]
+    params = query(reply.headers["Location"])
+    assert params["error"] == "invalid_request"
+    assert params["state"] == "st4te"

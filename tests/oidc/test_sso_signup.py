@@ -38,7 +38,8 @@ def wait_for_mail(smtp, address):
 
 
 def finish_sign_up(browser, smtp, sign_up_page):
-    """Fill the sign-up form, follow the activation link, set the password."""
+    """Fill the sign-up form, follow the activation link, set the password, and postpone the
+    phone verification that follows (tests/mfa covers it); the response to that."""
     sent = browser.post("/inscription", data=sign_up_form(sign_up_page.text))
     assert sent.status_code == 302, sent.text[:500]
     message = wait_for_mail(smtp, "zoe@example.org")
@@ -46,13 +47,20 @@ def finish_sign_up(browser, smtp, sign_up_page):
     assert link.startswith(browser.base)
     password_page = browser.get(link)
     assert password_page.status_code == 200
-    return browser.post(
+    activated = browser.post(
         link,
         data={
             "csrf_token": csrf_token(password_page.text),
             "password": NEW_PASSWORD,
             "password_confirm": NEW_PASSWORD,
         },
+    )
+    assert urlsplit(activated.headers["Location"]).path == "/telephone/verification"
+    verification = browser.get(activated.headers["Location"])
+    assert "Code reçu par SMS" in verification.text
+    return browser.post(
+        "/telephone/verification/plus-tard",
+        data={"csrf_token": csrf_token(verification.text)},
     )
 
 

@@ -4,9 +4,12 @@ accepts the site. (The site also runs, in front of two instances, in test_behind
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -146,17 +149,23 @@ def test_the_kubernetes_settings_start_the_provider(tmp_path):
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
-    return values
+def sourced(path: Path) -> dict[str, str]:
+    """The IDP_* settings a shell gets from ``set -a; . FILE`` (README's instruction)."""
+    done = subprocess.run(
+        ["bash", "-c", 'set -a; . "$1"; set +a; exec "$2" -c "$3"', "bash", str(path)]
+        + [sys.executable, "import json, os; print(json.dumps(dict(os.environ)))"],
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    return {k: v for k, v in json.loads(done.stdout).items() if k.startswith("IDP_")}
 
 
 def test_the_systemd_settings_start_the_provider(tmp_path):
-    values = read_env_file(DEPLOY / "idp.env.example")
+    values = sourced(DEPLOY / "idp.env.example")
+    assert values["IDP_MAIL_SENDER"] == "Espace Client <no-reply@example-mutuelle.fr>"
     app = create_app(production_settings(values, tmp_path))
     assert app.config["RATELIMIT_STORAGE_URI"].startswith("redis://")
 

@@ -132,3 +132,18 @@ def test_token_pages_name_themselves_to_nobody(client):
         "no-referrer"
     )
     assert client.get("/connexion", base_url=ISSUER).headers["Referrer-Policy"] == "same-origin"
+
+
+def test_a_refused_post_logs_no_token(client, caplog):
+    token = "Zq9" + "x" * 40
+    page = client.get("/connexion", base_url=ISSUER)
+    with caplog.at_level("WARNING"):
+        response = client.post(
+            f"/activation/{token}",
+            base_url=ISSUER,
+            headers={"Origin": "https://evil.example"},
+            data={"csrf_token": csrf_token(page.get_data(as_text=True)), "password": "x"},
+        )
+    assert response.status_code == 403
+    assert "refused a cross-site POST to enrollment." in caplog.text
+    assert token not in caplog.text
