@@ -7,7 +7,7 @@ from idp_extension.models import Account, AccountStatus
 
 from ..conftest import csrf_token
 from ..factories import PASSWORD, create_account
-from ..second_factor import account_id_of, app_code
+from ..second_factor import account_id_of, app_code, give_authenticator
 
 
 def make_account(
@@ -20,8 +20,11 @@ def make_account(
     first_name="Hélène",
     last_name="Lefèvre-Dupont",
 ) -> int:
-    """Create an account as sign-up and activation would leave it; returns its id."""
-    return create_account(
+    """Create an account as sign-up and activation would leave it; returns its id.
+
+    An admin gets an authenticator app (tests/second_factor.py): the console wants one.
+    """
+    account_id = create_account(
         app,
         now=clock.now(),
         email=email,
@@ -31,6 +34,9 @@ def make_account(
         first_name=first_name,
         last_name=last_name,
     ).id
+    if is_admin:
+        give_authenticator(app, account_id)
+    return account_id
 
 
 def get_account(app, account_id) -> Account:
