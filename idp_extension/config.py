@@ -268,6 +268,10 @@ def apply_standalone_defaults(app) -> None:
     _flask_default(
         app, "PERMANENT_SESSION_LIFETIME", timedelta(seconds=app.config["IDP_SESSION_LIFETIME"])
     )
+    # Forms larger than this are refused with 413 before any parsing (web.py holds the
+    # provider's own routes to the same limits in a host).
+    _flask_default(app, "MAX_CONTENT_LENGTH", 256 * 1024)
+    _flask_default(app, "MAX_FORM_MEMORY_SIZE", 64 * 1024)
 
 
 def _flask_default(app, key: str, value) -> None:

@@ -9,7 +9,7 @@ so an address that matches no page still gets them.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, current_app, request
 
 from . import errors, i18n
 from .security import csrf, headers
@@ -21,15 +21,21 @@ MAX_FORM_MEMORY_SIZE = 64 * 1024
 
 
 def limit_request_size() -> None:
-    request.max_content_length = MAX_CONTENT_LENGTH
-    request.max_form_memory_size = MAX_FORM_MEMORY_SIZE
+    # Unless a view of ours already set its own (the admin's register upload raises it in a
+    # url_value_preprocessor, which runs first).
+    config = current_app.config
+    if request.max_content_length == config.get("MAX_CONTENT_LENGTH"):
+        request.max_content_length = MAX_CONTENT_LENGTH
+    if request.max_form_memory_size == config.get("MAX_FORM_MEMORY_SIZE"):
+        request.max_form_memory_size = MAX_FORM_MEMORY_SIZE
 
 
 def scope_blueprint(bp: Blueprint) -> None:
     """Attach the provider's per-request rules to one of its blueprints (once per process)."""
-    bp.before_request(limit_request_size)
-    bp.before_request(i18n.remember_asked_language)
-    bp.before_request(csrf.protect_form)
+    # First, before the blueprint's own hooks (an admin check, say): the provider's size limit
+    # and CSRF check come before anything else, as an app-wide CSRFProtect would.
+    first = [limit_request_size, i18n.remember_asked_language, csrf.protect_form]
+    bp.before_request_funcs.setdefault(None, [])[:0] = first
     bp.after_request(headers.add_security_headers)
     bp.context_processor(i18n.language_context)
     errors.register(bp)
