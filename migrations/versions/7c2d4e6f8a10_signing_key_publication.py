@@ -5,7 +5,7 @@ Adds ``signing_keys.activates_at`` (a rotated-in key is published before it sign
 at once). Both nullable: rows of the previous release sign from their creation, as before.
 
 Revision ID: 7c2d4e6f8a10
-Revises: 5a7c3e9d1f20
+Revises: 7d2e4b6a9c13
 Create Date: 2026-12-01 21:25:00
 
 """
@@ -16,7 +16,7 @@ from idp_extension.models.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '7c2d4e6f8a10'
-down_revision = '5a7c3e9d1f20'
+down_revision = '7d2e4b6a9c13'
 branch_labels = None
 depends_on = None
 
