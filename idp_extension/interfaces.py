@@ -52,6 +52,13 @@ class MailTransport(Protocol):
 
 
 class SmsSender(Protocol):
+    """Sends one SMS; the outbox calls it (sms/senders.py has the HTTP gateway and the demo one).
+
+    Raise ``TransportUnavailableError`` when the gateway cannot take messages now (the SMS waits,
+    its retry budget untouched), ``PermanentDeliveryError`` when it refused this one for good;
+    any other exception is retried with backoff.
+    """
+
     def send(self, phone_e164: str, text: str) -> None: ...
 
 

@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, or_, select
 
 from .db import db
-from .models import OneTimeToken, OutboxMessage, OutboxStatus, SsoSession
+from .models import OneTimeToken, OutboxMessage, OutboxStatus, PhoneCode, SsoSession
 from .models.oauth import AuthorizationCode, Token
 from .security.audit import record
 
@@ -84,6 +84,7 @@ def purge_expired(now: datetime, *, keep_days: int = DEFAULT_KEEP_DAYS) -> dict[
                     or_(SsoSession.ended_at < cutoff, SsoSession.expires_at < cutoff)
                 )
             ),
+            # Mailed links, and the codes sent by SMS (they expire within minutes).
             "links": _delete(
                 delete(OneTimeToken).where(
                     or_(
@@ -92,7 +93,8 @@ def purge_expired(now: datetime, *, keep_days: int = DEFAULT_KEEP_DAYS) -> dict[
                         OneTimeToken.voided_at < cutoff,
                     )
                 )
-            ),
+            )
+            + _delete(delete(PhoneCode).where(PhoneCode.expires_at < cutoff)),
             "mails": _delete(
                 delete(OutboxMessage).where(
                     or_(

@@ -1,6 +1,8 @@
 """SMS leave through the outbox: a gateway outage loses no code, and holds no mail back."""
 
-from sqlalchemy import select
+from datetime import timedelta
+
+from sqlalchemy import func, select
 
 from idp_extension.db import db
 from idp_extension.mail.worker import MailWorker
@@ -50,3 +52,18 @@ def test_a_gateway_outage_loses_no_code_request(app, client, clock, smtp, sms_ga
     assert verified.headers["Location"] == "/"
     with app.app_context():
         assert db.session.scalars(select(Account.phone_verified)).one()
+
+
+def test_purge_deletes_sms_codes_expired_more_than_keep_days_ago(app, client, clock, sms_gateway):
+    from idp_extension.maintenance import purge_expired
+    from idp_extension.models import PhoneCode
+
+    make_account(app, clock)
+    login(client, "helene@example.org", PASSWORD)
+    press(client, "/securite", "/telephone/verification/envoyer")
+    sms_gateway.wait_for_code(PHONE)
+    with app.app_context():
+        assert purge_expired(clock.now() + timedelta(days=7))["links"] == 0
+        assert db.session.scalar(select(func.count()).select_from(PhoneCode)) == 1
+        assert purge_expired(clock.now() + timedelta(days=7, minutes=11))["links"] == 1
+        assert db.session.scalar(select(func.count()).select_from(PhoneCode)) == 0
