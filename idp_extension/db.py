@@ -7,6 +7,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 
+from .search_index import compared
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -16,7 +18,8 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-migrate = Migrate(render_as_batch=True, compare_type=True)
+# Autogenerate leaves the database-specific indexes (made by hand in migrations) alone.
+migrate = Migrate(render_as_batch=True, compare_type=True, include_object=compared)
 
 
 @event.listens_for(Engine, "connect")

@@ -221,6 +221,11 @@ def decide(
     server = current_server().authorization
     try:
         grant = server.get_consent_grant(end_user=account)
+    except ValueError:
+        # Authlib quotes request values in some error descriptions, and raises ValueError
+        # when one holds a character a description may not carry (response_type=%22): that
+        # request is still the client's error, not a 500.
+        return fail(InvalidRequestError("The request has invalid characters."))
     except OAuth2Error as error:
         if error.redirect_uri:
             return fail(error)

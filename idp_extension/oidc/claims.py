@@ -50,7 +50,8 @@ def parse_claims_request(raw: str | None) -> dict | None:
         raise ClaimsRequestError("The 'claims' parameter is too long.")
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: a few thousand nested brackets exhaust the parser's stack.
         raise ClaimsRequestError("The 'claims' parameter is not valid JSON.") from None
     if not isinstance(data, dict):
         raise ClaimsRequestError("The 'claims' parameter must be a JSON object.")

@@ -46,6 +46,18 @@ class TokenRevocation(RevocationEndpoint):
     def query_token(self, token_string, token_type_hint):
         return find_presented_token(token_string, token_type_hint)
 
+    def authenticate_token(self, request, client):
+        """Another client's token is treated as an unknown one: 200 and nothing revoked.
+
+        Authlib answers it ``invalid_grant``, which tells a client that a token it guessed or
+        stole exists. RFC 7009 2.2: "invalid tokens do not cause an error response".
+        """
+        self.check_params(request, client)
+        token = self.query_token(request.form["token"], request.form.get("token_type_hint"))
+        if token is None or not token.check_client(client):
+            return None
+        return token
+
     def revoke_token(self, token: PresentedToken, request) -> None:
         now = clock.now()
         if token.kind == "refresh_token":

@@ -29,7 +29,6 @@ from .storage import (
     client_ip,
     grant_holder,
     issuer,
-    query_client,
     revoke_family,
 )
 
@@ -194,21 +193,12 @@ class OpenIDConnectCode(OpenIDCode):
     """ID tokens (OIDC Core 3.1.3.6) signed with the database key, timed by the injected clock."""
 
     def exists_nonce(self, nonce: str, request) -> bool:
-        client = query_client(request.payload.client_id)
-        if client is None:
-            return False
-        # Authorize validates the request twice (to decide, then to answer): one read.
-        seen = g.setdefault("idp_nonces_seen", {})
-        if (client.id, nonce) not in seen:
-            seen[client.id, nonce] = (
-                db.session.scalars(
-                    db.select(AuthorizationCode.id)
-                    .filter_by(client_pk=client.id, nonce=nonce)
-                    .limit(1)
-                ).first()
-                is not None
-            )
-        return seen[client.id, nonce]
+        """Never a replay here: OIDC Core 3.1.3.7 leaves replay detection to the relying party
+        (it compares the ID token's nonce with the one it stored in the browser's session).
+        Refusing a nonce another member of the same client used earlier only refused that
+        second member's login; a stolen code or token is stopped by PKCE, the single-use code
+        and its binding to the client, not by the nonce."""
+        return False
 
     def get_client_algorithm(self, client: OAuthClient) -> str:
         return client.id_token_signed_response_alg or keys.DEFAULT_ALGORITHM

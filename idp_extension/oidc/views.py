@@ -61,9 +61,13 @@ def _check_form_post() -> Response | None:
     if header and "client_secret" in request.form:
         # RFC 6749 2.3: one client authentication method per request.
         return _json_error("invalid_request", "Use one client authentication method.")
-    if header[:6].lower() == "basic ":
+    scheme, *credentials = header.split(None, 1) or [""]  # as Authlib splits it
+    if scheme.lower() == "basic":
         try:
-            base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+            # "Basic" with nothing after it made Authlib's own split fail (a 500).
+            if not credentials:
+                raise ValueError("no credentials")
+            base64.b64decode(credentials[0].strip(), validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
             return _json_error(
                 "invalid_client",

@@ -503,3 +503,24 @@ def test_signing_in_as_someone_else_than_the_hint_is_login_required(
     params = query(location)
     assert params["error"] == "login_required" and "code" not in params
     assert params["state"] == flow.state and params["iss"] == issuer
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"response_type": '"'},  # Authlib raised ValueError on both: a 500
+        {"response_type": "é"},
+        {"response_type": "code é"},
+        {"claims": "[" * 1000 + "]" * 1000},  # RecursionError in the JSON parser: a 500
+        {"claims": '{"id_token":' * 900 + "{}" + "}" * 900},
+    ],
+)
+def test_input_that_broke_authlib_or_the_json_parser_is_invalid_request(
+    member, browser, rp_client, change
+):
+    signed_in(browser)
+    reply = browser.get(authorize_url(rp_client, **change))
+    assert reply.status_code == 302, reply.text[:300]
+    params = query(reply.headers["Location"])
+    assert params["error"] == "invalid_request"
+    assert params["state"] == "st4te"

@@ -63,9 +63,23 @@ def test_a_client_cannot_revoke_another_clients_token(
     relying_party, tokens, register_client, provider_url, clock
 ):
     other = RelyingParty(provider_url, register_client(name="Autre"), clock)
-    reply = revoke(other, tokens["access_token"])
-    assert reply.status_code == 400
+    # RFC 7009 2.2: answered exactly as an unknown token, so the other client cannot tell
+    # that the token exists (it was answered invalid_grant), and nothing is revoked.
+    unknown = revoke(other, "not-a-token")
+    for hint in (None, "access_token", "refresh_token"):
+        reply = revoke(other, tokens["access_token"], hint)
+        assert (reply.status_code, reply.content) == (unknown.status_code, unknown.content)
+        assert reply.status_code == 200
+        reply = revoke(other, tokens["refresh_token"], hint)
+        assert (reply.status_code, reply.content) == (unknown.status_code, unknown.content)
     assert userinfo_status(relying_party, tokens["access_token"]) == 200
+    refreshed = requests.post(
+        relying_party.config["token_endpoint"],
+        timeout=10,
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=(relying_party.client.client_id, relying_party.client.client_secret),
+    )
+    assert refreshed.status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -281,3 +281,17 @@ def test_two_client_authentication_methods_at_once_are_refused(member, browser, 
         )
         assert reply.status_code == 400 and reply.json()["error"] == "invalid_request", endpoint
     assert post_token(relying_party, code_request(flow, code)).status_code == 200
+
+
+@pytest.mark.parametrize("header", ["Basic ", "Basic", "basic \t", "Basic " + "w6k="])
+def test_malformed_basic_credentials_are_invalid_client_not_500(provider_url, header):
+    # Found by tests/oidc/test_fuzz_endpoints.py: "Basic " alone broke Authlib's split.
+    for path in ("/token", "/revoke", "/introspect"):
+        reply = requests.post(
+            provider_url + path,
+            data={"grant_type": "authorization_code", "code": "x", "token": "x"},
+            headers={"Authorization": header},
+            timeout=10,
+        )
+        assert reply.status_code in (400, 401), (path, reply.status_code)
+        assert reply.json()["error"] in ("invalid_client", "invalid_request")
