@@ -93,9 +93,12 @@ def session_methods() -> list[str]:
     token = session.get(SESSION_ID_KEY)
     if not isinstance(token, str):
         return []
-    methods = db.session.scalar(
-        select(SsoSession.amr).where(SsoSession.digest == tokens.digest(token))
-    )
+    token_digest = tokens.digest(token)
+    # The row signed_in_account() read for this request answers, without a second read.
+    row = g.get("idp_sso_row")
+    if row is not None and row.digest == token_digest:
+        return list(row.amr or ["pwd"])
+    methods = db.session.scalar(select(SsoSession.amr).where(SsoSession.digest == token_digest))
     return list(methods or ["pwd"])
 
 
@@ -195,6 +198,7 @@ def signed_in_account() -> Account | None:
     if now - as_utc(row.last_seen_at) >= TOUCH_INTERVAL and _nothing_pending():
         row.last_seen_at = now
         db.session.commit()
+    g.idp_sso_row = row
     return account
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -55,6 +56,12 @@ def unmet_rules(password: str) -> list[PasswordRule]:
     return [rule for rule in RULES if not _CHECKS[rule.code](password)]
 
 
+# One argon2 computation at a time per process. The server runs one worker process per core,
+# so this keeps every core busy while a worker's resident size grows by one hash's memory
+# (IDP_ARGON2_MEMORY_COST), not by one per thread: malloc keeps what a hash used.
+_ONE_HASH_AT_A_TIME = threading.Lock()
+
+
 class PasswordHashing:
     """argon2id with the parameters from config (IDP_ARGON2_*)."""
 
@@ -74,16 +81,19 @@ class PasswordHashing:
     def hash(self, password: str) -> str:
         if len(password) > MAX_PASSWORD_LENGTH:
             raise ValueError("password too long")
-        return self._hasher.hash(password)
+        with _ONE_HASH_AT_A_TIME:
+            return self._hasher.hash(password)
 
     def verify(self, stored_hash: str | None, password: str) -> bool:
         """True when the password matches; False for no hash, a mismatch or an oversized input."""
         if not stored_hash or len(password) > MAX_PASSWORD_LENGTH:
             # Spend comparable time so that a missing account is not told apart by timing.
-            self._hasher.hash("timing-equaliser")
+            with _ONE_HASH_AT_A_TIME:
+                self._hasher.hash("timing-equaliser")
             return False
         try:
-            return self._hasher.verify(stored_hash, password)
+            with _ONE_HASH_AT_A_TIME:
+                return self._hasher.verify(stored_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
