@@ -267,13 +267,22 @@ def delete_account(
             .where(column == account.email)
             .execution_options(synchronize_session=False)
         )
-    for model in (Token, Consent, SsoSession, OneTimeToken):
+    personal_rows = (
+        Token,
+        Consent,
+        SsoSession,
+        OneTimeToken,
+        TotpAuthenticator,
+        RecoveryCode,
+        PhoneCode,
+    )
+    for model in personal_rows:
         db.session.execute(
             delete(model)
             .where(model.account_id == account.id)
             .execution_options(synchronize_session=False)
         )
-    # Whatever else refers to the account (codes, second factors) goes by ON DELETE CASCADE.
+    # Whatever else refers to the account (authorization codes) goes by ON DELETE CASCADE.
     target = account.id
     db.session.delete(account)
     record(

@@ -185,7 +185,9 @@ def test_deleted_member_cannot_sign_in_and_can_sign_up_again(
     assert admin_actions(app)[-1]["action"] == "delete_account"
     with app.app_context():
         assert db.session.scalars(select(Token)).all() == []
-        assert db.session.scalars(select(TotpAuthenticator)).all() == []
+        assert (
+            db.session.scalars(select(TotpAuthenticator).filter_by(account_id=helene)).all() == []
+        )
         assert db.session.scalars(select(SsoSession).filter_by(account_id=helene)).all() == []
         trace = db.session.scalars(select(AuditEvent).where(AuditEvent.id.in_(own_events))).all()
         assert len(trace) == len(own_events) >= 4
