@@ -105,6 +105,11 @@ DEFAULTS: dict[str, object] = {
     # import-members --terminate-missing refuses when more than this percentage of the active
     # register would be terminated (a truncated export), unless --force.
     "IDP_IMPORT_TERMINATE_MAX_PERCENT": 5,
+    # Where the console keeps an uploaded register between preview and import; None means
+    # <instance>/imports. Several app servers need one shared folder here.
+    "IDP_IMPORT_UPLOAD_DIR": None,
+    # Largest register file the console accepts, bytes (spooled to disk, never held in memory).
+    "IDP_IMPORT_MAX_UPLOAD_BYTES": 1024 * 1024 * 1024,
     # SMS gateway: POST JSON {"to": "+33...", "text": "..."}; bearer token when set. Without a
     # URL, SMS go to the demo mailbox in demo mode and wait in the outbox otherwise.
     "IDP_SMS_GATEWAY_URL": None,

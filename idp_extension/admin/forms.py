@@ -8,6 +8,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     SearchField,
     SelectField,
     SelectMultipleField,
@@ -18,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..enrollment.importing import parse_birth_date
 from ..oidc.claims import SUPPORTED_SCOPES
 from ..oidc.clients import CONFIDENTIAL_AUTH_METHODS
 
@@ -45,14 +47,62 @@ class SearchForm(FlaskForm):
 
 
 class MemberImportForm(FlaskForm):
+    """A register file to preview; nothing is imported before the preview is confirmed."""
+
     file = FileField(
-        _l("Fichier CSV des adhérents"),
+        _l("Fichier"),
         validators=[
             FileRequired(message=_l("Choisissez un fichier CSV.")),
             FileAllowed(["csv", "txt"], message=_l("Le fichier doit être au format CSV.")),
         ],
     )
-    submit = SubmitField(_l("Importer"))
+    terminate_missing = BooleanField(
+        _l("Le fichier est un export complet : résilier les adhérents qui n'y figurent pas")
+    )
+    submit = SubmitField(_l("Prévisualiser"))
+
+
+class ApplyImportForm(FlaskForm):
+    """The previewed file, by its upload token, and the choice made with it."""
+
+    upload = HiddenField(validators=[DataRequired(), Length(max=64)])
+    terminate_missing = HiddenField()
+    submit = SubmitField(_l("Appliquer l'import"))
+
+
+def _birth_date(form, field) -> None:
+    try:
+        field.parsed = parse_birth_date((field.data or "").strip())
+    except ValueError:
+        raise ValidationError(
+            _l("Indiquez une date réelle, au format JJ/MM/AAAA ou AAAA-MM-JJ.")
+        ) from None
+
+
+class MemberForm(FlaskForm):
+    """A member's record as the register holds it (the number is not editable)."""
+
+    last_name = StringField(
+        _l("Nom"),
+        validators=[
+            DataRequired(message=_l("Indiquez le nom.")),
+            Length(max=100, message=_l("Le nom ne peut dépasser 100 caractères.")),
+            Regexp(NO_CONTROLS, message=_l("Ce champ contient des caractères non autorisés.")),
+        ],
+    )
+    first_name = StringField(
+        _l("Prénom"),
+        validators=[
+            DataRequired(message=_l("Indiquez le prénom.")),
+            Length(max=100, message=_l("Le prénom ne peut dépasser 100 caractères.")),
+            Regexp(NO_CONTROLS, message=_l("Ce champ contient des caractères non autorisés.")),
+        ],
+    )
+    birth_date = StringField(
+        _l("Date de naissance"),
+        validators=[DataRequired(message=_l("Indiquez la date de naissance.")), _birth_date],
+    )
+    submit = SubmitField(_l("Enregistrer"))
 
 
 def _lines(text: str | None) -> list[str]:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from ..db import db
 from ..mail import outbox
 from ..models import (
     Account,
-    MemberRecord,
     OutboxMessage,
     OutboxStatus,
 )
@@ -28,22 +27,6 @@ LIST_LIMIT = 200
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def search_members(query: str = "", limit: int = LIST_LIMIT) -> list[MemberRecord]:
-    """Members whose number starts with, or whose names contain, ``query`` (all when empty)."""
-    statement = select(MemberRecord).order_by(MemberRecord.member_number).limit(limit)
-    query = query.strip()
-    if query:
-        pattern = _like(query.lower())
-        statement = statement.where(
-            or_(
-                MemberRecord.member_number.startswith(query, autoescape=True),
-                func.lower(MemberRecord.last_name).like(pattern, escape="\\"),
-                func.lower(MemberRecord.first_name).like(pattern, escape="\\"),
-            )
-        )
-    return list(db.session.scalars(statement))
 
 
 def list_outbox(limit: int = LIST_LIMIT) -> list[OutboxMessage]:
@@ -75,33 +58,6 @@ def retry_mail(message_id: int, *, admin_id: int, ip_address: str | None = None)
     )
     db.session.commit()
     return message
-
-
-def import_members(source, *, admin_id: int, dry_run: bool = False, ip_address: str | None = None):
-    """Upsert the register from an uploaded CSV (enrollment's importer), naming the admin.
-
-    ``dry_run`` is the preview: the same checks and counts, nothing written. Raises
-    ``ImportFileError`` when the file as a whole cannot be read; nothing is imported.
-    """
-    from ..enrollment.importing import import_members as upsert_register
-
-    report = upsert_register(
-        source, dry_run=dry_run, ip_address=ip_address, keep_rejected=100, commit=False
-    )
-    if dry_run:
-        return report
-    record(
-        "admin_action",
-        account_id=admin_id,
-        ip_address=ip_address,
-        action="import_members",
-        added=report.added,
-        updated=report.updated,
-        terminated=report.terminated,
-        rejected=report.rejected_count,
-    )
-    db.session.commit()
-    return report
 
 
 def make_admin(email: str) -> Account | None:

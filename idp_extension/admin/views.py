@@ -19,14 +19,13 @@ from flask import (
 from flask_babel import gettext as _
 
 from .. import clock, sso
-from ..enrollment.importing import ImportFileError
 from ..i18n import N_
 from ..mail import outbox
 from ..mfa.views import require_admin_second_factor
 from ..oidc.clients import ClientRegistrationError
 from . import service
 from .dashboard import dashboard as dashboard_figures
-from .forms import ActionForm, ClientForm, MemberImportForm, SearchForm
+from .forms import ActionForm, ClientForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -39,6 +38,9 @@ ACTION_ERRORS = {
     "not_active": N_("Ce compte n'est pas actif : aucun lien de réinitialisation n'a été envoyé."),
     "not_locked": N_("Ce compte n'est pas bloqué."),
     "public_client": N_("Une application publique n'a pas de secret."),
+    "upload_gone": N_(
+        "Ce fichier n'est plus disponible : choisissez-le de nouveau pour le prévisualiser."
+    ),
 }
 
 
@@ -78,57 +80,6 @@ def console_context():
 @bp.get("/")
 def dashboard():
     return render_template("admin/dashboard.html", board=dashboard_figures(clock.now()))
-
-
-@bp.get("/membres")
-def members():
-    form = SearchForm(request.args, meta={"csrf": False})
-    query = form.q.data if form.validate() else ""
-    return render_template(
-        "admin/members.html",
-        form=form,
-        members=service.search_members(query or ""),
-        import_form=MemberImportForm(),
-    )
-
-
-@bp.post("/membres/import")
-def import_members():
-    form = MemberImportForm()
-    report = None
-    if form.validate_on_submit():
-        try:
-            report = service.import_members(
-                form.file.data.read(), admin_id=g.admin.id, ip_address=request.remote_addr
-            )
-        except ImportFileError as error:
-            form.file.errors.append(
-                _(
-                    "Ce fichier ne peut pas être lu comme un registre "
-                    "d'adhérents (%(reason)s). Rien n'a été importé.",
-                    reason=str(error),
-                )
-            )
-    if report is not None and not report.rejected:
-        flash(
-            _(
-                "Import terminé : %(added)s ajoutés, %(updated)s mis à jour, %(unchanged)s "
-                "inchangés.",
-                added=report.added,
-                updated=report.updated,
-                unchanged=report.unchanged,
-            ),
-            "success",
-        )
-        return redirect(url_for("admin.members"))
-    status = 200 if report is not None else 422
-    return render_template(
-        "admin/members.html",
-        form=SearchForm(meta={"csrf": False}),
-        members=service.search_members(""),
-        import_form=form,
-        report=report,
-    ), status
 
 
 @bp.get("/courriers")
@@ -232,4 +183,4 @@ def rotate_keys():
 
 
 # The console's other pages join this blueprint when their modules are imported.
-from . import account_views, audit_views, client_views  # noqa: E402,F401
+from . import account_views, audit_views, client_views, member_views  # noqa: E402,F401

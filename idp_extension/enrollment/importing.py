@@ -52,13 +52,13 @@ _STATUS_WORDS = {
     "resilie": MemberStatus.TERMINATED,
     "résilié": MemberStatus.TERMINATED,
 }
+_STATUS_VALUES = {word: status.value for word, status in _STATUS_WORDS.items()}
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
 BATCH_ROWS = 10_000
 # Rejected rows kept in the report (all of them still reach ``on_reject`` and the counts).
 KEEP_REJECTED = 1000
 # Duplicates whose first line is looked up at the end; past this, "an earlier line".
 _DUPLICATES_RESOLVED = 10_000
-SAMPLE_ROWS = 20
 
 
 class ImportFileError(Exception):
@@ -137,6 +137,7 @@ def import_members(
     on_progress: Callable[[int, int], None] | None = None,
     on_reject: Callable[[RejectedRow], None] | None = None,
     keep_rejected: int = KEEP_REJECTED,
+    sample_rows: int = 0,
     commit: bool = True,
 ) -> ImportReport:
     """Upsert every good row of a CSV export into ``member_records``, in one transaction.
@@ -145,7 +146,9 @@ def import_members(
     rejected row. With ``terminate_missing`` the file is a full export: active members absent
     from it are terminated (their accounts suspended), unless more than
     ``max_terminate_percent`` of the active register would be, when ``TerminationGuardError``
-    is raised unless ``force``. With ``commit=False`` the caller commits (after its own audit).
+    is raised unless ``force``. ``sample_rows`` rows of each kind (added, updated, missing) go
+    in ``report.samples`` for a preview. With ``commit=False`` the caller commits (after its
+    own audit).
     """
     if now is None:
         now = current_app.extensions["idp"].clock.now()
@@ -156,16 +159,18 @@ def import_members(
         stage = staging_module.Staging(db.session.connection())
         try:
             stage.create()
-            for batch in reader.batches(BATCH_ROWS):
-                stage.load(batch)
-                if on_progress is not None:
-                    on_progress(reader.rows, stream.tell())
+            with stage.loader() as load:
+                for batch in reader.batches(BATCH_ROWS):
+                    load(batch)
+                    if on_progress is not None:
+                        on_progress(reader.rows, stream.tell())
             reader.resolve_duplicates(stage.first_lines)
             report.rows = reader.rows
             stage.compare(terminate_missing=terminate_missing)
             stage.count(report)
             _guard(report, stage.active_before(), max_terminate_percent, force)
-            report.samples = stage.samples(SAMPLE_ROWS)
+            if sample_rows:
+                report.samples = stage.samples(sample_rows)
             if not dry_run:
                 stage.apply(now=now)
             stage.drop()
@@ -297,6 +302,10 @@ class _RowReader:
     def _rows(self) -> Iterator[tuple]:
         """Staging tuples: (number, last, first, birth date, status, line, valid)."""
         reader, position, width = self._header()
+        at_number = position["member_number"]
+        at = tuple(
+            position.get(name) for name in ("last_name", "first_name", "birth_date", "status")
+        )
         seen = self.seen
         while True:
             try:
@@ -307,15 +316,15 @@ class _RowReader:
                 self.reject(reader.line_num, f"unreadable row: {error}")
                 continue
             line = reader.line_num
-            if not any(cell.strip() for cell in cells):
+            if not cells or not cells[0].strip() and not any(cell.strip() for cell in cells):
                 continue
             self.rows += 1
             number = None
             try:
                 if len(cells) != width:
                     raise ValueError(f"expected {width} columns, found {len(cells)}")
-                number = _member_number(cells[position["member_number"]])
-                row = _check_row(number, cells, position, line)
+                number = _member_number(cells[at_number])
+                row = _check_row(number, cells, at, line)
             except ValueError as error:
                 self.reject(line, str(error))
                 if number is not None:
@@ -344,21 +353,25 @@ class _RowReader:
 
 
 def _member_number(value: str) -> str:
+    if len(value) == 8 and value.isascii() and value.isdigit():
+        return value
     number = "".join(value.split())
     if not _MEMBER_NUMBER.match(number):
         raise ValueError("member_number must be exactly 8 digits")
     return number
 
 
-def _check_row(number: str, cells: list[str], position: dict[str, int], line: int) -> tuple:
-    last_name = _name(cells[position["last_name"]], "last_name")
-    first_name = _name(cells[position["first_name"]], "first_name")
-    birth_date = _date(cells[position["birth_date"]].strip())
-    status_cell = cells[position["status"]].strip().lower() if "status" in position else ""
-    status = _STATUS_WORDS.get(status_cell)
+def _check_row(number: str, cells: list[str], at: tuple, line: int) -> tuple:
+    """A staging tuple from a row's cells; ``at`` holds the columns' positions (status: None
+    when the file has no such column)."""
+    at_last, at_first, at_birth, at_status = at
+    last_name = _name(cells[at_last], "last_name")
+    first_name = _name(cells[at_first], "first_name")
+    birth_date = _date(cells[at_birth].strip())
+    status = _STATUS_VALUES.get(cells[at_status].strip().lower() if at_status is not None else "")
     if status is None:
         raise ValueError("status must be active or terminated")
-    return (number, last_name, first_name, birth_date.isoformat(), status.value, line, True)
+    return (number, last_name, first_name, birth_date.isoformat(), status, line, True)
 
 
 def _name(value: str, column: str) -> str:
@@ -372,6 +385,12 @@ def _name(value: str, column: str) -> str:
     if not value.isprintable() and any(unicodedata.category(char) in _INVISIBLE for char in value):
         raise ValueError(f"{column} contains control characters")
     return value
+
+
+def parse_birth_date(value: str) -> date:
+    """A birth date as the register writes it (YYYY-MM-DD or DD/MM/YYYY, from 1900);
+    ``ValueError`` otherwise."""
+    return _date(value)
 
 
 def _date(value: str) -> date:

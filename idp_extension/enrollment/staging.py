@@ -9,6 +9,8 @@ both databases). Memory stays flat: nothing of the file is held in Python past o
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import (
@@ -74,15 +76,15 @@ _TERMINATED = MemberStatus.TERMINATED.value
 _FIELDS = ("last_name", "first_name", "birth_date", "status")
 
 
-def _copy_text(value) -> str:
-    """One field in COPY's text format (names hold no control characters: checked before)."""
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    return str(value).replace("\\", "\\\\")
+def _copy_line(row: tuple) -> str:
+    """One staged row in COPY's text format (names hold no control characters: checked
+    before, so only the backslash needs escaping)."""
+    number, last_name, first_name, birth_date, status, line, valid = row
+    if not valid:
+        return f"{number}\t\\N\t\\N\t\\N\t\\N\t{line}\tf\n"
+    last_name = last_name.replace("\\", "\\\\")
+    first_name = first_name.replace("\\", "\\\\")
+    return f"{number}\t{last_name}\t{first_name}\t{birth_date}\t{status}\t{line}\tt\n"
 
 
 class Staging:
@@ -99,17 +101,28 @@ class Staging:
         for table in _TABLES:
             table.create(self.connection)
 
-    def load(self, rows: list[tuple]) -> None:
+    @contextmanager
+    def loader(self) -> Iterator[Callable[[list[tuple]], None]]:
+        """A function taking one batch of rows at a time.
+
+        On PostgreSQL one COPY spans every batch, its writes queued to a thread: the server
+        ingests a batch while the next one is read and checked."""
         raw = self.connection.connection.driver_connection
-        if self.postgresql:
-            columns = ", ".join(column.name for column in STAGED.columns)
-            statement = f"COPY {STAGED.name} ({columns}) FROM STDIN"
-            with raw.cursor() as cursor, cursor.copy(statement) as copy:
-                copy.write("".join("\t".join(map(_copy_text, row)) + "\n" for row in rows).encode())
-        else:
+        if not self.postgresql:
             marks = ", ".join("?" * len(STAGED.columns))
             # The table name is a constant of this module, the values are parameters.
-            raw.executemany(f"INSERT INTO {STAGED.name} VALUES ({marks})", rows)  # noqa: S608
+            statement = f"INSERT INTO {STAGED.name} VALUES ({marks})"  # noqa: S608
+            yield lambda rows: raw.executemany(statement, rows)
+            return
+        from psycopg.copy import QueuedLibpqWriter
+
+        columns = ", ".join(column.name for column in STAGED.columns)
+        statement = f"COPY {STAGED.name} ({columns}) FROM STDIN"
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy,
+        ):
+            yield lambda rows: copy.write("".join(map(_copy_line, rows)).encode())
 
     def first_lines(self, numbers: list[str]) -> dict[str, int]:
         """The first valid line of each number (the row kept when a number repeats)."""
@@ -231,13 +244,18 @@ class Staging:
     def apply(self, *, now: datetime) -> None:
         """Upsert the valid rows, terminate the missing, and suspend or reinstate accounts."""
         dialect_insert = pg_insert if self.postgresql else sqlite_insert
+        outer = STAGED.outerjoin(_MEMBERS, _MEMBERS.c.member_number == STAGED.c.member_number)
+        # Only new or changed rows reach the upsert: an unchanged night writes (and locks)
+        # nothing; ON CONFLICT still settles a row another writer added meanwhile.
         upsert = dialect_insert(_MEMBERS).from_select(
             ["member_number", *_FIELDS, "updated_at"],
             select(
                 STAGED.c.member_number,
                 *(STAGED.c[name] for name in _FIELDS),
                 literal(now, UTCDateTime),
-            ).where(STAGED.c.valid),
+            )
+            .select_from(outer)
+            .where(STAGED.c.valid, or_(_MEMBERS.c.member_number.is_(None), self._changed())),
         )
         self.connection.execute(
             upsert.on_conflict_do_update(

@@ -1,7 +1,5 @@
 """The admin console: who may enter, and what its buttons change."""
 
-import io
-
 import pytest
 from sqlalchemy import select
 
@@ -80,56 +78,6 @@ def test_member_registry_search(admin_browser, members):
     assert all(number in everyone for number in ("12345678", "87654321", "11112222"))
     wildcard = page_text(admin_browser.get("/admin/membres?q=%25"))
     assert "Aucun adhérent ne correspond." in wildcard
-
-
-def test_member_registry_upload(app, admin_browser, admin_id):
-    csv = (
-        "member_number;last_name;first_name;birth_date\n"
-        "20000001;Durand;Léa;1990-01-31\n"
-        "20000002;Petit;Noé;02/03/1985\n"
-    ).encode()
-    response = press(
-        admin_browser,
-        "/admin/membres",
-        "/admin/membres/import",
-        {"file": (io.BytesIO(csv), "adherents.csv")},
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 302
-    page = page_text(admin_browser.get("/admin/membres"))
-    assert "Import terminé : 2 ajoutés" in page
-    assert "20000001" in page and "Noé" in page
-    assert admin_actions(app)[-1]["action"] == "import_members"
-
-
-def test_member_registry_upload_reports_bad_rows_and_bad_files(admin_browser):
-    csv = ("member_number,last_name,first_name,birth_date\n123,Durand,Léa,1990-01-31\n").encode()
-    partial = press(
-        admin_browser,
-        "/admin/membres",
-        "/admin/membres/import",
-        {"file": (io.BytesIO(csv), "adherents.csv")},
-        content_type="multipart/form-data",
-    )
-    assert partial.status_code == 200
-    assert "ligne 2" in page_text(partial)
-    nothing = press(
-        admin_browser,
-        "/admin/membres",
-        "/admin/membres/import",
-        {"file": (io.BytesIO(b""), "vide.csv")},
-        content_type="multipart/form-data",
-    )
-    assert nothing.status_code == 422
-    missing = press(
-        admin_browser,
-        "/admin/membres",
-        "/admin/membres/import",
-        {},
-        content_type="multipart/form-data",
-    )
-    assert missing.status_code == 422
-    assert "Choisissez un fichier CSV." in page_text(missing)
 
 
 @both_databases
