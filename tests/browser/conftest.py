@@ -119,10 +119,15 @@ def portal(provider, tmp_path):
 
 @pytest.fixture
 def page(chromium, request, accessibility_log):
-    """A fresh browser context (no cookies) at 1280 px wide, with its journey helpers."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    """A fresh browser context (no cookies) at 1280 px wide, with its journey helpers; a French
+    browser unless the test asks for another language with
+    ``@pytest.mark.parametrize("page", ["en-GB"], indirect=True)``."""
+    locale = getattr(request, "param", "fr-FR")
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
     context.set_default_timeout(10_000)
-    browser_page = BrowserPage(context.new_page(), request.node.name, accessibility_log)
+    browser_page = BrowserPage(
+        context.new_page(), request.node.name, accessibility_log, locale=locale
+    )
     yield browser_page
     context.close()
     browser_page.assert_no_page_errors()
