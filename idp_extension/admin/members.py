@@ -33,9 +33,21 @@ _UPLOAD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 def search_members(query: str = "", page: int = 1, size: int = PAGE_SIZE) -> Page:
-    """Members by number, whose number starts with, or whose names contain, ``query``."""
+    """Members by number: those whose number starts with ``query`` (digits), or whose names
+    contain it."""
     statement = select(MemberRecord).order_by(MemberRecord.member_number)
     query = query.strip()
+    if query.isascii() and query.isdigit():
+        # A number's beginning: a range on the primary key, not a scan of the names.
+        if len(query) > 8:
+            return Page(items=[], number=max(1, page), has_next=False)
+        return paginate(
+            statement.where(
+                MemberRecord.member_number.between(query.ljust(8, "0"), query.ljust(8, "9"))
+            ),
+            page,
+            size,
+        )
     if query:
         pattern = _like(query.lower())
         statement = statement.where(
