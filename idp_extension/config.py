@@ -100,6 +100,9 @@ DEFAULTS: dict[str, object] = {
     "IDP_ACCESS_TOKEN_TTL": 600,
     "IDP_REFRESH_TOKEN_TTL": 30 * 86400,
     "IDP_ID_TOKEN_TTL": 3600,
+    # A rotated-in signing key is published this long beyond every JWKS cache (the server's
+    # own and the relying parties' max-age) before it signs (`flask idp rotate-keys`).
+    "IDP_KEY_PUBLISH_MARGIN_SECONDS": 60,
     # Number of proxies in front of the app whose X-Forwarded-For/-Proto are believed; 0 reads
     # no X-Forwarded-* header at all (a client could otherwise pick its own address).
     "IDP_PROXY_FIX": 0,

@@ -23,6 +23,8 @@ class SmsGateway:
         self.port = free_port()
         self.received: list[dict] = []
         self.authorizations: list[str | None] = []
+        # The HTTP status it answers (a 4xx or 5xx to play a refusal or an overloaded gateway).
+        self.status = 202
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -42,7 +44,7 @@ class SmsGateway:
                     gateway.received.append(body)
                     gateway.authorizations.append(self.headers.get("Authorization"))
                 answer = b'{"status": "queued"}'
-                self.send_response(202)
+                self.send_response(gateway.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()

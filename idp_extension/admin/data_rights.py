@@ -16,7 +16,9 @@ from sqlalchemy import delete, select
 
 from ..db import db
 from ..models import AuditEvent, MemberRecord, OneTimeToken, OutboxMessage, SsoSession
+from ..models.mail_request import MailRequest
 from ..models.oauth import Consent, OAuthClient, Token
+from ..models.second_factor import PhoneCode, RecoveryCode, TotpAuthenticator
 from ..oidc.revocation import revoke_grants
 from ..security.audit import record
 from .accounts import get_account, lock_account
@@ -148,6 +150,15 @@ def export_account(
                 .order_by(OutboxMessage.id)
             )
         ],
+        "second_factor": _second_factor(account.id),
+        "mail_requests": [
+            {"kind": row.kind, "created_at": _iso(row.created_at), "ip_address": row.ip_address}
+            for row in db.session.scalars(
+                select(MailRequest)
+                .where(MailRequest.email == account.email)
+                .order_by(MailRequest.id)
+            )
+        ],
         "audit_events": _audit_events(account.id),
     }
     record(
@@ -159,6 +170,32 @@ def export_account(
     )
     db.session.commit()
     return document, f"donnees-{account.member_number}.json"
+
+
+def _second_factor(account_id: int) -> dict:
+    """When second factors were set up and used; never their secrets or codes."""
+    app = db.session.scalar(select(TotpAuthenticator).filter_by(account_id=account_id))
+    codes = db.session.scalars(select(RecoveryCode).filter_by(account_id=account_id)).all()
+    return {
+        "authenticator_app": None
+        if app is None
+        else {"created_at": _iso(app.created_at), "confirmed_at": _iso(app.confirmed_at)},
+        "recovery_codes": {
+            "count": len(codes),
+            "used_at": sorted(_iso(code.used_at) for code in codes if code.used_at),
+        },
+        "sms_codes": [
+            {
+                "purpose": str(code.purpose.value),
+                "phone": code.phone,
+                "created_at": _iso(code.created_at),
+                "used_at": _iso(code.used_at),
+            }
+            for code in db.session.scalars(
+                select(PhoneCode).filter_by(account_id=account_id).order_by(PhoneCode.id)
+            )
+        ],
+    }
 
 
 def _audit_events(account_id: int) -> list[dict]:
@@ -221,18 +258,31 @@ def delete_account(
         event.details = {**details, "pseudonym": pseudonym}
         event.account_id = None
         event.ip_address = None
-    db.session.execute(
-        delete(OutboxMessage)
-        .where(OutboxMessage.recipient == account.email)
-        .execution_options(synchronize_session=False)
+    for model, column in (
+        (OutboxMessage, OutboxMessage.recipient),
+        (MailRequest, MailRequest.email),
+    ):
+        db.session.execute(
+            delete(model)
+            .where(column == account.email)
+            .execution_options(synchronize_session=False)
+        )
+    personal_rows = (
+        Token,
+        Consent,
+        SsoSession,
+        OneTimeToken,
+        TotpAuthenticator,
+        RecoveryCode,
+        PhoneCode,
     )
-    for model in (Token, Consent, SsoSession, OneTimeToken):
+    for model in personal_rows:
         db.session.execute(
             delete(model)
             .where(model.account_id == account.id)
             .execution_options(synchronize_session=False)
         )
-    # Whatever else refers to the account (codes, second factors) goes by ON DELETE CASCADE.
+    # Whatever else refers to the account (authorization codes) goes by ON DELETE CASCADE.
     target = account.id
     db.session.delete(account)
     record(

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from .. import clock
 from ..db import db
 from ..mail import outbox
 from ..models import (
@@ -156,25 +157,23 @@ def set_client_enabled(
     return client
 
 
-def list_signing_keys() -> list[tuple[SigningKey, bool]]:
-    """Every signing key, newest first, with whether the JWKS still publishes it."""
-    published = {key.id for key in signing_keys.published_keys()}
-    keys = db.session.scalars(
-        select(SigningKey).order_by(SigningKey.created_at.desc(), SigningKey.id.desc())
-    )
-    return [(key, key.id in published) for key in keys]
+def list_signing_keys() -> list[signing_keys.KeyState]:
+    """Every signing key, newest first, with its state (published / active / retired) now."""
+    return list(reversed(signing_keys.key_states(clock.now())))
 
 
 def rotate_signing_keys(
-    *, admin_id: int, ip_address: str | None = None
+    *, admin_id: int, ip_address: str | None = None, emergency: bool = False
 ) -> tuple[list[SigningKey], list[SigningKey]]:
-    """A new active key per algorithm in use, the old ones retired (still published a while)."""
-    created, retired = signing_keys.rotate_keys()
+    """A new key per algorithm in use, published now and signing once every cached JWKS has
+    it (``emergency``: at once, the old keys withdrawn); see oidc/keys.py."""
+    created, retired = signing_keys.rotate_keys(emergency=emergency)
     record(
         "admin_action",
         account_id=admin_id,
         ip_address=ip_address,
         action="rotate_signing_keys",
+        emergency=emergency,
         created=[key.kid for key in created],
         retired=[key.kid for key in retired],
     )

@@ -168,17 +168,27 @@ def keys():
 
 @bp.post("/cles/rotation")
 def rotate_keys():
+    emergency = request.form.get("emergency") == "y"
     created, _retired = service.rotate_signing_keys(
-        admin_id=g.admin.id, ip_address=request.remote_addr
+        admin_id=g.admin.id, ip_address=request.remote_addr, emergency=emergency
     )
-    flash(
-        _(
-            "Nouvelle clé active : %(kids)s. Les anciennes restent publiées le temps que "
-            "leurs jetons expirent.",
-            kids=", ".join(key.kid for key in created),
-        ),
-        "success",
-    )
+    kids = ", ".join(key.kid for key in created)
+    if emergency:
+        message = _(
+            "Rotation d'urgence : la clé %(kids)s signe dès maintenant et les anciennes ne sont "
+            "plus publiées. Les applications qui ont gardé l'ancien JWKS refusent les nouveaux "
+            "jetons jusqu'à leur prochaine lecture (5 minutes au plus).",
+            kids=kids,
+        )
+    else:
+        message = _(
+            "Nouvelle clé publiée : %(kids)s. Elle signera à partir du %(when)s, quand toutes "
+            "les applications l'auront lue ; les anciennes restent publiées le temps que leurs "
+            "jetons expirent.",
+            kids=kids,
+            when=(created[0].activates_at or created[0].created_at).strftime("%d/%m/%Y %H:%M"),
+        )
+    flash(message, "success")
     return redirect(url_for("admin.keys"))
 
 

@@ -23,8 +23,12 @@ class SigningKey(db.Model):
     public_jwk: Mapped[dict] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Set on rotation; the key stays published until every token it signed has expired.
+    # When it starts signing: a rotated-in key is published first (oidc/keys.py). None: at once.
+    activates_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set on an emergency rotation; the key stays published until every token it signed has
+    # expired, unless withdrawn (compromised: its tokens must stop verifying at once).
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<SigningKey {self.kid} {self.alg} {'active' if self.active else 'retired'}>"

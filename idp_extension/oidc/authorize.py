@@ -82,6 +82,7 @@ class ConsentNeeded:
     client: OAuthClient
     scopes: list[str]
     params: list[tuple[str, str]] = field(default_factory=list)
+    claims: list[str] = field(default_factory=list)  # asked for beyond the scopes
 
 
 Outcome = (
@@ -266,18 +267,24 @@ def decide(
         return SecondFactorNeeded()
 
     scope = grant.request.scope or ""
+    # OIDC Core 5.5: claims asked for by name need the member's consent like scopes do.
+    extra = oidc_claims.extra_requested_claims(claims_request, scope, " ".join(client.scopes or []))
+    consented = " ".join(scope.split() + [oidc_claims.CLAIM_CONSENT + name for name in extra])
+    claims_request = oidc_claims.covered_claims_request(
+        claims_request, oidc_claims.allowed_claims(scope) | set(extra)
+    )
     if decision is None:
-        if consent_needed(account, client, scope) or (
+        if consent_needed(account, client, consented) or (
             "consent" in prompts and not client.first_party
         ):
             if "none" in prompts:
                 return fail(ConsentRequiredError())
-            return ConsentNeeded(client=client, scopes=scope.split(), params=params)
+            return ConsentNeeded(client=client, scopes=scope.split(), params=params, claims=extra)
     elif decision == "deny":
         record_refusal(account, client, scope, ip_address)
         return fail(AccessDeniedError())
     else:
-        grant_consent(account, client, scope, now, ip_address)
+        grant_consent(account, client, consented, now, ip_address)
 
     grant.request.oidc_context = {
         "auth_time": auth_time,

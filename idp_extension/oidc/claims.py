@@ -35,6 +35,22 @@ SCOPE_DESCRIPTIONS = {
     "member": _l("Votre numéro d'adhérent"),
 }
 
+# One claim asked for by the ``claims`` parameter beyond the scopes (OIDC Core 5.5), as the
+# consent page names it; consents remember it as "claim:<name>" beside the scopes.
+CLAIM_DESCRIPTIONS = {
+    "given_name": _l("Votre prénom"),
+    "family_name": _l("Votre nom"),
+    "name": _l("Vos prénom et nom"),
+    "birthdate": _l("Votre date de naissance"),
+    "email": _l("Votre adresse email"),
+    "email_verified": _l("Si votre adresse email a été vérifiée"),
+    "phone_number": _l("Votre numéro de téléphone portable"),
+    "phone_number_verified": _l("Si votre numéro de téléphone a été vérifié"),
+    "member_number": _l("Votre numéro d'adhérent"),
+}
+CLAIM_CONSENT = "claim:"
+ACCOUNT_CLAIMS = frozenset(CLAIM_DESCRIPTIONS)
+
 MAX_CLAIMS_PARAMETER = 4000
 
 
@@ -96,9 +112,40 @@ def account_claims(account: Account) -> dict:
     }
 
 
-def userinfo_claims(account: Account, scope: str) -> dict:
-    """The UserInfo response (OIDC Core 5.3): every claim the granted scopes release."""
-    names = allowed_claims(scope) | {"sub"}
+def extra_requested_claims(claims_request: dict | None, scope: str, client_scope: str) -> list[str]:
+    """Claims the ``claims`` parameter asks for beyond what ``scope`` releases, among those the
+    client may receive (its allowed scopes release them): each needs the member's consent."""
+    requested = requested_claim_names(claims_request, "userinfo") | requested_claim_names(
+        claims_request, "id_token"
+    )
+    permitted = allowed_claims(client_scope) & ACCOUNT_CLAIMS
+    return sorted((requested & permitted) - allowed_claims(scope))
+
+
+def covered_claims_request(claims_request: dict | None, released: set[str]) -> dict | None:
+    """The claims request without the account claims outside ``released`` (what the scopes
+    and the member's consent cover); protocol claims (acr, auth_time...) are kept."""
+    if claims_request is None:
+        return None
+    return {
+        target: {
+            name: value
+            for name, value in (members or {}).items()
+            if name not in ACCOUNT_CLAIMS or name in released
+        }
+        for target, members in claims_request.items()
+    }
+
+
+def userinfo_claims(account: Account, scope: str, claims_request: dict | None = None) -> dict:
+    """The UserInfo response (OIDC Core 5.3): every claim the granted scopes release, and
+    those the ``claims`` parameter asked for at authorization (OIDC Core 5.5), which the
+    member's consent covered then (the stored request holds no other)."""
+    names = (
+        allowed_claims(scope)
+        | {"sub"}
+        | (requested_claim_names(claims_request, "userinfo") & ACCOUNT_CLAIMS)
+    )
     return {name: value for name, value in account_claims(account).items() if name in names}
 
 
@@ -107,7 +154,8 @@ def id_token_claims(account: Account, scope: str, claims_request: dict | None) -
 
     Scope claims go to the UserInfo endpoint (OIDC Core 5.4, code flow); the ID token carries
     ``sub`` plus any claim the ``claims`` parameter asked for in ``id_token``, as long as the
-    granted scopes release it.
+    granted scopes or the member's consent cover it (the stored request holds no other).
     """
-    names = (requested_claim_names(claims_request, "id_token") & allowed_claims(scope)) | {"sub"}
+    requested = requested_claim_names(claims_request, "id_token")
+    names = (requested & (allowed_claims(scope) | ACCOUNT_CLAIMS)) | {"sub"}
     return {name: value for name, value in account_claims(account).items() if name in names}

@@ -82,17 +82,35 @@ def create_client_command(
 
 
 @idp_group.command("rotate-keys")
+@click.option(
+    "--emergency",
+    is_flag=True,
+    help="A key is compromised: sign with the new key at once and withdraw the old one from "
+    "the JWKS. Relying parties with a cached JWKS then reject new ID tokens until they fetch "
+    "it again (up to its max-age), and ID tokens the old key signed stop verifying.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @with_appcontext
-def rotate_keys_command(as_json):
-    """Make a new signing key active; the old one is published until its tokens expire."""
-    created, retired = rotate_keys()
+def rotate_keys_command(emergency, as_json):
+    """Publish a new signing key now; it signs once every cached JWKS has it (--emergency: at
+    once). The key it replaces stays published until its ID tokens expire."""
+    created, replaced = rotate_keys(emergency=emergency)
+    signs_from = (created[0].activates_at or created[0].created_at).isoformat()
     data = {
         "active": [{"kid": k.kid, "alg": k.alg} for k in created],
-        "retired": [{"kid": k.kid, "alg": k.alg} for k in retired],
+        "retired": [{"kid": k.kid, "alg": k.alg} for k in replaced],
+        "signs_from": signs_from,
+        "emergency": emergency,
     }
     line = (
-        f"new signing key(s) {', '.join(k.kid + ' ' + k.alg for k in created)}; "
-        f"{len(retired)} key(s) retired"
+        f"published {', '.join(k.kid for k in created)}, signing from {signs_from}; "
+        f"retired then: {', '.join(k.kid for k in replaced) or 'none'}"
     )
+    if emergency:
+        line = (
+            f"signing now with {', '.join(k.kid for k in created)}; withdrawn: "
+            f"{', '.join(k.kid for k in replaced) or 'none'}. Relying parties with a cached JWKS "
+            "reject new ID tokens until they fetch it again (up to 5 minutes); ID tokens signed "
+            "by the withdrawn keys no longer verify"
+        )
     summary(data, line, as_json)

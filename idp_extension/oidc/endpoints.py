@@ -4,6 +4,7 @@ authorization response parameter (RFC 9207)."""
 
 from __future__ import annotations
 
+from authlib.consts import default_json_headers
 from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc6750 import (
@@ -165,7 +166,14 @@ class BearerProtector(ResourceProtector):
 
 
 class UserInfo(UserInfoEndpoint):
-    """OIDC Core 5.3: the claims released by the token's scopes."""
+    """OIDC Core 5.3: the claims released by the token's scopes, and those its authorization
+    asked for with the ``claims`` parameter (5.5) under the member's consent."""
+
+    def __call__(self, request):
+        # Authlib hands generate_user_info the scope only; the claims request is the token's.
+        token = self.resource_protector.acquire_token("openid")
+        claims = oidc_claims.userinfo_claims(token.get_user(), token.scope, token.claims_request)
+        return 200, claims, default_json_headers
 
     def generate_user_info(self, user: Account, scope: str) -> dict:
         return oidc_claims.userinfo_claims(user, scope)

@@ -1,13 +1,26 @@
 """ID token signing keys: creation on first need, rotation, and the published JWKS.
 
-A retired key stays in the JWKS until every ID token it signed has expired
-(``retired_at + IDP_ID_TOKEN_TTL``), so relying parties never meet an unknown ``kid``.
+Each key is, at a given moment of the app's clock (``key_states``):
+
+- **published**: rotated in, in the JWKS but not signing yet. A rotation publishes the next key
+  first and lets it sign only at ``activates_at``, once every cached JWKS has it: the server's
+  own cache (``JWKS_SERVER_CACHE_SECONDS``), the relying parties' ``max-age`` and a margin
+  (``IDP_KEY_PUBLISH_MARGIN_SECONDS``). Signing with a key a relying party has not fetched yet
+  made it reject every new ID token until its cached set expired.
+- **active**: the newest key of its algorithm whose time has come; it signs.
+- **retired**: replaced by a newer active key (or by an emergency rotation); it stays in the
+  JWKS until every ID token it signed has expired (``IDP_ID_TOKEN_TTL``), so relying parties
+  never meet an unknown ``kid``; a *withdrawn* key (emergency) leaves the JWKS at once.
+
+All of it is computed from the rows and the clock, so every instance agrees without any
+instance having to write the change.
 """
 
 from __future__ import annotations
 
 import functools
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -20,10 +33,61 @@ from ..db import db
 from ..models.keys import SigningKey
 from ..security.audit import record
 from ..security.sealing import seal, unseal
-from .published import forget_jwks
+from .published import JWKS_MAX_AGE, JWKS_SERVER_CACHE_SECONDS, forget_jwks
 
 DEFAULT_ALGORITHM = "RS256"
 SUPPORTED_ALGORITHMS = ("RS256", "ES256")
+PUBLISHED, ACTIVE, RETIRED = "published", "active", "retired"
+
+
+@dataclass(frozen=True)
+class KeyState:
+    key: SigningKey
+    state: str  # PUBLISHED, ACTIVE or RETIRED
+    signs_from: datetime
+    retired_at: datetime | None  # when it stopped signing
+    in_jwks: bool
+
+
+def publish_delay() -> timedelta:
+    """How long a rotated-in key is published before it signs: longer than any cached JWKS."""
+    margin = int(current_app.config["IDP_KEY_PUBLISH_MARGIN_SECONDS"])
+    return timedelta(seconds=JWKS_SERVER_CACHE_SECONDS + JWKS_MAX_AGE + margin)
+
+
+def _signs_from(key: SigningKey) -> datetime:
+    return key.activates_at or key.created_at
+
+
+def key_states(now: datetime) -> list[KeyState]:
+    """Every key with its state at ``now``, oldest first (see the module's docstring)."""
+    ttl = timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
+    keys = db.session.scalars(db.select(SigningKey).order_by(SigningKey.id)).all()
+    states = []
+    for key in keys:
+        start = _signs_from(key)
+        if key.withdrawn_at is not None or not key.active:
+            retired_at = key.retired_at or key.withdrawn_at or start
+        else:
+            successors = [
+                _signs_from(other)
+                for other in keys
+                if other.alg == key.alg
+                and other.active
+                and other.withdrawn_at is None
+                and (_signs_from(other), other.id) > (start, key.id)
+                and _signs_from(other) <= now
+            ]
+            retired_at = min(successors, default=None)
+        if start > now and key.active:
+            state = PUBLISHED
+        elif retired_at is None:
+            state = ACTIVE
+        else:
+            state = RETIRED
+        in_jwks = key.withdrawn_at is None and (retired_at is None or retired_at + ttl > now)
+        states.append(KeyState(key, state, start, retired_at, in_jwks))
+    return states
 
 
 def _generate(alg: str) -> SigningKey:
@@ -47,20 +111,21 @@ def _generate(alg: str) -> SigningKey:
 
 
 def active_key(alg: str = DEFAULT_ALGORITHM) -> SigningKey:
-    """The newest active key for ``alg``, created (and committed) on first need."""
+    """The key that signs ``alg`` now, created (and committed) on first need."""
     if alg not in SUPPORTED_ALGORITHMS:
         raise ValueError(f"unsupported signing algorithm {alg!r}")
-    key = db.session.scalars(
-        db.select(SigningKey)
-        .filter_by(alg=alg, active=True)
-        .order_by(SigningKey.created_at.desc(), SigningKey.id.desc())
-    ).first()
-    if key is None:
-        key = _generate(alg)
-        db.session.add(key)
-        record("signing_key_created", kid=key.kid, alg=alg)
-        db.session.commit()
-        forget_jwks()
+    signing = [
+        state.key
+        for state in key_states(clock.now())
+        if state.state == ACTIVE and state.key.alg == alg
+    ]
+    if signing:
+        return signing[-1]
+    key = _generate(alg)
+    db.session.add(key)
+    record("signing_key_created", kid=key.kid, alg=alg)
+    db.session.commit()
+    forget_jwks()
     return key
 
 
@@ -81,17 +146,18 @@ def _imported_private_key(kid: str, alg: str, sealed: str, secret_key: str) -> R
 
 
 def published_keys() -> list[SigningKey]:
-    """Active keys, and retired keys whose ID tokens may still be unexpired."""
-    cutoff = clock.now() - timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
-    keys = db.session.scalars(db.select(SigningKey).order_by(SigningKey.created_at)).all()
-    return [k for k in keys if k.active or (k.retired_at and k.retired_at > cutoff)]
+    """Keys in the JWKS now: published (next), active, and retired ones whose ID tokens may
+    still be unexpired."""
+    return [state.key for state in key_states(clock.now()) if state.in_jwks]
 
 
 def next_key_set_change(now: datetime) -> datetime | None:
     """When the published set next changes by itself (a retired key leaving), if ever."""
     ttl = timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
-    leaving = [k.retired_at + ttl for k in published_keys() if not k.active and k.retired_at]
-    return min((moment for moment in leaving if moment > now), default=None)
+    upcoming = [s.signs_from for s in key_states(now) if s.state == PUBLISHED]
+    leaving = [s.retired_at + ttl for s in key_states(now) if s.in_jwks and s.retired_at]
+    # A published key starting to sign retires its predecessor: that sets when it leaves.
+    return min((moment for moment in leaving + upcoming if moment > now), default=None)
 
 
 def jwks() -> dict:
@@ -105,23 +171,39 @@ def public_key_set() -> KeySet:
     return KeySet.import_key_set(jwks())
 
 
-def rotate_keys() -> tuple[list[SigningKey], list[SigningKey]]:
-    """Make a new active key for each algorithm in use (RS256 always); retire the old ones.
+def rotate_keys(*, emergency: bool = False) -> tuple[list[SigningKey], list[SigningKey]]:
+    """A new key for each algorithm in use (RS256 always); returns ``(created, replaced)``.
 
-    Returns ``(created, retired)``; the caller's transaction is committed here.
+    Normally the new keys are published now and sign from ``now + publish_delay()``; the keys
+    they replace sign until then, then stay published until their ID tokens have expired.
+    ``emergency`` (a compromised key): the new keys sign at once and the replaced ones leave
+    the JWKS at once. Its cost: relying parties holding a cached JWKS reject new ID tokens
+    until they fetch it again (up to its max-age), and ID tokens the old keys signed stop
+    verifying. Commits.
     """
     now = clock.now()
-    old = db.session.scalars(db.select(SigningKey).filter_by(active=True)).all()
-    algorithms = {DEFAULT_ALGORITHM} | {k.alg for k in old}
-    for key in old:
-        key.active = False
-        key.retired_at = now
+    current = [state.key for state in key_states(now) if state.state in (ACTIVE, PUBLISHED)]
+    algorithms = {DEFAULT_ALGORITHM} | {key.alg for key in current}
     created = [_generate(alg) for alg in sorted(algorithms)]
+    if emergency:
+        for key in current:
+            key.active = False
+            key.retired_at = now
+            key.withdrawn_at = now
+    else:
+        for key in created:
+            key.activates_at = now + publish_delay()
     db.session.add_all(created)
-    record("signing_keys_rotated", created=[k.kid for k in created], retired=[k.kid for k in old])
+    record(
+        "signing_keys_rotated",
+        created=[k.kid for k in created],
+        replaced=[k.kid for k in current],
+        emergency=emergency,
+        signs_from=_signs_from(created[0]).isoformat() if not emergency else now.isoformat(),
+    )
     db.session.commit()
     forget_jwks()
-    return created, old
+    return created, current
 
 
 def verify_own_id_token(token: str) -> dict | None:

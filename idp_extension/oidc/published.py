@@ -26,7 +26,8 @@ from werkzeug.http import parse_etags
 # How long an instance serves its serialised JWKS before reading the key set again.
 JWKS_SERVER_CACHE_SECONDS = 10
 # What relying parties and proxies may cache (RFC 9111 5.2.2.1).
-CACHE_CONTROL = "public, max-age=300"
+JWKS_MAX_AGE = 300
+CACHE_CONTROL = f"public, max-age={JWKS_MAX_AGE}"
 
 
 @dataclass(frozen=True)

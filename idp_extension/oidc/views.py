@@ -23,7 +23,7 @@ from .. import sso, urls
 from ..mfa.policy import ACR_VALUES
 from . import authorize as authorization
 from . import keys, server_metadata
-from .claims import SCOPE_DESCRIPTIONS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES
+from .claims import CLAIM_DESCRIPTIONS, SCOPE_DESCRIPTIONS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from .published import published
 from .server import OAuth2Error, current_server
 
@@ -139,6 +139,8 @@ def _outcome_response(outcome: authorization.Outcome):
     if isinstance(outcome, authorization.SecondFactorNeeded):
         return redirect(url_for("mfa.second_factor"))
     descriptions = [SCOPE_DESCRIPTIONS[s] for s in outcome.scopes if s in SCOPE_DESCRIPTIONS]
+    # Claims the relying party asked for by name (OIDC Core 5.5), beyond its scopes.
+    descriptions += [CLAIM_DESCRIPTIONS[name] for name in outcome.claims]
     return render_template(
         "oidc/consent.html",
         client=outcome.client,

@@ -195,7 +195,8 @@ def test_disabling_an_account_in_the_console_ends_its_sessions_for_good(
     login(admin, "admin@example.org", PASSWORD)
 
     def press(action):
-        page = admin.get("/admin/comptes").get_data(as_text=True)
+        # The buttons sit on the account's own page, reached from the accounts list.
+        page = admin.get(f"/admin/comptes/{member_account}").get_data(as_text=True)
         assert f'action="{action}"' in page
         return finished(admin.post(action, data={"csrf_token": csrf_token(page)}))
 

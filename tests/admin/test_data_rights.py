@@ -10,6 +10,7 @@ from sqlalchemy import select
 from idp_extension.db import db
 from idp_extension.models import Account, AccountStatus, AuditEvent, SsoSession
 from idp_extension.models.oauth import Consent, Token
+from idp_extension.models.second_factor import TotpAuthenticator
 from idp_extension.oidc.clients import create_client
 from idp_extension.security.tokens import digest
 
@@ -88,6 +89,17 @@ def test_export_holds_the_member_data_and_nothing_of_anyone_else(
     client_pk = portal(app)
     give_tokens(app, clock, helene, client_pk, "helene-access-token")
     give_tokens(app, clock, zoe, client_pk, "zoe-access-token")
+    with app.app_context():
+        for account_id in (helene, zoe):
+            db.session.add(
+                TotpAuthenticator(
+                    account_id=account_id,
+                    secret_sealed=f"sealed-secret-{account_id}",
+                    created_at=clock.now(),
+                    confirmed_at=clock.now(),
+                )
+            )
+        db.session.commit()
     page = f"/admin/comptes/{helene}"
     # The admin acts on Zoé too: none of it may show in Hélène's export.
     press(admin_browser, f"/admin/comptes/{zoe}", f"/admin/comptes/{zoe}/reinitialisation")
@@ -113,6 +125,8 @@ def test_export_holds_the_member_data_and_nothing_of_anyone_else(
     assert [m["kind"] for m in document["mails"]] == ["activation"]
     events = [e["event"] for e in document["audit_events"]]
     assert {"signup", "activation_link_issued", "activation", "session_started"} <= set(events)
+    authenticator = document["second_factor"]["authenticator_app"]
+    assert authenticator["confirmed_at"] == clock.now().isoformat()
     # Nothing of Zoé, of the admin, nor any secret.
     for foreign in (
         "zoe@example.org",
@@ -126,6 +140,7 @@ def test_export_holds_the_member_data_and_nothing_of_anyone_else(
         digest("helene-access-token"),
         "password_hash",
         "$argon2",
+        "sealed-secret",
     ):
         assert foreign not in text, foreign
     assert admin_actions(app)[-1] == {"action": "export_account", "target_account_id": helene}
@@ -141,6 +156,11 @@ def test_deleted_member_cannot_sign_in_and_can_sign_up_again(
     client_pk = portal(app)
     give_tokens(app, clock, helene, client_pk, "helene-access-token")
     assert userinfo(app, "helene-access-token") == 200
+    with app.app_context():
+        db.session.add(
+            TotpAuthenticator(account_id=helene, secret_sealed="x", created_at=clock.now())
+        )
+        db.session.commit()
     member = app.test_client()
     assert login(member, "helene@example.org", PASSWORD).status_code == 302
 
@@ -165,6 +185,9 @@ def test_deleted_member_cannot_sign_in_and_can_sign_up_again(
     assert admin_actions(app)[-1]["action"] == "delete_account"
     with app.app_context():
         assert db.session.scalars(select(Token)).all() == []
+        assert (
+            db.session.scalars(select(TotpAuthenticator).filter_by(account_id=helene)).all() == []
+        )
         assert db.session.scalars(select(SsoSession).filter_by(account_id=helene)).all() == []
         trace = db.session.scalars(select(AuditEvent).where(AuditEvent.id.in_(own_events))).all()
         assert len(trace) == len(own_events) >= 4

@@ -42,7 +42,7 @@ def test_register_disable_and_rotate(page, provider):
     page.goto(f"{provider.url}/admin/cles")
     expect(page.get_by_role("cell", name="active", exact=True)).to_have_count(1)
     page.get_by_role("button", name="Faire tourner les clés").click()
-    expect(page.get_by_role("status").first).to_contain_text("Nouvelle clé active")
+    expect(page.get_by_role("status").first).to_contain_text("Nouvelle clé publiée")
     expect(page.get_by_role("cell", name="retirée")).to_have_count(1)
     expect(page.get_by_role("cell", name="active", exact=True)).to_have_count(1)
     page.step("admin-keys-rotated")

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .test_account_pages import PASSWORD, make_account, sign_in
+from .test_account_pages import make_account, sign_in_with_app
 
 
 def test_find_act_on_and_delete_an_account(page, provider, smtp):
     make_account(provider, "admin@exemple.fr", is_admin=True, number="99999999")
     make_account(provider, "helene@exemple.fr")
     page.goto(f"{provider.url}/admin/")
-    sign_in(page, "admin@exemple.fr", PASSWORD)
+    sign_in_with_app(page, provider, "admin@exemple.fr")
     expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible()
     page.step("admin-dashboard")
 

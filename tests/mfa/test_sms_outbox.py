@@ -67,3 +67,20 @@ def test_purge_deletes_sms_codes_expired_more_than_keep_days_ago(app, client, cl
         assert db.session.scalar(select(func.count()).select_from(PhoneCode)) == 1
         assert purge_expired(clock.now() + timedelta(days=7, minutes=11))["links"] == 1
         assert db.session.scalar(select(func.count()).select_from(PhoneCode)) == 0
+
+
+def test_the_gateway_answers_are_sorted(app, client, clock, sms_gateway):
+    """503: the gateway is overloaded, the SMS waits with its budget whole; 400: this SMS was
+    refused for good (a number the gateway rejects), it fails at once."""
+    make_account(app, clock)
+    login(client, "helene@example.org", PASSWORD)
+    sms_gateway.status = 503
+    press(client, "/securite", "/telephone/verification/envoyer")
+    (waiting,) = outbox(app, "sms")
+    assert waiting.status == OutboxStatus.PENDING and waiting.attempts == 0
+    assert "503" in waiting.last_error and sms_gateway.token not in waiting.last_error
+
+    sms_gateway.status = 400
+    MailWorker(app, interval=0.1).run_once()
+    (refused,) = outbox(app, "sms")
+    assert refused.status == OutboxStatus.FAILED and "400" in refused.last_error

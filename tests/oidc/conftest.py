@@ -24,6 +24,7 @@ from idp_extension.oidc.clients import create_client
 from ..conftest import csrf_token
 from ..factories import create_account
 from ..live_server import app_config, live_port, provider_url  # noqa: F401 - fixtures
+from ..second_factor import app_code, give_authenticator
 from ..sms_gateway import sms_gateway  # noqa: F401 - fixture
 
 PASSWORD = "Correct#Horse7"
@@ -37,12 +38,21 @@ def issuer(app):
 
 
 def make_account(app, email="helene@example.fr", member_number="12345678", **overrides):
-    """An active account with PASSWORD; (id, subject)."""
+    """An active account with PASSWORD; (id, subject). An admin gets an authenticator app."""
     overrides.setdefault("password", PASSWORD)
     account = create_account(
         app, email=email, member_number=member_number, phone_verified=False, **overrides
     )
-    return account.id, account.subject
+    account_id, subject = account.id, account.subject
+    if overrides.get("is_admin"):
+        # The console wants a second factor: an authenticator app, typed by Browser.login.
+        give_authenticator(app, account_id)
+        _APP_FACTORS[(app.config["IDP_ISSUER"], email)] = (app, account_id)
+    return account_id, subject
+
+
+# Accounts with an authenticator app, by (issuer, email): Browser.login types their code.
+_APP_FACTORS: dict[tuple[str, str], tuple] = {}
 
 
 @pytest.fixture
@@ -111,13 +121,22 @@ class Browser:
         return self.http.post(urljoin(self.base, url), allow_redirects=False, timeout=10, **kwargs)
 
     def login(self, email="helene@example.fr", password=PASSWORD, page="/connexion"):
-        """Sign in on the real login page; return the response to the form POST."""
+        """Sign in on the real login page; return the response to the form POST (or, for an
+        account made with an authenticator app, to the second step where its code is typed)."""
         form = self.get(page)
         assert form.status_code == 200, form.text
-        return self.post(
+        response = self.post(
             "/connexion",
             data={"csrf_token": csrf_token(form.text), "email": email, "password": password},
         )
+        factor = _APP_FACTORS.get((self.base, email))
+        if factor and response.headers.get("Location") == "/connexion/verification":
+            step = self.get("/connexion/verification?methode=otp")
+            response = self.post(
+                "/connexion/verification?methode=otp",
+                data={"csrf_token": csrf_token(step.text), "code": app_code(*factor)},
+            )
+        return response
 
     def follow(self, response, stop_at: str, limit=10):
         """Follow redirects until one leaves for ``stop_at`` (returned) or a page is shown."""

@@ -14,8 +14,9 @@ from idp_extension.models import AuditEvent
 from idp_extension.models.oauth import OAuthClient
 
 from ..conftest import csrf_token
-from .conftest import RP_CALLBACK, Browser, RelyingParty, make_account, signed_in
+from .conftest import RP_CALLBACK, RelyingParty, signed_in
 from .test_account_state import exchange, userinfo
+from .test_disable_revokes_for_good import signed_in_admin
 
 ADMIN = "admin@mutuelle.test"
 NEW_CALLBACK = "http://localhost:9/portail/retour"
@@ -23,8 +24,7 @@ NEW_CALLBACK = "http://localhost:9/portail/retour"
 
 @pytest.fixture
 def admin(app, provider_url):
-    make_account(app, email=ADMIN, member_number="99999999", is_admin=True)
-    return signed_in(Browser(provider_url), ADMIN)
+    return signed_in_admin(app, provider_url)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 
 from idp_extension import create_app
 from idp_extension.db import db
+from idp_extension.oidc import keys
 from idp_extension.oidc.commands import rotate_keys_command
 from idp_extension.oidc.published import JWKS_SERVER_CACHE_SECONDS
 
@@ -80,6 +81,8 @@ def test_a_retired_key_leaves_at_its_time_even_inside_the_cache_time(app, client
     client.get(JWKS)
     assert app.test_cli_runner().invoke(rotate_keys_command, []).exit_code == 0
     assert len(kids(client.get(JWKS))) == 2
+    with app.app_context():  # the new key signs from then on: the old one is retired
+        clock.advance(seconds=keys.publish_delay().total_seconds())
     # Read (and cached) a few seconds before the retired key's last ID token expires...
     clock.advance(seconds=app.config["IDP_ID_TOKEN_TTL"] - JWKS_SERVER_CACHE_SECONDS // 2)
     assert len(kids(client.get(JWKS))) == 2

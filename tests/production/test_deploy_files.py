@@ -129,6 +129,7 @@ def production_settings(values: dict[str, str], tmp_path: Path) -> dict:
         "IDP_RATELIMIT_STORAGE_URL",
         "IDP_PROXY_FIX",
         "IDP_MAIL_SERVER",
+        "IDP_SMS_GATEWAY_URL",
     ):
         assert values.get(key), f"{key} must be set in production"
     assert values["IDP_ISSUER"].startswith("https://")

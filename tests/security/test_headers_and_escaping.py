@@ -38,7 +38,9 @@ def test_register_names_are_text_on_the_member_and_admin_pages(app, client, cloc
     accounts = admin.get("/admin/comptes")
     assert_escaped(accounts.get_data(as_text=True))
     # The flash message naming the account, and the audit log.
-    html = accounts.get_data(as_text=True)
+    detail = admin.get(f"/admin/comptes/{hostile}")
+    assert_escaped(detail.get_data(as_text=True))
+    html = detail.get_data(as_text=True)
     finished(
         admin.post(f"/admin/comptes/{hostile}/desactiver", data={"csrf_token": csrf_token(html)})
     )
