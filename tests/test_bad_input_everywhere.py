@@ -19,6 +19,7 @@ JUNK_PATH_VALUES = {
     "account_id": ["0", "99999999999"],
     "message_id": ["0", "99999999999"],
     "client_pk": ["0", "99999999999"],
+    "member_number": ["0", "99999999", "%FF%FE", "A" * 300],
     "filename": ["../../etc/passwd", "%00"],
 }
 
