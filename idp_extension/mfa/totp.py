@@ -8,6 +8,7 @@ code is kept, and neither it nor an earlier one is accepted again.
 from __future__ import annotations
 
 import hmac
+import io
 from datetime import datetime
 
 import pyotp
@@ -39,8 +40,12 @@ def provisioning_uri(account: Account, secret: str, issuer: str) -> str:
 
 
 def qr_svg(uri: str) -> bytes:
-    """The QR code of ``uri`` as an SVG document (served by the app: no inline script)."""
-    return segno.make(uri, error="m").svg_inline(scale=5, border=2).encode("utf-8")
+    """The QR code of ``uri`` as a standalone SVG document (served by the app: no inline
+    script). It must name the SVG namespace: a browser shows an ``<img>`` of an SVG without
+    one as a broken image."""
+    out = io.BytesIO()
+    segno.make(uri, error="m").save(out, kind="svg", scale=5, border=2, xmldecl=False)
+    return out.getvalue()
 
 
 def grouped(secret: str) -> str:

@@ -3,6 +3,7 @@ security page (QR code, key, confirmation), recovery codes shown once and single
 IDP_MFA policy, and admins held to a second factor."""
 
 import re
+from xml.etree import ElementTree
 
 import pyotp
 from sqlalchemy import select
@@ -105,6 +106,10 @@ def test_app_set_up_from_the_security_page_then_sign_in_with_it(app, client, clo
     assert qr.status_code == 200 and qr.mimetype == "image/svg+xml"
     assert qr.headers["Cache-Control"] == "no-store"
     assert b"<svg" in qr.data and b"<script" not in qr.data
+    # A standalone image: without the SVG namespace a browser shows a broken image.
+    root = ElementTree.fromstring(qr.data)  # noqa: S314 - our own answer
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert int(root.get("width")) >= 100
 
     totp, codes = set_up_app(client, clock)
     assert len(codes) == 10 and len(set(codes)) == 10
