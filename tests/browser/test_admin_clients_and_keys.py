@@ -43,6 +43,7 @@ def test_register_disable_and_rotate(page, provider):
     expect(page.get_by_role("cell", name="active", exact=True)).to_have_count(1)
     page.get_by_role("button", name="Faire tourner les clés").click()
     expect(page.get_by_role("status").first).to_contain_text("Nouvelle clé publiée")
-    expect(page.get_by_role("cell", name="retirée")).to_have_count(1)
+    # Publish first, sign later: the old key still signs, the new one is only published.
+    expect(page.get_by_role("cell", name="publiée", exact=True)).to_have_count(1)
     expect(page.get_by_role("cell", name="active", exact=True)).to_have_count(1)
     page.step("admin-keys-rotated")
