@@ -195,3 +195,14 @@ def deliver_mail(app) -> dict[str, int]:
     from idp_extension.mail.worker import MailWorker
 
     return MailWorker(app).run_once()
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """One Playwright driver for the whole run: a second ``sync_playwright()`` started while
+    another is alive refuses to run ("Sync API inside the asyncio loop"), so the browser suites
+    (tests/browser, tests/production) each launch their Chromium from this one."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright

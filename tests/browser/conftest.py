@@ -65,7 +65,7 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(scope="session")
-def chromium():
+def chromium(playwright_driver):
     if not Path(CHROMIUM).is_file():
         pytest.skip(
             f"Chromium not found at {CHROMIUM}: run `bash scripts/setup.sh` as root "
@@ -76,15 +76,12 @@ def chromium():
             f"axe-core is missing at {AXE_SCRIPT}: run `bash scripts/setup.sh` "
             "(npm ci in tests/browser)"
         )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # A French member's browser (Linux Chromium takes its language from LANGUAGE).
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, "LANGUAGE": "fr"}
-        )
-        yield browser
-        browser.close()
+    # A French member's browser (Linux Chromium takes its language from LANGUAGE).
+    browser = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, "LANGUAGE": "fr"}
+    )
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="session", autouse=True)

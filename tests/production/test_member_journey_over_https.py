@@ -30,26 +30,23 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def chromium_trusting_the_certificate(stack: Stack):
+def chromium_trusting_the_certificate(stack: Stack, playwright_driver):
     """Debian's Chromium, told to accept exactly the test server's key (its SPKI digest), so
     the page is a secure context served with our certificate and nothing else is trusted."""
     if not os.path.isfile(CHROMIUM):
         pytest.skip(f"Chromium not found at {CHROMIUM}: run `bash scripts/setup.sh` as root")
     if not AXE_SCRIPT.is_file():
         pytest.fail(f"axe-core is missing at {AXE_SCRIPT}: run `bash scripts/setup.sh`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                *CHROMIUM_ARGS,
-                f"--ignore-certificate-errors-spki-list={stack.certificate.spki_sha256}",
-            ],
-            env={**os.environ, "LANGUAGE": "fr"},
-        )
-        yield browser
-        browser.close()
+    browser = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_ARGS,
+            f"--ignore-certificate-errors-spki-list={stack.certificate.spki_sha256}",
+        ],
+        env={**os.environ, "LANGUAGE": "fr"},
+    )
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
