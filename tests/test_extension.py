@@ -7,7 +7,8 @@ from flask import Flask
 from idp_extension import IdentityProvider
 from idp_extension.db import db
 
-from .conftest import birth_date_fields, csrf_token
+from .conftest import csrf_token
+from .enrollment.conftest import valid_form
 
 
 class CoreSystemRegistry:
@@ -62,19 +63,17 @@ def test_host_app_overrides_templates_and_plugs_its_registry(tmp_path, app_confi
     page = browser.get("/inscription")
     response = browser.post(
         "/inscription",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "first_name": "lea",
-            "last_name": "BERNARD",
-            **birth_date_fields("1990-01-02"),
-            "member_number": "24681357",
-            "email": "lea@example.org",
-            "email_confirm": "lea@example.org",
-            "country": "FR",
-            "phone": "0611223344",
-            "phone_confirm": "0611223344",
-            "accept_terms": "y",
-        },
+        data=valid_form(
+            first_name="lea",
+            last_name="BERNARD",
+            birth_date="1990-01-02",
+            member_number="24681357",
+            email="lea@example.org",
+            email_confirm="lea@example.org",
+            phone="0611223344",
+            phone_confirm="0611223344",
+            csrf_token=csrf_token(page.get_data(as_text=True)),
+        ),
     )
     response.close()
     assert response.status_code == 302

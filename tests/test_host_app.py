@@ -21,7 +21,8 @@ from joserfc.jwk import KeySet
 
 from examples.host_app import app as host_module
 
-from .conftest import birth_date_fields, csrf_token
+from .conftest import csrf_token
+from .enrollment.conftest import valid_form
 from .mailparse import link_labelled
 
 PASSWORD = "Printemps#2026"
@@ -65,19 +66,17 @@ def sign_up(browser, smtp) -> str:
     assert page.status_code == 200
     response = browser.post(
         "/idp/inscription",
-        data={
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-            "first_name": "Léa",
-            "last_name": "Bernard",
-            **birth_date_fields("1990-01-02"),
-            "member_number": "24681357",
-            "email": "lea@example.org",
-            "email_confirm": "lea@example.org",
-            "country": "FR",
-            "phone": "0611223344",
-            "phone_confirm": "0611223344",
-            "accept_terms": "y",
-        },
+        data=valid_form(
+            first_name="Léa",
+            last_name="Bernard",
+            birth_date="1990-01-02",
+            member_number="24681357",
+            email="lea@example.org",
+            email_confirm="lea@example.org",
+            phone="0611223344",
+            phone_confirm="0611223344",
+            csrf_token=csrf_token(page.get_data(as_text=True)),
+        ),
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.headers["Location"] == "/idp/inscription/email-envoye"
