@@ -14,7 +14,7 @@ import logging
 from sqlalchemy import delete, select
 
 from .. import clock, urls
-from ..db import db
+from ..db import db, rowcount
 from ..models import MailRequest
 from . import service
 
@@ -77,7 +77,7 @@ def process_due(*, limit: int = 100) -> int:
             .where(MailRequest.id == request.id)
             .execution_options(synchronize_session=False)
         )
-        if taken.rowcount != 1:  # another worker took it first
+        if rowcount(taken) != 1:  # another worker took it first
             db.session.rollback()
             continue
         request_id, kind = request.id, request.kind
