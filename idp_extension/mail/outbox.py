@@ -56,6 +56,7 @@ from ..models import OutboxChannel, OutboxMessage, OutboxStatus
 from ..security import audit
 from ..security.log_redaction import logger_for
 from ..security.sealing import InvalidToken, seal, unseal
+from ..transaction import in_transaction, operation, transaction
 from .sender import PermanentDeliveryError, TransportUnavailableError
 
 log = logger_for(__name__)
@@ -165,10 +166,10 @@ def claim_due(
         # subquery more than once and claim far more than ``limit`` rows.)
         candidates = candidates.with_for_update(skip_locked=True)
     lease = timedelta(seconds=current_app.config["IDP_MAIL_LEASE_SECONDS"])
-    try:
+    # Its own operation, committed before any SMTP talk: the lease is what other senders see.
+    with transaction():
         candidate_ids = db.session.scalars(candidates).all()
         if not candidate_ids:
-            db.session.rollback()
             return []
         claimed = db.session.scalars(
             update(OutboxMessage)
@@ -183,10 +184,6 @@ def claim_due(
             .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)
         ).all()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     if not claimed:
         return []
     return db.session.scalars(
@@ -197,6 +194,7 @@ def claim_due(
     ).all()
 
 
+@operation
 def release(messages: list[OutboxMessage]) -> None:
     """Give back claimed messages that were not tried (the attempt does not count); commits."""
     if messages:
@@ -213,7 +211,6 @@ def release(messages: list[OutboxMessage]) -> None:
             )
             .execution_options(synchronize_session=False)
         )
-    db.session.commit()
 
 
 def _reschedule(message: OutboxMessage, now: datetime, error: str) -> str:
@@ -277,6 +274,9 @@ class Attempt(NamedTuple):
     unavailable: bool
 
 
+# Its own operation, one per message: the outcome is committed right after its send, so a
+# sender killed later sends this message again at most once (see the module docstring).
+@operation
 def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
     """Send one claimed message with ``send`` and commit its new state."""
     config = current_app.config
@@ -310,7 +310,6 @@ def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
         outcome = _reschedule(message, clock.now(), f"{type(error).__name__}: {error}")
     else:
         outcome = _mark_sent(message, now)
-    db.session.commit()
     return Attempt(outcome, unavailable)
 
 
@@ -360,6 +359,9 @@ def deliver_due(
     server was unreachable: the worker then backs off; an SMS gateway outage only ends the SMS
     part of each pass, the next pass probes it again with one message).
     """
+    if in_transaction():
+        # Claims and outcomes commit on their own; inside an operation they could not.
+        raise RuntimeError("deliver_due runs outside any operation")
     counts = Delivery.fromkeys(OUTCOMES, 0)
     ids = list(ids) if ids is not None else None
     cutoff = clock.now()
@@ -432,10 +434,8 @@ def requeue_failed(message_id: int) -> OutboxMessage:
     """
     message = db.session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None:
-        db.session.rollback()
         raise OutboxMessageNotFoundError(message_id)
     if message.status != OutboxStatus.FAILED:
-        db.session.rollback()
         raise MessageNotFailedError(message_id)
     message.status = OutboxStatus.PENDING
     message.attempts = 0
@@ -444,11 +444,11 @@ def requeue_failed(message_id: int) -> OutboxMessage:
     return message
 
 
+@operation
 def retry_failed(message_id: int, *, actor_id: int | None = None) -> OutboxMessage:
     """``requeue_failed``, audited as ``mail_retry`` and committed."""
     message = requeue_failed(message_id)
     audit.record("mail_retry", account_id=actor_id, message_id=message.id, kind=message.kind)
-    db.session.commit()
     return message
 
 

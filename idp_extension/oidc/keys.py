@@ -33,6 +33,7 @@ from ..db import db
 from ..models.keys import SigningKey
 from ..security.audit import record
 from ..security.sealing import seal, unseal
+from ..transaction import after_commit, operation
 from .published import JWKS_MAX_AGE, JWKS_SERVER_CACHE_SECONDS, forget_jwks
 
 DEFAULT_ALGORITHM = "RS256"
@@ -121,11 +122,16 @@ def active_key(alg: str = DEFAULT_ALGORITHM) -> SigningKey:
     ]
     if signing:
         return signing[-1]
+    return _create_first_key(alg)
+
+
+@operation
+def _create_first_key(alg: str) -> SigningKey:
     key = _generate(alg)
     db.session.add(key)
     record("signing_key_created", kid=key.kid, alg=alg)
-    db.session.commit()
-    forget_jwks()
+    # Emptied once the key is in the database, so that no JWKS is cached without it.
+    after_commit(forget_jwks)
     return key
 
 
@@ -171,6 +177,7 @@ def public_key_set() -> KeySet:
     return KeySet.import_key_set(jwks())
 
 
+@operation
 def rotate_keys(*, emergency: bool = False) -> tuple[list[SigningKey], list[SigningKey]]:
     """A new key for each algorithm in use (RS256 always); returns ``(created, replaced)``.
 
@@ -179,7 +186,7 @@ def rotate_keys(*, emergency: bool = False) -> tuple[list[SigningKey], list[Sign
     ``emergency`` (a compromised key): the new keys sign at once and the replaced ones leave
     the JWKS at once. Its cost: relying parties holding a cached JWKS reject new ID tokens
     until they fetch it again (up to its max-age), and ID tokens the old keys signed stop
-    verifying. Commits.
+    verifying.
     """
     now = clock.now()
     current = [state.key for state in key_states(now) if state.state in (ACTIVE, PUBLISHED)]
@@ -201,8 +208,7 @@ def rotate_keys(*, emergency: bool = False) -> tuple[list[SigningKey], list[Sign
         emergency=emergency,
         signs_from=_signs_from(created[0]).isoformat() if not emergency else now.isoformat(),
     )
-    db.session.commit()
-    forget_jwks()
+    after_commit(forget_jwks)
     return created, current
 
 
