@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from . import clock
 from .clock import as_utc
-from .db import db
+from .db import db, rowcount
 from .models import Account, AccountStatus, SsoSession
 from .models.sso_session import IP_ADDRESS_LENGTH, USER_AGENT_LENGTH
 from .security import tokens
@@ -237,7 +237,7 @@ def _end(row_id: int, account_id: int, now: datetime, reason: str, ip_address: s
         .values(ended_at=now, end_reason=reason)
         .execution_options(synchronize_session=False)
     )
-    if ended.rowcount != 1:
+    if rowcount(ended) != 1:
         return False
     record(
         "session_ended",

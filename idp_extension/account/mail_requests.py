@@ -14,7 +14,7 @@ import logging
 from sqlalchemy import delete, select
 
 from .. import clock, urls
-from ..db import db
+from ..db import db, rowcount
 from ..models import MailRequest
 from ..transaction import operation
 from . import service
@@ -100,7 +100,7 @@ def _take_and_act(taken: list[tuple[int, str]]) -> str:
         .where(MailRequest.id == request.id)
         .execution_options(synchronize_session=False)
     )
-    if removed.rowcount != 1:  # another worker took it first
+    if rowcount(removed) != 1:  # another worker took it first
         return _RACED
     taken.append((request.id, request.kind))
     _act(request)

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from flask import current_app
-from sqlalchemy import case, literal, null, or_, select, true, update
+from sqlalchemy import ColumnElement, case, literal, null, or_, select, true, update
 
 from ..clock import as_utc
-from ..db import db
+from ..db import db, rowcount
 from ..enrollment import service as enrollment
 from ..enrollment.membership import membership_allows
 from ..errors import IdpError
@@ -208,7 +209,7 @@ def counted_check(
                 until=until.isoformat(),
             )
         return WRONG
-    mine = Account.locked_until.is_(None) | (Account.locked_until <= now)
+    mine: ColumnElement[bool] = Account.locked_until.is_(None) | (Account.locked_until <= now)
     if placed_lock:
         mine = true()  # the lock this very attempt placed
     db.session.execute(
@@ -228,7 +229,7 @@ def _fail(
     ip_address: str | None,
     *,
     error: type[LoginFailedError] = LoginFailedError,
-):
+) -> NoReturn:
     record(
         "login_failed",
         account_id=account.id if account else None,
@@ -348,7 +349,7 @@ def reset_password(
         )
         .values(used_at=now)
     )
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         raise ResetLinkError("used")
     account = found.account
     _set_password(account, new_password, now)

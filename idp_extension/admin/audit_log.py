@@ -48,6 +48,7 @@ def _statement(wanted: AuditFilter):
     statement = select(AuditEvent).order_by(AuditEvent.id.desc())
     account = wanted.account.strip()
     if account:
+        account_id: int | None
         if account.isdigit() and len(account) < 10:
             account_id = int(account)
         else:

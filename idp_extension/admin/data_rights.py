@@ -277,10 +277,10 @@ def delete_account(
         RecoveryCode,
         PhoneCode,
     )
-    for model in personal_rows:
+    for personal in personal_rows:
         db.session.execute(
-            delete(model)
-            .where(model.account_id == account.id)
+            delete(personal)
+            .where(personal.account_id == account.id)
             .execution_options(synchronize_session=False)
         )
     # Whatever else refers to the account (authorization codes) goes by ON DELETE CASCADE.

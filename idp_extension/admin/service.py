@@ -77,7 +77,7 @@ def make_admin(email: str) -> Account | None:
             target_account_id=account.id,
             via="command",
         )
-        return account
+    return account
 
 
 def list_clients() -> list[OAuthClient]:

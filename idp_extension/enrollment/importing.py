@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from flask import current_app
 
@@ -39,6 +39,9 @@ from ..models import MemberStatus
 from ..security.audit import record
 from ..transaction import operation
 from . import staging as staging_module
+
+if TYPE_CHECKING:
+    from _csv import Reader  # what csv.reader returns (typeshed's name)
 
 REQUIRED_COLUMNS = ("member_number", "last_name", "first_name", "birth_date")
 OPTIONAL_COLUMNS = ("status",)
@@ -278,7 +281,7 @@ class _RowReader:
         if batch:
             yield batch
 
-    def _header(self) -> tuple[csv.reader, dict[str, int], int]:
+    def _header(self) -> tuple[Reader, dict[str, int], int]:
         header_line = next((line for line in self.text if line.strip()), None)
         if header_line is None:
             raise ImportFileError("the file is empty")

@@ -186,12 +186,14 @@ def claim_due(
         ).all()
     if not claimed:
         return []
-    return db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.id.in_(claimed))
-        .order_by(OutboxMessage.id)
-        .execution_options(populate_existing=True)
-    ).all()
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(claimed))
+            .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 @operation
@@ -260,7 +262,7 @@ def _give_back(message: OutboxMessage, error: str) -> str:
     return "retry"
 
 
-class Delivery(dict):
+class Delivery(dict[str, int]):
     """Counts per outcome of one ``deliver_due`` call; ``server_unavailable`` says whether it
     stopped because the mail server could not be reached."""
 
@@ -341,6 +343,7 @@ def _transport_session(channel: OutboxChannel = OutboxChannel.MAIL):
 def _lease_too_short(message: OutboxMessage) -> bool:
     """True when the claim may run out during the send (someone else could then take it)."""
     margin = timedelta(seconds=2 * current_app.config["IDP_MAIL_TIMEOUT"])
+    assert message.lease_expires_at is not None  # a claimed message carries its lease
     return clock.now() + margin >= message.lease_expires_at
 
 
@@ -349,7 +352,7 @@ def deliver_due(
     ids: Iterable[int] | None = None,
     limit: int | None = None,
     should_stop: Callable[[], bool] | None = None,
-) -> dict[str, int]:
+) -> Delivery:
     """Send messages due now (all, or only ``ids``): claimed a few at a time, one commit each.
 
     Stops after ``limit`` messages, when ``should_stop()`` turns true (checked between
@@ -362,7 +365,7 @@ def deliver_due(
     if in_transaction():
         # Claims and outcomes commit on their own; inside an operation they could not.
         raise RuntimeError("deliver_due runs outside any operation")
-    counts = Delivery.fromkeys(OUTCOMES, 0)
+    counts = Delivery(dict.fromkeys(OUTCOMES, 0))
     ids = list(ids) if ids is not None else None
     cutoff = clock.now()
     handled = 0
@@ -413,7 +416,7 @@ def send_after_response(response, ids: list[int]):
     ids = [message_id for message_id in ids if message_id is not None]
     if not ids or not current_app.config["IDP_MAIL_SEND_AFTER_REQUEST"]:
         return response
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as what it stands for
 
     def deliver():
         with app.app_context():

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 
 from ..account.service import LOCKED, WRONG, counted_check, is_locked
-from ..db import db
+from ..db import db, rowcount
 from ..errors import IdpError
 from ..models import (
     Account,
@@ -54,7 +54,7 @@ class NotAvailableError(IdpError):
 @operation
 def send_phone_code(
     account: Account, purpose: PhoneCodePurpose, *, now: datetime, ip_address: str | None
-) -> int | None:
+) -> int:
     """Send a new code to the account's mobile; the outbox id of the SMS (committed)."""
     return phone_codes.issue(account, purpose, now=now, ip_address=ip_address)
 
@@ -139,7 +139,7 @@ def _app_code_check(account: Account, typed: str, now: datetime) -> bool:
     # Claimed in one UPDATE: the same code sent twice at once signs in once.
     if step is None:
         return False
-    return db.session.execute(totp.claim_step(authenticator, step)).rowcount == 1
+    return rowcount(db.session.execute(totp.claim_step(authenticator, step))) == 1
 
 
 def _recovery_code_check(account: Account, typed: str, now: datetime) -> bool:
@@ -197,7 +197,7 @@ def start_app_setup(account: Account, *, now: datetime, ip_address: str | None) 
         TotpAuthenticator(account_id=account.id, secret_sealed=totp.sealed(secret), created_at=now)
     )
     record("totp_setup_started", account_id=account.id, ip_address=ip_address)
-    return app_setup(account)
+    return _app_setup(account, secret)
 
 
 def app_setup(account: Account) -> AppSetup | None:
@@ -205,7 +205,10 @@ def app_setup(account: Account) -> AppSetup | None:
     pending = pending_authenticator(account.id)
     if pending is None:
         return None
-    secret = totp.secret_of(pending)
+    return _app_setup(account, totp.secret_of(pending))
+
+
+def _app_setup(account: Account, secret: str) -> AppSetup:
     return AppSetup(
         key=totp.grouped(secret),
         uri=totp.provisioning_uri(account, secret, str(organisation_name())),

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
-from ..db import db
+from ..db import db, rowcount
 from ..errors import IdpError
 from ..i18n import N_
 from ..models import Account
@@ -136,7 +136,7 @@ def withdraw_consent(
         .where(Consent.account_id == account_id, Consent.client_pk == client.id)
         .execution_options(synchronize_session=False)
     )
-    if deleted.rowcount == 0:
+    if rowcount(deleted) == 0:
         raise ConsentNotFoundError(client_id)
     revoked = revoke_grants(now=now, account_id=account_id, client_pk=client.id)
     record(

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, KeySet, RSAKey
+from joserfc.jwk import ECKey, KeyParameters, KeySet, KeySetSerialization, RSAKey
 
 from .. import clock, urls
 from ..db import db
@@ -67,6 +67,7 @@ def key_states(now: datetime) -> list[KeyState]:
     states = []
     for key in keys:
         start = _signs_from(key)
+        retired_at: datetime | None
         if key.withdrawn_at is not None or not key.active:
             retired_at = key.retired_at or key.withdrawn_at or start
         else:
@@ -93,7 +94,8 @@ def key_states(now: datetime) -> list[KeyState]:
 
 def _generate(alg: str) -> SigningKey:
     kid = secrets.token_urlsafe(12)
-    parameters = {"kid": kid, "use": "sig", "alg": alg}
+    parameters: KeyParameters = {"kid": kid, "use": "sig", "alg": alg}
+    key: RSAKey | ECKey
     if alg == "RS256":
         key = RSAKey.generate_key(2048, parameters=parameters, private=True)
     elif alg == "ES256":
@@ -166,7 +168,7 @@ def next_key_set_change(now: datetime) -> datetime | None:
     return min((moment for moment in leaving + upcoming if moment > now), default=None)
 
 
-def jwks() -> dict:
+def jwks() -> KeySetSerialization:
     """The public JSON Web Key Set (RFC 7517 section 5), creating the first key if none."""
     if not any(k.active for k in published_keys()):
         active_key(DEFAULT_ALGORITHM)
