@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import delete, select, update
 
 from ..account.service import LOCKED, WRONG, counted_check, is_locked
@@ -21,6 +20,7 @@ from ..models import (
     TotpAuthenticator,
 )
 from ..security.audit import record
+from ..settings import settings
 from ..sms.messages import organisation_name
 from . import phone_codes, recovery, totp
 from .phone_codes import PhoneCodeError
@@ -275,7 +275,7 @@ def remove_second_factor(
 
 
 def policy() -> str:
-    return current_app.config["IDP_MFA"]
+    return settings().mfa
 
 
 def find_account(account_id) -> Account | None:
