@@ -11,6 +11,8 @@ import { createServer } from 'node:http';
 import { URLSearchParams } from 'node:url';
 
 import Provider from 'oidc-provider';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+import LRU from 'oidc-provider/lib/helpers/lru.js';
 
 const [port, clientId, clientSecret, redirectUri, email, password] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
@@ -33,7 +35,14 @@ const passwordDigest = digest(password);
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-rs256', use: 'sig', alg: 'RS256' };
 
+// The default memory adapter keeps at most 1000 entries (an LRU) and silently forgets older
+// codes, grants and sessions: the token cell, which obtains its codes before the clock starts,
+// then got `invalid_grant` for most of them. Entries still expire by their TTL, as in a real
+// store; the bound only has to exceed what a bench run writes.
+const store = new LRU({ maxSize: 10_000_000 });
+
 const provider = new Provider(issuer, {
+  adapter: (model) => new MemoryAdapter(model, store),
   clients: [{
     client_id: clientId,
     client_secret: clientSecret,

@@ -62,6 +62,7 @@ class _Connection(Connection):
         context = None
         if state.use_ssl or state.use_tls:
             context = ssl.create_default_context(cafile=settings().mail_ca_file or None)
+        host: smtplib.SMTP
         try:
             if state.use_ssl:
                 host = smtplib.SMTP_SSL(state.server, state.port, timeout=timeout, context=context)
