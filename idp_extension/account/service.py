@@ -21,6 +21,7 @@ from ..clock import as_utc
 from ..db import db, rowcount
 from ..enrollment import service as enrollment
 from ..enrollment.membership import membership_allows
+from ..errors import IdpError
 from ..mail import messages
 from ..models import Account, AccountStatus, OneTimeToken, SsoSession, TokenPurpose
 from ..models.types import UTCDateTime
@@ -33,8 +34,10 @@ from ..transaction import in_transaction, operation, transaction
 from .devices import describe_user_agent
 
 
-class LoginFailedError(Exception):
+class LoginFailedError(IdpError):
     """Email unknown, password wrong, account pending, disabled or locked: one answer for all."""
+
+    code, status = "login_failed", 422
 
 
 class MembershipEndedError(LoginFailedError):
@@ -42,22 +45,36 @@ class MembershipEndedError(LoginFailedError):
 
     Said only to whoever typed the right password, so it tells an attacker nothing."""
 
+    code = "membership_ended"
 
-class ResetLinkError(Exception):
+
+# An unknown link is not found; a used or expired one is gone for good.
+RESET_LINK_STATUS = {"unknown": 404, "used": 410, "expired": 410}
+
+
+class ResetLinkError(IdpError):
     """A password-reset link that cannot be used; ``reason`` is unknown, expired or used."""
+
+    code, status = "reset_link_unknown", 404
 
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+        self.code = f"reset_link_{reason}"
+        self.status = RESET_LINK_STATUS[reason]
 
 
-class WrongCurrentPasswordError(Exception):
+class WrongCurrentPasswordError(IdpError):
     """The current password given to change it is not the account's."""
+
+    code, status = "wrong_current_password", 422
 
 
 class AccountLockedError(WrongCurrentPasswordError):
     """Too many wrong passwords (at login or on the profile): nothing is checked until the lock
     ends."""
+
+    code = "account_locked"
 
 
 def _state():

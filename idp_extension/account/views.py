@@ -19,8 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from .. import clock, sso, urls
-from ..errors import render_error
-from ..i18n import N_
+from ..error_pages import render_error
 from ..mfa import policy
 from ..mfa.views import begin_second_step
 from ..oidc import consent
@@ -40,10 +39,8 @@ from .pause import signin_pause
 
 bp = Blueprint("account", __name__)
 
+
 # Reset links that cannot be used: "unknown" is 404, spent or expired ones are gone (410).
-RESET_LINK_STATUS = {"unknown": 404, "used": 410, "expired": 410}
-
-
 def _ip() -> str | None:
     return request.remote_addr
 
@@ -113,12 +110,10 @@ def withdraw_consent():
     form = WithdrawConsentForm()
     if not form.validate_on_submit():
         return render_error(400)
-    try:
-        withdrawal = consent.withdraw_consent(
-            account.id, form.client_id.data, now=clock.now(), ip_address=_ip()
-        )
-    except consent.ConsentNotFoundError:
-        return render_error(404, N_("Cette application n'a pas, ou plus, votre autorisation."))
+    # ConsentNotFoundError (none given, or already withdrawn) is the provider's 404 page.
+    withdrawal = consent.withdraw_consent(
+        account.id, form.client_id.data, now=clock.now(), ip_address=_ip()
+    )
     flash(
         _("L'autorisation donnée à %(client)s est retirée.", client=withdrawal.client_name),
         "success",
@@ -270,9 +265,7 @@ def reset_password(token: str):
 
 
 def _reset_link_refused(error: service.ResetLinkError):
-    return render_template(
-        "account/reset_link_invalid.html", reason=error.reason
-    ), RESET_LINK_STATUS[error.reason]
+    return render_template("account/reset_link_invalid.html", reason=error.reason), error.status
 
 
 @bp.route("/activation/renvoyer", methods=["GET", "POST"])

@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from .. import clock, urls
 from ..clock import as_utc
 from ..db import db, rowcount
+from ..errors import IdpError
+from ..i18n import N_
 from ..mail import messages
 from ..models import Account, AccountStatus, OneTimeToken, TokenPurpose
 from ..security import tokens
@@ -25,36 +27,62 @@ from ..settings import settings
 from .matching import record_matches
 
 
-class EnrollmentError(Exception):
+class EnrollmentError(IdpError):
     """Base of every refusal of this module."""
+
+    code, status = "enrollment_refused", 409
 
 
 class RegistryMismatchError(EnrollmentError):
     """Number, names or birth date do not match an active member (deliberately not which)."""
 
+    code, status = "registry_mismatch", 422
+    message = N_(
+        "Ces informations ne correspondent pas à celles de votre carte de tiers payant. "
+        "Vérifiez votre numéro d'adhérent, votre nom, votre prénom et votre date de "
+        "naissance."
+    )
+
 
 class AccountAlreadyActiveError(EnrollmentError):
     """This member already has an active account: they should sign in instead."""
+
+    code, status = "account_already_active", 409
 
 
 class AccountDisabledError(EnrollmentError):
     """The member's account was closed by the insurer; sign-up cannot reopen it."""
 
+    code, status = "account_disabled", 409
+    message = N_("Votre espace client a été fermé. Contactez votre mutuelle pour le rouvrir.")
+
 
 class AddressNotFreeableError(EnrollmentError):
     """Only the address of an account never activated can be freed (an active member keeps it)."""
+
+    code, status = "address_not_freeable", 409
 
 
 class ConcurrentSignUpError(EnrollmentError):
     """Another sign-up for the same member number won the race (the unique constraint said so)."""
 
+    code, status = "concurrent_sign_up", 409
+    message = N_(
+        "Une inscription vient d'être enregistrée pour ce numéro d'adhérent. Consultez "
+        "votre messagerie : un email d'activation vous a peut-être déjà été envoyé."
+    )
+
 
 class ActivationInvalidError(EnrollmentError):
     """The link is unknown, was replaced by a newer one, or its account cannot be activated."""
 
+    code, status = "activation_invalid", 404
+
 
 class ActivationExpiredError(EnrollmentError):
     """The link is genuine but its lifetime is over; a new one can be sent."""
+
+    code, status = "activation_expired", 410
 
     def __init__(self, account_id: int):
         super().__init__(account_id)

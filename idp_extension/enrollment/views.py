@@ -78,30 +78,12 @@ def start():
             ip_address=request.remote_addr,
             locale=current_language(),
         )
-    except RegistryMismatchError:
-        form.form_errors.append(
-            _(
-                "Ces informations ne correspondent pas à celles de votre carte de tiers payant. "
-                "Vérifiez votre numéro d'adhérent, votre nom, votre prénom et votre date de "
-                "naissance."
-            )
-        )
-        return _sign_up_page(form, 422, mismatch=True)
-    except AccountAlreadyActiveError:
-        return _sign_up_page(form, 409, already_active=True)
-    except AccountDisabledError:
-        form.form_errors.append(
-            _("Votre espace client a été fermé. Contactez votre mutuelle pour le rouvrir.")
-        )
-        return _sign_up_page(form, 409)
-    except ConcurrentSignUpError:
-        form.form_errors.append(
-            _(
-                "Une inscription vient d'être enregistrée pour ce numéro d'adhérent. Consultez "
-                "votre messagerie : un email d'activation vous a peut-être déjà été envoyé."
-            )
-        )
-        return _sign_up_page(form, 409)
+    except AccountAlreadyActiveError as error:
+        return _sign_up_page(form, error.status, already_active=True)
+    except (RegistryMismatchError, AccountDisabledError, ConcurrentSignUpError) as error:
+        form.form_errors.append(error.describe())
+        mismatch = isinstance(error, RegistryMismatchError)
+        return _sign_up_page(form, error.status, mismatch=mismatch)
     _remember_sign_up(result.account.id if result.account else None, result.email)
     return send_after_response(redirect(url_for("enrollment.sent")), result.outbox_ids)
 
@@ -213,12 +195,7 @@ def activate(token: str):
                     token, form.password.data, ip_address=request.remote_addr
                 )
             except PasswordPolicyError as error:
-                form.password.errors.append(
-                    _(
-                        "Le mot de passe ne respecte pas toutes les conditions : %(rules)s.",
-                        rules=", ".join(_(rule.label).lower() for rule in error.unmet),
-                    )
-                )
+                form.password.errors.append(error.describe())
             else:
                 sign_in(account, clock.now())
                 verification = ask_phone_verification(account)
@@ -227,8 +204,9 @@ def activate(token: str):
             service.check_activation(token)
     except ActivationInvalidError:
         return _invalid_link_page()
-    except ActivationExpiredError:
-        return render_template("enrollment/expired.html", form=ResendForm(), token=token), 410
+    except ActivationExpiredError as error:
+        page = render_template("enrollment/expired.html", form=ResendForm(), token=token)
+        return page, error.status
     except AccountAlreadyActiveError:
         return _already_activated_page()
     status = 422 if request.method == "POST" else 200
@@ -256,7 +234,9 @@ def renew(token: str):
 def _invalid_link_page():
     pending = service.find_account(_remembered_sign_up()[0])
     can_resend = pending is not None and not pending.is_active
-    return render_template("enrollment/invalid.html", can_resend=can_resend), 404
+    return render_template(
+        "enrollment/invalid.html", can_resend=can_resend
+    ), ActivationInvalidError.status
 
 
 def _already_activated_page():

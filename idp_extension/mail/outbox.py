@@ -51,6 +51,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from .. import clock
 from ..db import db
+from ..errors import IdpError
 from ..models import OutboxChannel, OutboxMessage, OutboxStatus
 from ..security import audit
 from ..security.log_redaction import logger_for
@@ -67,12 +68,16 @@ OUTCOMES = ("sent", "retry", "failed")
 CLAIM_SIZE = 10
 
 
-class OutboxMessageNotFoundError(LookupError):
+class OutboxMessageNotFoundError(IdpError, LookupError):
     """No outbox message has this id."""
 
+    code, status = "message_not_found", 404
 
-class MessageNotFailedError(ValueError):
+
+class MessageNotFailedError(IdpError, ValueError):
     """Only a FAILED message can be put back in the queue."""
+
+    code, status = "message_not_failed", 409
 
 
 def _state():

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from ..clock import as_utc
 from ..db import db, rowcount
+from ..errors import IdpError
 from ..models import Account, PhoneCode, PhoneCodePurpose
 from ..security import codes
 from ..security.audit import record
@@ -25,8 +26,10 @@ CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
 
 
-class PhoneCodeError(Exception):
+class PhoneCodeError(IdpError):
     """The code typed cannot be accepted; ``reason``: wrong, expired, exhausted or missing."""
+
+    code, status = "phone_code_refused", 422
 
     def __init__(self, reason: str, tries_left: int = 0):
         super().__init__(reason)

@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     Response,
     current_app,
-    json,
     redirect,
     render_template,
     request,
@@ -20,6 +19,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from .. import sso, urls
+from ..errors import answers_json, json_error
 from ..mfa.policy import ACR_VALUES
 from ..settings import settings
 from . import authorize as authorization
@@ -31,35 +31,25 @@ from .server import OAuth2Error, current_server
 bp = Blueprint("oidc", __name__)
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class ConfirmForm(FlaskForm):
     """Carries the CSRF token of the consent and logout confirmation pages."""
 
 
-def _json_error(error: str, description: str, status: int = 400, headers=None) -> Response:
-    body = json.dumps({"error": error, "error_description": description})
-    response = Response(body, status=status, mimetype="application/json")
-    response.headers.update(NO_STORE)
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
 def _check_form_post() -> Response | None:
     """Shape checks shared by the back-channel endpoints (RFC 6749 3.2, 7009 2.1, 7662 2.1)."""
     if request.mimetype != FORM_CONTENT_TYPE:
-        return _json_error("invalid_request", f"The body must be {FORM_CONTENT_TYPE}.")
+        return json_error("invalid_request", f"The body must be {FORM_CONTENT_TYPE}.")
     if request.args:
-        return _json_error("invalid_request", "Parameters must be sent in the request body.")
+        return json_error("invalid_request", "Parameters must be sent in the request body.")
     for name in request.form:
         if len(request.form.getlist(name)) > 1:
-            return _json_error("invalid_request", f"Repeated parameter: {name}.")
+            return json_error("invalid_request", f"Repeated parameter: {name}.")
     header = request.headers.get("Authorization", "")
     if header and "client_secret" in request.form:
         # RFC 6749 2.3: one client authentication method per request.
-        return _json_error("invalid_request", "Use one client authentication method.")
+        return json_error("invalid_request", "Use one client authentication method.")
     scheme, *credentials = header.split(None, 1) or [""]  # as Authlib splits it
     if scheme.lower() == "basic":
         try:
@@ -68,7 +58,7 @@ def _check_form_post() -> Response | None:
                 raise ValueError("no credentials")
             base64.b64decode(credentials[0].strip(), validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
-            return _json_error(
+            return json_error(
                 "invalid_client",
                 "Malformed Basic credentials.",
                 401,
@@ -78,6 +68,7 @@ def _check_form_post() -> Response | None:
 
 
 @bp.get("/.well-known/openid-configuration")
+@answers_json
 def discovery():
     """OpenID Connect Discovery 1.0 section 3 (and RFC 8414 fields), built once per app."""
     return published().discovery(_discovery_document).response(request)
@@ -113,6 +104,7 @@ def _discovery_document() -> dict:
 
 
 @bp.get("/jwks.json")
+@answers_json
 def jwks():
     """The public keys verifying our ID tokens (RFC 7517), retired ones until their tokens end."""
     now = current_app.extensions["idp"].clock.now()
@@ -185,17 +177,19 @@ def decide_consent():
 
 
 @bp.post("/token")
+@answers_json
 def token():
     """RFC 6749 3.2: authorization_code and refresh_token grants."""
     refused = _check_form_post()
     if refused is not None:
         return refused
     if not request.form.get("grant_type"):
-        return _json_error("invalid_request", "Missing 'grant_type'.")
+        return json_error("invalid_request", "Missing 'grant_type'.")
     return current_server().authorization.create_token_response()
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
+@answers_json
 def userinfo():
     """OIDC Core 5.3, bearer token in the header or (form POST) in the body."""
     if (
@@ -203,17 +197,19 @@ def userinfo():
         and request.content_length
         and request.mimetype != FORM_CONTENT_TYPE
     ):
-        return _json_error("invalid_request", f"The body must be {FORM_CONTENT_TYPE}.")
+        return json_error("invalid_request", f"The body must be {FORM_CONTENT_TYPE}.")
     return current_server().authorization.create_endpoint_response("userinfo")
 
 
 @bp.post("/revoke")
+@answers_json
 def revoke():
     """RFC 7009."""
     return _form_endpoint("revocation")
 
 
 @bp.post("/introspect")
+@answers_json
 def introspect():
     """RFC 7662."""
     return _form_endpoint("introspection")

@@ -17,11 +17,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask import current_app, request
+from flask_babel import ngettext
 from limits import parse_many
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from ..config import ConfigurationError
+from ..errors import IdpError
+from ..i18n import N_
 from ..settings import attribute_name, settings
 from .log_redaction import logger_for
 
@@ -84,13 +87,29 @@ class SharedCounters(Storage):
         return FixedWindowRateLimiter(self)
 
 
-class TooManyAttemptsError(Exception):
-    """An address or an identity (member number, email) was tried too often; the view answers
-    429, saying how long to wait (``retry_after``, seconds)."""
+class TooManyAttemptsError(IdpError):
+    """An address or an identity (member number, email) was tried too often; the answer is a
+    429 saying how long to wait (``retry_after``, seconds)."""
+
+    # RFC 6749 registers no code for 429; this is the one OAuth clients know to retry later.
+    code, status = "temporarily_unavailable", 429
+    message = N_("Trop de tentatives. Merci de patienter quelques minutes avant de réessayer.")
 
     def __init__(self, scope: str, retry_after: int | None = None):
         super().__init__(scope)
         self.retry_after = retry_after
+
+    def describe(self) -> str:
+        if not self.retry_after:
+            return super().describe()
+        return ngettext(
+            "Trop de tentatives. Merci de réessayer dans %(num)d minute.",
+            "Trop de tentatives. Merci de réessayer dans %(num)d minutes.",
+            max(1, math.ceil(self.retry_after / 60)),
+        )
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
 @dataclass
