@@ -64,7 +64,7 @@ def render(status: int, message: str, *, code: str | None = None, headers=None):
             code = "server_error" if status >= 500 else HTTP_CODES.get(status, "invalid_request")
         return json_error(code, message, status, headers)
     title = _(TITLES.get(status, TITLES[400] if status < 500 else TITLES[500]))
-    page = render_template("errors/error.html", status=status, title=title, message=message)
+    page = render_template("idp/errors/error.html", status=status, title=title, message=message)
     return page, status, headers
 
 

@@ -23,6 +23,9 @@ from .resources import resource_folder
 from .security.ratelimit import RateLimits
 from .settings import Settings
 
+# The provider's templates are "idp/<path of templates/>": a host overrides one at that name.
+TEMPLATE_PREFIX = "idp"
+
 
 @dataclass
 class ProviderState:
@@ -118,9 +121,12 @@ class IdentityProvider:
 
     @staticmethod
     def _init_templates(app: Flask) -> None:
-        # The host application's own templates win; ours are the fallback.
+        # Ours are served under "idp/" only, so a host's own base.html, macros/ or admin/ never
+        # become a provider page's layout, and ours never hide a template of the host or of
+        # its blueprints. The host's folder comes first: its templates/idp/<path> restyles ours.
         loaders = [app.jinja_loader] if app.jinja_loader else []
-        loaders.append(jinja2.FileSystemLoader(str(resource_folder("templates"))))
+        provider = jinja2.FileSystemLoader(str(resource_folder("templates")))
+        loaders.append(jinja2.PrefixLoader({TEMPLATE_PREFIX: provider}))
         app.jinja_loader = jinja2.ChoiceLoader(loaders)
 
         from .insurer import insurer

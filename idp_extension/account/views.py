@@ -71,7 +71,7 @@ def home():
 def _home_page(account, *, password_form=None, status=200):
     """The account page: profile, password change, active sessions, authorised applications."""
     return render_template(
-        "account/home.html",
+        "idp/account/home.html",
         account=account,
         password_form=password_form or ChangePasswordForm(),
         logout_form=ConfirmForm(),
@@ -185,7 +185,7 @@ def login():
                 return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "account/login.html",
+        "idp/account/login.html",
         form=form,
         failed=failed and not paused,
         paused=paused,
@@ -209,9 +209,9 @@ def logout():
         flash(_("Votre session est fermée."), "success")
         return redirect(url_for("account.login"))
     if request.method == "POST":
-        return render_template("account/logout.html", form=form), 400
+        return render_template("idp/account/logout.html", form=form), 400
     return render_template(
-        "account/logout.html", form=form, current_account=sso.signed_in_account()
+        "idp/account/logout.html", form=form, current_account=sso.signed_in_account()
     )
 
 
@@ -232,12 +232,12 @@ def forgot_password():
         # neither this answer nor the next one on a kept-alive connection tells them apart.
         mail_requests.record(mail_requests.PASSWORD_RESET, form.email.data, ip_address=_ip())
         return render_template(
-            "account/forgot_password_sent.html",
+            "idp/account/forgot_password_sent.html",
             email=form.email.data,
             valid_minutes=max(settings().reset_ttl // timedelta(minutes=1), 1),  # as the mail says
         )
     status = 422 if request.method == "POST" else 200
-    return render_template("account/forgot_password.html", form=form), status
+    return render_template("idp/account/forgot_password.html", form=form), status
 
 
 @bp.route("/mot-de-passe-oublie/<token>", methods=["GET", "POST"])
@@ -261,11 +261,11 @@ def reset_password(token: str):
         flash(_("Votre nouveau mot de passe est enregistré. Votre session est ouverte."), "success")
         return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200
-    return render_template("account/reset_password.html", form=form), status
+    return render_template("idp/account/reset_password.html", form=form), status
 
 
 def _reset_link_refused(error: service.ResetLinkError):
-    return render_template("account/reset_link_invalid.html", reason=error.reason), error.status
+    return render_template("idp/account/reset_link_invalid.html", reason=error.reason), error.status
 
 
 @bp.route("/activation/renvoyer", methods=["GET", "POST"])
@@ -280,6 +280,6 @@ def resend_activation():
             settings().mail_limit_per_email,
         )
         mail_requests.record(mail_requests.ACTIVATION, form.email.data, ip_address=_ip())
-        return render_template("account/resend_activation_sent.html", email=form.email.data)
+        return render_template("idp/account/resend_activation_sent.html", email=form.email.data)
     status = 422 if request.method == "POST" else 200
-    return render_template("account/resend_activation.html", form=form), status
+    return render_template("idp/account/resend_activation.html", form=form), status

@@ -50,7 +50,7 @@ def _list(import_form: MemberImportForm, status: int = 200):
     form = SearchForm(request.args, meta={"csrf": False})
     query = (form.q.data or "") if form.validate() else ""
     return render_template(
-        "admin/members.html",
+        "idp/admin/members.html",
         form=form,
         query=query,
         page=members.search_members(query, page=page_number()),
@@ -75,7 +75,7 @@ def member(member_number: str):
         first_name=record.first_name,
         birth_date=record.birth_date.strftime("%d/%m/%Y"),
     )
-    return render_template("admin/member.html", member=record, account=account, form=form)
+    return render_template("idp/admin/member.html", member=record, account=account, form=form)
 
 
 @bp.post("/membres/<member_number>")
@@ -86,7 +86,9 @@ def update_member(member_number: str):
         return _action_failed(error, "admin.members")
     form = MemberForm()
     if not form.validate_on_submit():
-        return render_template("admin/member.html", member=record, account=account, form=form), 422
+        return render_template(
+            "idp/admin/member.html", member=record, account=account, form=form
+        ), 422
     members.update_member(
         member_number,
         last_name=" ".join(form.last_name.data.split()),
@@ -106,7 +108,7 @@ def confirm_termination(member_number: str):
         record, account = members.find_member(member_number)
     except AdminActionError as error:
         return _action_failed(error, "admin.members")
-    return render_template("admin/member_terminate.html", member=record, account=account)
+    return render_template("idp/admin/member_terminate.html", member=record, account=account)
 
 
 @bp.post("/membres/<member_number>/resilier")
@@ -189,7 +191,7 @@ def preview_import():
         formdata=None, upload=token, terminate_missing="1" if terminate_missing else ""
     )
     return render_template(
-        "admin/member_import.html",
+        "idp/admin/member_import.html",
         report=report,
         apply_form=apply_form,
         filename=form.file.data.filename,

@@ -130,7 +130,7 @@ def _sign_up_page(
     form: SignUpForm, status: int, already_active: bool = False, mismatch: bool = False
 ):
     return render_template(
-        "enrollment/start.html",
+        "idp/enrollment/start.html",
         form=form,
         already_active=already_active,
         mismatch=mismatch,
@@ -152,7 +152,7 @@ def sent():
     if email is None:
         return redirect(url_for("enrollment.start"))
     return render_template(
-        "enrollment/sent.html",
+        "idp/enrollment/sent.html",
         email=email,
         form=ResendForm(),
         valid_hours=service.activation_valid_hours(),
@@ -205,12 +205,12 @@ def activate(token: str):
     except ActivationInvalidError:
         return _invalid_link_page()
     except ActivationExpiredError as error:
-        page = render_template("enrollment/expired.html", form=ResendForm(), token=token)
+        page = render_template("idp/enrollment/expired.html", form=ResendForm(), token=token)
         return page, error.status
     except AccountAlreadyActiveError:
         return _already_activated_page()
     status = 422 if request.method == "POST" else 200
-    return render_template("enrollment/password.html", form=form), status
+    return render_template("idp/enrollment/password.html", form=form), status
 
 
 @bp.post("/activation/<token>/nouveau-lien")
@@ -235,13 +235,13 @@ def _invalid_link_page():
     pending = service.find_account(_remembered_sign_up()[0])
     can_resend = pending is not None and not pending.is_active
     return render_template(
-        "enrollment/invalid.html", can_resend=can_resend
+        "idp/enrollment/invalid.html", can_resend=can_resend
     ), ActivationInvalidError.status
 
 
 def _already_activated_page():
     return render_template(
-        "enrollment/already_activated.html",
+        "idp/enrollment/already_activated.html",
         login_url=url_for("account.login"),
         forgot_password_url=forgot_password_url(),
     )
@@ -249,20 +249,20 @@ def _already_activated_page():
 
 @bp.get("/mentions-legales")
 def legal_notice():
-    return render_template("enrollment/legal_notice.html")
+    return render_template("idp/enrollment/legal_notice.html")
 
 
 @bp.get("/conditions-generales")
 def terms():
-    return render_template("enrollment/terms.html")
+    return render_template("idp/enrollment/terms.html")
 
 
 @bp.get("/accessibilite")
 def accessibility():
     """The accessibility statement, in the shape RGAA 4.1 asks of French public-facing sites."""
-    return render_template("enrollment/accessibility.html")
+    return render_template("idp/enrollment/accessibility.html")
 
 
 @bp.get("/contact")
 def contact():
-    return render_template("enrollment/contact.html")
+    return render_template("idp/enrollment/contact.html")

@@ -23,9 +23,9 @@ def locale_for(account: Account) -> str:
 def render(name: str, locale: str, **context) -> tuple[str, str, str]:
     """Subject (one line), text body and HTML body of ``templates/mail/<name>/`` in ``locale``."""
     with force_locale(locale):
-        subject = render_template(f"mail/{name}/subject.txt", **context)
-        text = render_template(f"mail/{name}/body.txt", **context)
-        html = render_template(f"mail/{name}/body.html", **context)
+        subject = render_template(f"idp/mail/{name}/subject.txt", **context)
+        text = render_template(f"idp/mail/{name}/body.txt", **context)
+        html = render_template(f"idp/mail/{name}/body.html", **context)
     return " ".join(subject.split()), text, html
 
 

@@ -146,7 +146,7 @@ def second_factor():
     elif request.method == "GET" and method == "sms" and _code_needed(account):
         outbox_ids = _send_code(account, PhoneCodePurpose.LOGIN)
     response = render_template(
-        "mfa/second_factor.html",
+        "idp/mfa/second_factor.html",
         form=form,
         method=method,
         has_app=has_app,
@@ -218,7 +218,7 @@ def verify_phone():
             flash(_("Votre numéro de téléphone portable est vérifié."), "success")
             return redirect(sso.pop_next(url_for("account.home")))
     return render_template(
-        "mfa/verify_phone.html",
+        "idp/mfa/verify_phone.html",
         form=form,
         phone=service.masked_phone(account.phone),
         button_form=ButtonForm(),
@@ -282,7 +282,7 @@ def security():
     if refused:
         return refused
     return render_template(
-        "mfa/security.html",
+        "idp/mfa/security.html",
         account=account,
         has_app=service.confirmed_authenticator(account.id) is not None,
         recovery_left=recovery.remaining(account.id),
@@ -336,7 +336,7 @@ def app_setup():
             return _recovery_codes_page(
                 shown, _("Votre application d'authentification est activée.")
             )
-    response = render_template("mfa/app_setup.html", form=form, setup=setup)
+    response = render_template("idp/mfa/app_setup.html", form=form, setup=setup)
     return response, 422 if request.method == "POST" else 200, NO_STORE
 
 
@@ -394,7 +394,7 @@ def remove_second_factor():
 
 def _recovery_codes_page(shown: list[str], message: str):
     """The ten codes, once: never cached, never shown again."""
-    response = render_template("mfa/recovery_codes.html", codes=shown, message=message)
+    response = render_template("idp/mfa/recovery_codes.html", codes=shown, message=message)
     return response, 200, NO_STORE
 
 

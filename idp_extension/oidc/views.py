@@ -120,7 +120,7 @@ def _outcome_response(outcome: authorization.Outcome):
         return outcome.response
     if isinstance(outcome, authorization.ErrorPage):
         return render_template(
-            "oidc/error.html", message=_(outcome.message), detail=outcome.detail
+            "idp/oidc/error.html", message=_(outcome.message), detail=outcome.detail
         ), 400
     if isinstance(outcome, authorization.SignInNeeded):
         hint = outcome.login_hint
@@ -135,7 +135,7 @@ def _outcome_response(outcome: authorization.Outcome):
     # Claims the relying party asked for by name (OIDC Core 5.5), beyond its scopes.
     descriptions += [CLAIM_DESCRIPTIONS[name] for name in outcome.claims]
     return render_template(
-        "oidc/consent.html",
+        "idp/oidc/consent.html",
         client=outcome.client,
         descriptions=descriptions,
         params=outcome.params,
@@ -148,7 +148,7 @@ def authorize():
     """OIDC Core 3.1.2.1: GET or a form POST from the relying party (hence no CSRF token)."""
     if request.method == "POST" and request.mimetype != FORM_CONTENT_TYPE:
         return render_template(
-            "oidc/error.html",
+            "idp/oidc/error.html",
             message=_("La demande de connexion est invalide."),
             detail="The body must be form-encoded.",
         ), 400
@@ -231,7 +231,7 @@ def end_session():
         logout_request = server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
         return render_template(
-            "oidc/error.html",
+            "idp/oidc/error.html",
             message=_("La demande de déconnexion est invalide."),
             detail=error.description or "",
         ), 400
@@ -240,7 +240,7 @@ def end_session():
     if claims is None or (account is not None and claims.get("sub") != account.subject):
         params = authorization.request_params(request.values)
         return render_template(
-            "oidc/logout.html", client=logout_request.client, params=params, form=ConfirmForm()
+            "idp/oidc/logout.html", client=logout_request.client, params=params, form=ConfirmForm()
         )
     return _finish_logout(logout_request)
 
@@ -253,7 +253,7 @@ def confirm_logout():
         logout_request = server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
         return render_template(
-            "oidc/error.html",
+            "idp/oidc/error.html",
             message=_("La demande de déconnexion est invalide."),
             detail=error.description or "",
         ), 400
@@ -266,7 +266,7 @@ def _finish_logout(logout_request):
     )
     if response is not None:
         return response
-    return render_template("oidc/logged_out.html")
+    return render_template("idp/oidc/logged_out.html")
 
 
 # A host's own CSRFProtect must leave these alone (security.csrf.EXEMPT_ENDPOINTS are ours).
