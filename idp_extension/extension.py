@@ -83,6 +83,9 @@ class IdentityProvider:
         from .security import log_redaction, proxies
         from .security.passwords import PasswordHashing
 
+        # Before the settings are read: it settles IDP_PROXY_FIX to a number of hops.
+        proxies.init_app(app)
+
         if self.mailer is not None:
             mailer = self.mailer
         elif app.config["IDP_DEMO"] and not app.config["IDP_MAIL_SERVER"]:
@@ -107,7 +110,6 @@ class IdentityProvider:
         # the provider's own settings (state.mail), never the host's MAIL_*.
         app.extensions.setdefault("mail", app.extensions["idp"].mail)
         self._init_templates(app)
-        proxies.init_app(app)
         i18n.init_app(app)
         self._register_blueprints(app)
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from .. import clock, sso
 from ..enrollment.importing import ImportFileError, TerminationGuardError
+from ..settings import settings
 from . import members
 from .errors import AdminActionError
 from .forms import ApplyImportForm, MemberForm, MemberImportForm, SearchForm
@@ -25,7 +26,7 @@ def _allow_register_uploads(endpoint, values) -> None:
         return
     account = sso.signed_in_account()
     if account is not None and account.is_admin:
-        request.max_content_length = current_app.config["IDP_IMPORT_MAX_UPLOAD_BYTES"]
+        request.max_content_length = settings().import_max_upload_bytes
         # The multipart decoder's own buffer is bounded by this too: it must hold one read
         # chunk (64 KiB) plus a partial boundary, or a large file fails half-way with 413.
         request.max_form_memory_size = max(
@@ -37,12 +38,12 @@ UPLOAD_PARSER_BUFFER = 1024 * 1024
 
 
 def _store() -> members.UploadStore:
-    folder = current_app.config["IDP_IMPORT_UPLOAD_DIR"]
+    folder = settings().import_upload_dir
     return members.UploadStore(Path(folder or Path(current_app.instance_path) / "imports"))
 
 
 def _max_percent() -> int:
-    return current_app.config["IDP_IMPORT_TERMINATE_MAX_PERCENT"]
+    return settings().import_terminate_max_percent
 
 
 def _list(import_form: MemberImportForm, status: int = 200):

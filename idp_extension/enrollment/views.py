@@ -23,6 +23,7 @@ from ..mfa.views import ask_phone_verification
 from ..security import tokens
 from ..security.ratelimit import configured, hit, limited
 from ..security.sealing import InvalidToken, seal, unseal
+from ..settings import settings
 from ..sso import pop_next, sign_in
 from . import service
 from .forms import PasswordForm, ResendForm, SignUpForm
@@ -51,10 +52,9 @@ def forgot_password_url() -> str:
 
 @bp.context_processor
 def legal_links():
-    config = current_app.config
     return {
-        "legal_notice_url": config["IDP_LEGAL_NOTICE_URL"] or url_for("enrollment.legal_notice"),
-        "terms_url": config["IDP_TERMS_URL"] or url_for("enrollment.terms"),
+        "legal_notice_url": settings().legal_notice_url or url_for("enrollment.legal_notice"),
+        "terms_url": settings().terms_url or url_for("enrollment.terms"),
     }
 
 
@@ -66,7 +66,7 @@ def start():
         _fill_with_pending_sign_up(form)
     if not form.validate_on_submit():
         return _sign_up_page(form, 422 if request.method == "POST" else 200)
-    hit("signup-member", form.member_number.data, current_app.config["IDP_SIGNUP_LIMIT_PER_MEMBER"])
+    hit("signup-member", form.member_number.data, settings().signup_limit_per_member)
     try:
         result = service.enroll(
             first_name=form.first_name.data,
@@ -160,12 +160,12 @@ def sent():
 
 
 @bp.post("/inscription/nouveau-lien")
-@limited("10/hour")
+@limited(configured("IDP_NEW_LINK_LIMIT_PER_IP"))
 def resend():
     account_id, email = _remembered_sign_up()
     if account_id is None and email is None:
         return redirect(url_for("enrollment.start"))
-    hit("resend-activation", str(account_id or email), "5/hour")
+    hit("resend-activation", str(account_id or email), settings().new_link_limit_per_sign_up)
     try:
         if account_id is None:  # the address was someone else's: its owner is told again
             outbox_id = service.warn_address_owner_again(email, ip_address=request.remote_addr)
@@ -184,7 +184,7 @@ def resend():
 
 
 @bp.route("/activation/<token>", methods=["GET", "POST"])
-@limited("30/hour", methods=["POST"])
+@limited(configured("IDP_ACTIVATION_LIMIT_PER_IP"), methods=["POST"])
 def activate(token: str):
     # GET never uses the link: mail scanners open links before the member does.
     form = PasswordForm()
@@ -214,9 +214,9 @@ def activate(token: str):
 
 
 @bp.post("/activation/<token>/nouveau-lien")
-@limited("10/hour")
+@limited(configured("IDP_NEW_LINK_LIMIT_PER_IP"))
 def renew(token: str):
-    hit("renew-activation", tokens.digest(token), "5/hour")
+    hit("renew-activation", tokens.digest(token), settings().new_link_limit_per_sign_up)
     try:
         account, outbox_id = service.renew_activation(token, ip_address=request.remote_addr)
     except ActivationInvalidError:

@@ -7,15 +7,16 @@ written in French and wrapped in ``_()``; the member's ``locale`` picks the cata
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
 
 from ..models import Account, OutboxMessage
+from ..settings import settings
 from . import outbox
 
 
 def locale_for(account: Account) -> str:
-    languages = current_app.config["IDP_LANGUAGES"]
+    languages = settings().languages
     return account.locale if account.locale in languages else languages[0]
 
 

@@ -21,6 +21,7 @@ from flask_wtf import FlaskForm
 from .. import sso, urls
 from ..errors import answers_json, json_error
 from ..mfa.policy import ACR_VALUES
+from ..settings import settings
 from . import authorize as authorization
 from . import keys, server_metadata
 from .claims import CLAIM_DESCRIPTIONS, SCOPE_DESCRIPTIONS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES
@@ -96,7 +97,7 @@ def _discovery_document() -> dict:
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
         "acr_values_supported": list(ACR_VALUES),
-        "ui_locales_supported": list(current_app.config["IDP_LANGUAGES"]),
+        "ui_locales_supported": list(settings().languages),
         "claim_types_supported": ["normal"],
         "display_values_supported": ["page", "popup", "touch"],
     }
