@@ -182,8 +182,3 @@ def limited(limit: str | Callable[[], str], *, methods: Iterable[str] | None = N
         return wrapper
 
     return decorator
-
-
-def identity_counters() -> FixedWindowRateLimiter:
-    """The application's limiter, on the storage resolved at start-up."""
-    return current_app.extensions["idp"].rate_limits.limiter
