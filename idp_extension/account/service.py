@@ -297,6 +297,7 @@ def request_password_reset(
         ip_address=ip_address,
         purpose=TokenPurpose.PASSWORD_RESET.value,
     )
+    db.session.flush()  # the outbox id, returned before the operation commits
     return message.id
 
 
