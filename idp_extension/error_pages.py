@@ -68,7 +68,7 @@ def render(
     code: str | None = None,
     headers=None,
     detail: str | None = None,
-    template: str = "errors/error.html",
+    template: str = "idp/errors/error.html",
 ):
     """The page (or JSON error) for a refusal; ``message`` is already translated.
 

@@ -46,7 +46,7 @@ class IdpError(Exception):
     status: int = 400
     message: str = N_("La demande n'a pas pu être comprise.")
     detail: str | None = None
-    template: str = "errors/error.html"
+    template: str = "idp/errors/error.html"
 
     def describe(self) -> str:
         """The message in the request's language."""

@@ -79,12 +79,12 @@ def console_context():
 
 @bp.get("/")
 def dashboard():
-    return render_template("admin/dashboard.html", board=dashboard_figures(clock.now()))
+    return render_template("idp/admin/dashboard.html", board=dashboard_figures(clock.now()))
 
 
 @bp.get("/courriers")
 def mail():
-    return render_template("admin/mail.html", messages=service.list_outbox())
+    return render_template("idp/admin/mail.html", messages=service.list_outbox())
 
 
 @bp.post("/courriers/<int:message_id>/renvoyer")
@@ -107,7 +107,9 @@ def retry_mail(message_id: int):
 
 @bp.get("/clients")
 def clients():
-    return render_template("admin/clients.html", clients=service.list_clients(), form=ClientForm())
+    return render_template(
+        "idp/admin/clients.html", clients=service.list_clients(), form=ClientForm()
+    )
 
 
 @bp.post("/clients")
@@ -131,8 +133,8 @@ def create_client():
                 _("Cette application ne peut pas être enregistrée : %(reason)s", reason=str(error))
             )
         else:
-            return render_template("admin/client_created.html", client=client, secret=secret)
-    return render_template("admin/clients.html", clients=service.list_clients(), form=form), 422
+            return render_template("idp/admin/client_created.html", client=client, secret=secret)
+    return render_template("idp/admin/clients.html", clients=service.list_clients(), form=form), 422
 
 
 @bp.post("/clients/<int:client_pk>/desactiver")
@@ -163,7 +165,7 @@ def _set_client_enabled(client_pk: int, enabled: bool):
 
 @bp.get("/cles")
 def keys():
-    return render_template("admin/keys.html", keys=service.list_signing_keys())
+    return render_template("idp/admin/keys.html", keys=service.list_signing_keys())
 
 
 @bp.post("/cles/rotation")

@@ -18,6 +18,7 @@ from ..models.oauth import OAuthClient
 from ..security.audit import record
 from ..security.sealing import unseal
 from ..security.tokens import digest, new_token
+from ..settings import settings
 from ..transaction import operation
 
 SAMPLE_MEMBERS = Path(__file__).resolve().parents[2] / "demo" / "sample-members.csv"
@@ -54,7 +55,7 @@ def prepare_demo(
     *, members_csv: Path = SAMPLE_MEMBERS, portal_url: str = DEFAULT_PORTAL_URL
 ) -> DemoSetup:
     """Import the sample members and register (or refresh) the demo portal's client, together."""
-    if not current_app.config["IDP_DEMO"]:
+    if not settings().demo:
         raise DemoModeOffError(
             "demo mode is off: set IDP_DEMO=1 (it enables the mailbox page "
             "at /demo/mailbox that the demo's mail goes to)"

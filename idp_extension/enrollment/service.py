@@ -23,6 +23,7 @@ from ..models import Account, AccountStatus, OneTimeToken, TokenPurpose
 from ..security import tokens
 from ..security.audit import record
 from ..security.passwords import PasswordPolicyError, unmet_rules
+from ..settings import settings
 from ..transaction import operation
 from .matching import record_matches
 
@@ -342,7 +343,7 @@ def activation_link(token: str) -> str:
 
 def activation_valid_hours() -> int:
     """The link lifetime as members read it (IDP_ACTIVATION_TTL, in whole hours)."""
-    return max(1, round(int(current_app.config["IDP_ACTIVATION_TTL"]) / 3600))
+    return max(1, round(settings().activation_ttl / timedelta(hours=1)))
 
 
 def _usable_token(token: str, *, lock: bool) -> OneTimeToken:
@@ -382,7 +383,6 @@ def _issue_activation(account: Account, now: datetime, ip_address: str | None):
         .values(voided_at=now)
         .execution_options(synchronize_session=False)
     )
-    ttl = int(current_app.config["IDP_ACTIVATION_TTL"])
     token = tokens.new_token()
     db.session.add(
         OneTimeToken(
@@ -390,7 +390,7 @@ def _issue_activation(account: Account, now: datetime, ip_address: str | None):
             purpose=TokenPurpose.ACTIVATION,
             account_id=account.id,
             created_at=now,
-            expires_at=now + timedelta(seconds=ttl),
+            expires_at=now + settings().activation_ttl,
         )
     )
     message = messages.activation(

@@ -56,6 +56,7 @@ from ..models import OutboxChannel, OutboxMessage, OutboxStatus
 from ..security import audit
 from ..security.log_redaction import logger_for
 from ..security.sealing import InvalidToken, seal, unseal
+from ..settings import settings
 from ..transaction import in_transaction, operation, transaction
 from .sender import PermanentDeliveryError, TransportUnavailableError
 
@@ -84,7 +85,7 @@ def _state():
 
 
 def _message_domain() -> str:
-    return current_app.config["IDP_ISSUER"].split("://", 1)[1].split("/")[0].split(":")[0]
+    return settings().base_url.split("://", 1)[1].split("/")[0].split(":")[0]
 
 
 def enqueue(
@@ -123,11 +124,10 @@ def enqueue(
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff after ``attempts`` failures: base, 2×base, 4×base ... capped."""
-    config = current_app.config
-    base = config["IDP_MAIL_RETRY_BASE_SECONDS"]
-    cap = config["IDP_MAIL_RETRY_MAX_SECONDS"]
+    base = settings().mail_retry_base_seconds
+    cap = settings().mail_retry_max_seconds
     exponent = min(max(attempts - 1, 0), 32)  # keeps the integer small for huge counts
-    return timedelta(seconds=min(base * 2**exponent, cap))
+    return min(base * 2**exponent, cap)
 
 
 def _due(cutoff: datetime):
@@ -165,7 +165,7 @@ def claim_due(
         # own statement: inside ``UPDATE ... WHERE id IN (subquery)`` PostgreSQL may run the
         # subquery more than once and claim far more than ``limit`` rows.)
         candidates = candidates.with_for_update(skip_locked=True)
-    lease = timedelta(seconds=current_app.config["IDP_MAIL_LEASE_SECONDS"])
+    lease = settings().mail_lease_seconds
     # Its own operation, committed before any SMTP talk: the lease is what other senders see.
     with transaction():
         candidate_ids = db.session.scalars(candidates).all()
@@ -218,7 +218,7 @@ def release(messages: list[OutboxMessage]) -> None:
 def _reschedule(message: OutboxMessage, now: datetime, error: str) -> str:
     message.last_error = error[:500]
     message.lease_expires_at = None
-    if message.attempts >= current_app.config["IDP_MAIL_MAX_ATTEMPTS"]:
+    if message.attempts >= settings().mail_max_attempts:
         message.status = OutboxStatus.FAILED
         log.warning("mail %s failed after %s attempts", message.id, message.attempts)
         return "failed"
@@ -281,15 +281,14 @@ class Attempt(NamedTuple):
 @operation
 def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
     """Send one claimed message with ``send`` and commit its new state."""
-    config = current_app.config
     now = clock.now()
     unavailable = False
     try:
-        key = config["SECRET_KEY"]
+        key = current_app.config["SECRET_KEY"]
         body_text = unseal(key, message.body_text)
         body_html = unseal(key, message.body_html) if message.body_html else None
         send(
-            sender=config["IDP_MAIL_SENDER"],
+            sender=settings().mail_sender,
             recipient=message.recipient,
             subject=message.subject,
             body_text=body_text,
@@ -342,7 +341,7 @@ def _transport_session(channel: OutboxChannel = OutboxChannel.MAIL):
 
 def _lease_too_short(message: OutboxMessage) -> bool:
     """True when the claim may run out during the send (someone else could then take it)."""
-    margin = timedelta(seconds=2 * current_app.config["IDP_MAIL_TIMEOUT"])
+    margin = timedelta(seconds=2 * settings().mail_timeout)
     assert message.lease_expires_at is not None  # a claimed message carries its lease
     return clock.now() + margin >= message.lease_expires_at
 
@@ -414,7 +413,7 @@ def send_after_response(response, ids: list[int]):
     """
     response = make_response(response)
     ids = [message_id for message_id in ids if message_id is not None]
-    if not ids or not current_app.config["IDP_MAIL_SEND_AFTER_REQUEST"]:
+    if not ids or not settings().mail_send_after_request:
         return response
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as what it stands for
 

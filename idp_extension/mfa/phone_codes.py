@@ -19,6 +19,7 @@ from ..models import Account, PhoneCode, PhoneCodePurpose
 from ..security import codes
 from ..security.audit import record
 from ..security.ratelimit import hit
+from ..settings import settings
 from ..sms import messages
 
 CODE_TTL = timedelta(minutes=10)
@@ -47,10 +48,9 @@ def issue(
 
     Raises ``TooManyAttemptsError`` when the account or the address asked too often.
     """
-    config = current_app.config
-    hit("sms-account", str(account.id), config["IDP_SMS_LIMIT_PER_ACCOUNT"])
+    hit("sms-account", str(account.id), settings().sms_limit_per_account)
     if ip_address:
-        hit("sms-ip", ip_address, config["IDP_SMS_LIMIT_PER_IP"])
+        hit("sms-ip", ip_address, settings().sms_limit_per_ip)
     db.session.execute(
         update(PhoneCode)
         .where(
@@ -67,7 +67,9 @@ def issue(
             account_id=account.id,
             purpose=purpose,
             phone=account.phone,
-            digest=codes.digest(config["SECRET_KEY"], _scope(account.id, purpose), code),
+            digest=codes.digest(
+                current_app.config["SECRET_KEY"], _scope(account.id, purpose), code
+            ),
             created_at=now,
             expires_at=now + CODE_TTL,
             attempts=0,

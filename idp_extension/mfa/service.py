@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import delete, select, update
 
 from ..account.service import LOCKED, WRONG, counted_check, is_locked
@@ -23,6 +22,7 @@ from ..models import (
     TotpAuthenticator,
 )
 from ..security.audit import record
+from ..settings import settings
 from ..sms.messages import organisation_name
 from ..transaction import operation, transaction
 from . import phone_codes, recovery, totp
@@ -283,7 +283,7 @@ def remove_second_factor(
 
 
 def policy() -> str:
-    return current_app.config["IDP_MFA"]
+    return settings().mfa
 
 
 def find_account(account_id) -> Account | None:

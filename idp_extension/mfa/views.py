@@ -6,10 +6,11 @@ Views stay thin: they read the form, call one function of ``service``, render or
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -24,6 +25,7 @@ from ..account.service import is_locked
 from ..mail.outbox import send_after_response
 from ..models import Account, PhoneCodePurpose
 from ..security.ratelimit import TooManyAttemptsError, configured, limited
+from ..settings import settings
 from . import phone_codes, policy, recovery, service
 from .forms import AppCodeForm, ButtonForm, RecoveryCodeForm, SetupCodeForm, SmsCodeForm
 
@@ -36,23 +38,19 @@ FORMS = {"sms": SmsCodeForm, "otp": AppCodeForm, "recovery": RecoveryCodeForm}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _now():
-    return clock.now()
-
-
 def _ip() -> str | None:
     return request.remote_addr
 
 
 def _policy() -> str:
-    return current_app.config["IDP_MFA"]
+    return settings().mfa
 
 
 def begin_second_step(account: Account):
     """After the right password: keep the sign-in pending and ask for the second factor."""
     session[PENDING_KEY] = {
         "account_id": account.id,
-        "since": int(_now().timestamp()),
+        "since": int(clock.now().timestamp()),
         "stamp": sso.password_stamp(account),
     }
     return redirect(url_for("mfa.second_factor"))
@@ -63,7 +61,7 @@ def _pending_account() -> Account | None:
     if not isinstance(pending, dict):
         return None
     account = service.find_account(pending.get("account_id"))
-    fresh = int(_now().timestamp()) - int(pending.get("since") or 0) < PENDING_SECONDS
+    fresh = int(clock.now().timestamp()) - int(pending.get("since") or 0) < PENDING_SECONDS
     if (
         account is None
         or not account.is_active
@@ -91,8 +89,8 @@ ERRORS = {
     "locked": lambda _e: _(
         "Après %(count)s essais infructueux, la connexion à un compte est suspendue pendant "
         "%(minutes)s minutes.",
-        count=current_app.config["IDP_LOCKOUT_THRESHOLD"],
-        minutes=max(current_app.config["IDP_LOCKOUT_SECONDS"] // 60, 1),
+        count=settings().lockout_threshold,
+        minutes=max(settings().lockout_seconds // timedelta(minutes=1), 1),
     ),
 }
 
@@ -110,7 +108,7 @@ def _error_text(error) -> str:
 def _send_code(account: Account, purpose: PhoneCodePurpose) -> list[int]:
     """Send a code now; the outbox ids (none when the limits refuse, with a message)."""
     try:
-        message_id = service.send_phone_code(account, purpose, now=_now(), ip_address=_ip())
+        message_id = service.send_phone_code(account, purpose, now=clock.now(), ip_address=_ip())
     except TooManyAttemptsError:
         flash(
             _("Trop de codes demandés. Merci de patienter avant d'en demander un autre."), "error"
@@ -139,7 +137,7 @@ def second_factor():
     if form.validate_on_submit():
         try:
             amr = service.check_second_factor(
-                account, method, form.code.data, now=_now(), ip_address=_ip()
+                account, method, form.code.data, now=clock.now(), ip_address=_ip()
             )
         except service.SecondFactorError as error:
             form.code.errors.append(_error_text(error))
@@ -148,7 +146,7 @@ def second_factor():
     elif request.method == "GET" and method == "sms" and _code_needed(account):
         outbox_ids = _send_code(account, PhoneCodePurpose.LOGIN)
     response = render_template(
-        "mfa/second_factor.html",
+        "idp/mfa/second_factor.html",
         form=form,
         method=method,
         has_app=has_app,
@@ -161,14 +159,14 @@ def second_factor():
 
 def _code_needed(account: Account) -> bool:
     """Opening the SMS page sends a code, unless one can still be typed (a reload sends none)."""
-    now = _now()
+    now = clock.now()
     return not is_locked(account, now) and not phone_codes.live_code_exists(
         account, PhoneCodePurpose.LOGIN, now
     )
 
 
 def _second_step_done(account: Account, pending: bool, amr: str):
-    now = _now()
+    now = clock.now()
     if pending:
         session.pop(PENDING_KEY, None)
         sso.sign_in(account, now, methods=policy.methods_after(["pwd"], amr))
@@ -213,14 +211,14 @@ def verify_phone():
     form = SmsCodeForm()
     if form.validate_on_submit():
         try:
-            service.verify_phone(account, form.code.data, now=_now(), ip_address=_ip())
+            service.verify_phone(account, form.code.data, now=clock.now(), ip_address=_ip())
         except service.PhoneCodeError as error:
             form.code.errors.append(_error_text(error))
         else:
             flash(_("Votre numéro de téléphone portable est vérifié."), "success")
             return redirect(sso.pop_next(url_for("account.home")))
     return render_template(
-        "mfa/verify_phone.html",
+        "idp/mfa/verify_phone.html",
         form=form,
         phone=service.masked_phone(account.phone),
         button_form=ButtonForm(),
@@ -284,7 +282,7 @@ def security():
     if refused:
         return refused
     return render_template(
-        "mfa/security.html",
+        "idp/mfa/security.html",
         account=account,
         has_app=service.confirmed_authenticator(account.id) is not None,
         recovery_left=recovery.remaining(account.id),
@@ -305,7 +303,7 @@ def start_app_setup():
         return refused
     ButtonForm().validate_on_submit()
     try:
-        service.start_app_setup(account, now=_now(), ip_address=_ip())
+        service.start_app_setup(account, now=clock.now(), ip_address=_ip())
     except service.NotAvailableError:
         flash(_("Une application d'authentification est déjà configurée."), "info")
         return redirect(url_for("mfa.security"))
@@ -324,19 +322,21 @@ def app_setup():
     form = SetupCodeForm()
     if form.validate_on_submit():
         try:
-            shown = service.confirm_app_setup(account, form.code.data, now=_now(), ip_address=_ip())
+            shown = service.confirm_app_setup(
+                account, form.code.data, now=clock.now(), ip_address=_ip()
+            )
         except service.SecondFactorError:
             form.code.errors.append(
                 _("Ce code ne correspond pas. Vérifiez l'heure de votre téléphone et réessayez.")
             )
         else:
             sso.add_methods(
-                account, policy.methods_after(sso.session_methods(), "otp"), _now(), "otp"
+                account, policy.methods_after(sso.session_methods(), "otp"), clock.now(), "otp"
             )
             return _recovery_codes_page(
                 shown, _("Votre application d'authentification est activée.")
             )
-    response = render_template("mfa/app_setup.html", form=form, setup=setup)
+    response = render_template("idp/mfa/app_setup.html", form=form, setup=setup)
     return response, 422 if request.method == "POST" else 200, NO_STORE
 
 
@@ -358,7 +358,7 @@ def enable_sms():
         return refused
     ButtonForm().validate_on_submit()
     try:
-        shown = service.enable_sms(account, now=_now(), ip_address=_ip())
+        shown = service.enable_sms(account, now=clock.now(), ip_address=_ip())
     except service.NotAvailableError:
         flash(_("Vérifiez d'abord votre numéro de téléphone portable."), "error")
         return redirect(url_for("mfa.security"))
@@ -372,7 +372,7 @@ def new_recovery_codes():
         return refused
     ButtonForm().validate_on_submit()
     try:
-        shown = service.new_recovery_codes(account, now=_now(), ip_address=_ip())
+        shown = service.new_recovery_codes(account, now=clock.now(), ip_address=_ip())
     except service.NotAvailableError:
         return redirect(url_for("mfa.security"))
     return _recovery_codes_page(shown, _("Vos nouveaux codes de secours remplacent les anciens."))
@@ -394,7 +394,7 @@ def remove_second_factor():
 
 def _recovery_codes_page(shown: list[str], message: str):
     """The ten codes, once: never cached, never shown again."""
-    response = render_template("mfa/recovery_codes.html", codes=shown, message=message)
+    response = render_template("idp/mfa/recovery_codes.html", codes=shown, message=message)
     return response, 200, NO_STORE
 
 

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from flask import current_app, session
+from flask import session
 from werkzeug.datastructures import MultiDict
 
 from .. import clock, sso
@@ -21,6 +21,7 @@ from ..i18n import N_
 from ..mfa import policy
 from ..models import Account
 from ..models.oauth import OAuthClient
+from ..settings import settings
 from . import claims as oidc_claims
 from . import keys
 from .consent import consent_needed, grant_consent, record_refusal
@@ -56,7 +57,7 @@ class RelyingPartyRequestError(IdpError):
 
     code, status = "invalid_request", 400
     message = N_("La demande de connexion est invalide.")
-    template = "oidc/error.html"
+    template = "idp/oidc/error.html"
 
     def __init__(self, message: str | None = None, detail: str = ""):
         super().__init__(detail)
@@ -325,7 +326,7 @@ def _too_old(auth_time: int | None, max_age: int | None, now: int) -> bool:
 def _second_factor_wanted(values: MultiDict, claims_request: dict | None) -> bool:
     """Whether this request needs ``acr`` ``mfa`` (OIDC Core 3.1.2.1 ``acr_values``, 5.5.1.1
     an ``acr`` claim request), or the policy asks it of every sign-in."""
-    config_policy = current_app.config["IDP_MFA"]
+    config_policy = settings().mfa
     if not policy.enabled(config_policy):
         return False
     if config_policy == "required":

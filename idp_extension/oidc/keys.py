@@ -33,6 +33,7 @@ from ..db import db
 from ..models.keys import SigningKey
 from ..security.audit import record
 from ..security.sealing import seal, unseal
+from ..settings import settings
 from ..transaction import after_commit, operation
 from .published import JWKS_MAX_AGE, JWKS_SERVER_CACHE_SECONDS, forget_jwks
 
@@ -52,8 +53,8 @@ class KeyState:
 
 def publish_delay() -> timedelta:
     """How long a rotated-in key is published before it signs: longer than any cached JWKS."""
-    margin = int(current_app.config["IDP_KEY_PUBLISH_MARGIN_SECONDS"])
-    return timedelta(seconds=JWKS_SERVER_CACHE_SECONDS + JWKS_MAX_AGE + margin)
+    caches = timedelta(seconds=JWKS_SERVER_CACHE_SECONDS + JWKS_MAX_AGE)
+    return caches + settings().key_publish_margin_seconds
 
 
 def _signs_from(key: SigningKey) -> datetime:
@@ -62,7 +63,7 @@ def _signs_from(key: SigningKey) -> datetime:
 
 def key_states(now: datetime) -> list[KeyState]:
     """Every key with its state at ``now``, oldest first (see the module's docstring)."""
-    ttl = timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
+    ttl = settings().id_token_ttl
     keys = db.session.scalars(db.select(SigningKey).order_by(SigningKey.id)).all()
     states = []
     for key in keys:
@@ -161,7 +162,7 @@ def published_keys() -> list[SigningKey]:
 
 def next_key_set_change(now: datetime) -> datetime | None:
     """When the published set next changes by itself (a retired key leaving), if ever."""
-    ttl = timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
+    ttl = settings().id_token_ttl
     upcoming = [s.signs_from for s in key_states(now) if s.state == PUBLISHED]
     leaving = [s.retired_at + ttl for s in key_states(now) if s.in_jwks and s.retired_at]
     # A published key starting to sign retires its predecessor: that sets when it leaves.

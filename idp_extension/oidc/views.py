@@ -21,6 +21,7 @@ from .. import sso, urls
 from ..errors import answers_json, json_error
 from ..i18n import N_
 from ..mfa.policy import ACR_VALUES
+from ..settings import settings
 from . import authorize as authorization
 from . import keys, server_metadata
 from .authorize import RelyingPartyRequestError
@@ -100,7 +101,7 @@ def _discovery_document() -> dict:
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
         "acr_values_supported": list(ACR_VALUES),
-        "ui_locales_supported": list(current_app.config["IDP_LANGUAGES"]),
+        "ui_locales_supported": list(settings().languages),
         "claim_types_supported": ["normal"],
         "display_values_supported": ["page", "popup", "touch"],
     }
@@ -136,7 +137,7 @@ def _outcome_response(outcome: authorization.Outcome):
     # Claims the relying party asked for by name (OIDC Core 5.5), beyond its scopes.
     descriptions += [CLAIM_DESCRIPTIONS[name] for name in outcome.claims]
     return render_template(
-        "oidc/consent.html",
+        "idp/oidc/consent.html",
         client=outcome.client,
         descriptions=descriptions,
         params=outcome.params,
@@ -233,7 +234,7 @@ def end_session():
     if claims is None or (account is not None and claims.get("sub") != account.subject):
         params = authorization.request_params(request.values)
         return render_template(
-            "oidc/logout.html", client=logout_request.client, params=params, form=ConfirmForm()
+            "idp/oidc/logout.html", client=logout_request.client, params=params, form=ConfirmForm()
         )
     return _finish_logout(logout_request)
 
@@ -255,7 +256,7 @@ def _finish_logout(logout_request):
     )
     if response is not None:
         return response
-    return render_template("oidc/logged_out.html")
+    return render_template("idp/oidc/logged_out.html")
 
 
 # A host's own CSRFProtect must leave these alone (security.csrf.EXEMPT_ENDPOINTS are ours).

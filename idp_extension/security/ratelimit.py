@@ -25,6 +25,7 @@ from limits.strategies import FixedWindowRateLimiter
 from ..config import ConfigurationError
 from ..errors import IdpError
 from ..i18n import N_
+from ..settings import attribute_name, settings
 from .log_redaction import logger_for
 
 log = logger_for(__name__)
@@ -142,12 +143,15 @@ class RateLimits:
 
 def seconds_until(moment: float) -> int:
     """Whole seconds from now until ``moment`` (a Unix time), at least one."""
+    # The ``limits`` library's windows run on the system time, not the application's clock.
     return max(1, math.ceil(moment - time.time()))
 
 
 def configured(key: str) -> Callable[[], str]:
-    """The limit set under config ``key``, read per request: ``@limited(configured(K))``."""
-    return lambda: current_app.config[key]
+    """The limit set under ``key`` (an IDP_* setting), read per request:
+    ``@limited(configured(K))``."""
+    name = attribute_name(key)
+    return lambda: getattr(settings(), name)
 
 
 def hit(scope: str, identity: str, limit: str) -> None:
@@ -178,8 +182,3 @@ def limited(limit: str | Callable[[], str], *, methods: Iterable[str] | None = N
         return wrapper
 
     return decorator
-
-
-def identity_counters() -> FixedWindowRateLimiter:
-    """The application's limiter, on the storage resolved at start-up."""
-    return current_app.extensions["idp"].rate_limits.limiter

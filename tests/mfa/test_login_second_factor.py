@@ -12,7 +12,7 @@ from idp_extension.db import db
 from idp_extension.models import Account, AuditEvent, RecoveryCode, SsoSession, TotpAuthenticator
 
 from ..account.helpers import PASSWORD, finished, login, make_account
-from ..conftest import csrf_token, page_text
+from ..conftest import configure, csrf_token, page_text
 from .helpers import PHONE, press
 
 EMAIL = "helene@example.org"
@@ -181,7 +181,7 @@ def test_guessing_app_codes_locks_the_account(app, client, clock):
 
 def test_policy_required_asks_every_member_and_off_asks_nobody(app, client, clock, sms_gateway):
     make_account(app, clock)
-    app.config["IDP_MFA"] = "required"
+    configure(app, IDP_MFA="required")
     assert login(client, EMAIL, PASSWORD, second_factor=False).headers["Location"] == (
         "/connexion/verification"
     )
@@ -192,7 +192,7 @@ def test_policy_required_asks_every_member_and_off_asks_nobody(app, client, cloc
         assert db.session.scalars(select(Account.phone_verified)).one()
     sign_out(client)
 
-    app.config["IDP_MFA"] = "off"
+    configure(app, IDP_MFA="off")
     assert login(client, EMAIL, PASSWORD, second_factor=False).headers["Location"] == "/"
 
 
@@ -235,7 +235,7 @@ def test_an_admin_resets_a_members_second_factor(app, client, clock):
 
 def test_an_admin_session_without_its_second_factor_is_stepped_up(app, client, clock):
     make_account(app, clock, email="admin@example.org", is_admin=True)
-    app.config["IDP_MFA"] = "optional"
+    configure(app, IDP_MFA="optional")
     login(client, "admin@example.org", PASSWORD)
     assert client.get("/admin/").status_code == 200
     with app.app_context():
