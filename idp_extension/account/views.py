@@ -91,8 +91,10 @@ def end_other_sessions():
     if account is None:
         return redirect(url_for("account.login"))
     EndOtherSessionsForm().validate_on_submit()  # CSRF is checked before the view runs
+    current = sso.current_session_digest()
+    assert current is not None  # signed in: this browser's cookie names its session
     ended = service.end_other_sessions(
-        account.id, current_digest=sso.current_session_digest(), now=clock.now(), ip_address=_ip()
+        account.id, current_digest=current, now=clock.now(), ip_address=_ip()
     )
     if ended:
         flash(_("Vos autres appareils ont été déconnectés."), "success")

@@ -67,6 +67,8 @@ def start():
     if not form.validate_on_submit():
         return _sign_up_page(form, 422 if request.method == "POST" else 200)
     hit("signup-member", form.member_number.data, settings().signup_limit_per_member)
+    # Set by the form's validation, which just passed.
+    assert form.birth_date and form.normalised_email and form.phone_e164
     try:
         result = service.enroll(
             first_name=form.first_name.data,
@@ -168,6 +170,7 @@ def resend():
     hit("resend-activation", str(account_id or email), settings().new_link_limit_per_sign_up)
     try:
         if account_id is None:  # the address was someone else's: its owner is told again
+            assert email is not None  # one of the two is remembered (checked above)
             outbox_id = service.warn_address_owner_again(email, ip_address=request.remote_addr)
         else:
             outbox_id = service.resend_activation(account_id, ip_address=request.remote_addr)

@@ -406,21 +406,21 @@ def _deliver_channel(channel, counts, ids, limit, handled_before, should_stop, c
     return handled - handled_before
 
 
-def send_after_response(response, ids: list[int]):
+def send_after_response(response, ids: Iterable[int | None]):
     """Try the given messages once, after the response has gone to the browser.
 
     Call it after committing the change that wrote them; whatever fails waits for the worker.
     """
     response = make_response(response)
-    ids = [message_id for message_id in ids if message_id is not None]
-    if not ids or not settings().mail_send_after_request:
+    due = [message_id for message_id in ids if message_id is not None]
+    if not due or not settings().mail_send_after_request:
         return response
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as what it stands for
 
     def deliver():
         with app.app_context():
             try:
-                deliver_due(ids=ids, limit=len(ids))
+                deliver_due(ids=due, limit=len(due))
             except Exception:  # noqa: BLE001 - the worker will send it later
                 log.exception("sending right after the request failed; the worker will retry")
                 db.session.rollback()

@@ -34,7 +34,11 @@ bp = Blueprint("mfa", __name__)
 # A sign-in whose password was right and whose second factor is awaited (never a session).
 PENDING_KEY = "mfa_pending"
 PENDING_SECONDS = int(phone_codes.CODE_TTL.total_seconds())
-FORMS = {"sms": SmsCodeForm, "otp": AppCodeForm, "recovery": RecoveryCodeForm}
+FORMS: dict[str, type[SmsCodeForm | AppCodeForm | RecoveryCodeForm]] = {
+    "sms": SmsCodeForm,
+    "otp": AppCodeForm,
+    "recovery": RecoveryCodeForm,
+}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
