@@ -21,7 +21,7 @@ from .clock import Clock, SystemClock
 from .interfaces import MailTransport, MemberRegistry, SmsSender
 from .resources import resource_folder
 from .security.ratelimit import RateLimits
-from .settings import Settings
+from .settings import Settings, settings
 
 # The provider's templates are "idp/<path of templates/>": a host overrides one at that name.
 TEMPLATE_PREFIX = "idp"
@@ -135,6 +135,8 @@ class IdentityProvider:
         # A global, not a context processor: imported macros (macros/password.html) see globals.
         app.jinja_env.globals["password_rules"] = translated_rules
         app.jinja_env.globals["insurer"] = insurer
+        # Mail templates read settings too, outside any request (insurer() needs one).
+        app.jinja_env.globals["idp_settings"] = settings
 
     @staticmethod
     def _register_blueprints(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """The typed settings object: every IDP_* key, durations as timedeltas, per application."""
 
 import ast
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -101,6 +102,16 @@ def test_services_and_views_read_the_settings_not_the_config():
         if lines:
             found[module] = lines
     assert found == {}, f"read settings().<name> instead of the config: {found}"
+
+
+def test_templates_read_the_settings_not_the_config():
+    templates = PACKAGE.parent / "templates"
+    found = [
+        path.relative_to(templates).as_posix()
+        for path in sorted(templates.rglob("*"))
+        if path.is_file() and re.search(r"""config(\.get\(|\[)\s*["']IDP_""", path.read_text())
+    ]
+    assert found == [], f"use idp_settings().<name> or insurer() in {found}"
 
 
 def test_the_scan_sees_a_config_read():
