@@ -47,41 +47,64 @@ TITLES = {
 HTTP_CODES = {403: "access_denied", 404: "not_found", 429: "temporarily_unavailable"}
 
 
+def for_programs() -> bool:
+    """The view is one read by programs (``errors.answers_json``: the OAuth endpoints)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "answers_json", False)
+
+
 def wants_json() -> bool:
     """A program's request: the view answers JSON, or the client accepts JSON and not HTML."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "answers_json", False):
+    if for_programs():
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and not request.accept_mimetypes.accept_html
 
 
-def render(status: int, message: str, *, code: str | None = None, headers=None):
-    """The page (or JSON error) for a refusal; ``message`` is already translated."""
+def render(
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    headers=None,
+    detail: str | None = None,
+    template: str = "idp/errors/error.html",
+):
+    """The page (or JSON error) for a refusal; ``message`` is already translated.
+
+    An OAuth client reads ``detail`` instead (English, ASCII as RFC 6749 5.2 requires of an
+    ``error_description``; the code's default one when None)."""
     headers = dict(headers or {})
     if wants_json():
         if code is None:
             code = "server_error" if status >= 500 else HTTP_CODES.get(status, "invalid_request")
-        return json_error(code, message, status, headers)
+        return json_error(code, detail if for_programs() else message, status, headers)
     title = _(TITLES.get(status, TITLES[400] if status < 500 else TITLES[500]))
-    page = render_template("idp/errors/error.html", status=status, title=title, message=message)
+    page = render_template(template, status=status, title=title, message=message, detail=detail)
     return page, status, headers
 
 
-def render_error(status: int, message: str | None = None):
+def render_error(status: int, message: str | None = None, detail: str | None = None):
     """The generic page for ``status``, or ``message`` (a French text marked with ``N_``)."""
-    return render(status, _(message or MESSAGES.get(status, MESSAGES[400])))
+    return render(status, _(message or MESSAGES.get(status, MESSAGES[400])), detail=detail)
 
 
 def idp_error(error: IdpError):
     """A typed refusal no view mapped to a page of its own."""
-    return render(error.status, error.describe(), code=error.code, headers=error.headers())
+    return render(
+        error.status,
+        error.describe(),
+        code=error.code,
+        headers=error.headers(),
+        detail=error.detail,
+        template=error.template,
+    )
 
 
 def _server_error_page(error: HTTPException, status: int):
     """A human page for a server fault; the bare error if even that page cannot be drawn."""
     try:
-        return render_error(status, MESSAGES[500])
+        return render_error(status, MESSAGES[500], detail=error.description)
     except Exception:
         log.exception("the error page itself failed")
         return error
@@ -101,11 +124,15 @@ def http_error(error: HTTPException):
     status = error.code or 500
     if status >= 500:
         return _server_error_page(error, status)
-    return render_error(status)
+    return render_error(status, detail=error.description)
 
 
 def broken_encoding(error: UnicodeError):
-    return render_error(400, N_("Les données envoyées ne sont pas un texte valide (UTF-8)."))
+    return render_error(
+        400,
+        N_("Les données envoyées ne sont pas un texte valide (UTF-8)."),
+        detail="The request is not valid UTF-8.",
+    )
 
 
 HANDLERS = (

@@ -39,11 +39,14 @@ DEFAULT_DESCRIPTIONS = {
 
 class IdpError(Exception):
     """A refusal the provider answers with ``status``; ``code`` is stable for machines,
-    ``message`` a French text (translated when shown) for people."""
+    ``message`` a French text (translated when shown) for people, ``detail`` an optional
+    English one for developers; ``template`` is the page that shows them."""
 
     code: str = "invalid_request"
     status: int = 400
     message: str = N_("La demande n'a pas pu être comprise.")
+    detail: str | None = None
+    template: str = "idp/errors/error.html"
 
     def describe(self) -> str:
         """The message in the request's language."""

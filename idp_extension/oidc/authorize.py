@@ -16,6 +16,7 @@ from flask import session
 from werkzeug.datastructures import MultiDict
 
 from .. import clock, sso
+from ..errors import IdpError
 from ..i18n import N_
 from ..mfa import policy
 from ..models import Account
@@ -48,6 +49,21 @@ MAX_LENGTHS = {
 DEFAULT_MAX_LENGTH = 1024
 PENDING_KEY = "pending_authorization"
 AWAITING_SIGN_IN_KEY = "oidc_awaiting_sign_in"
+
+
+class RelyingPartyRequestError(IdpError):
+    """An authorization or logout request that cannot be answered to its relying party (no
+    trusted redirect URI): shown at the provider, with the technical ``detail`` in English."""
+
+    code, status = "invalid_request", 400
+    message = N_("La demande de connexion est invalide.")
+    template = "idp/oidc/error.html"
+
+    def __init__(self, message: str | None = None, detail: str = ""):
+        super().__init__(detail)
+        if message:
+            self.message = message
+        self.detail = detail
 
 
 @dataclass

@@ -15,15 +15,16 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from .. import sso, urls
 from ..errors import answers_json, json_error
+from ..i18n import N_
 from ..mfa.policy import ACR_VALUES
 from ..settings import settings
 from . import authorize as authorization
 from . import keys, server_metadata
+from .authorize import RelyingPartyRequestError
 from .claims import CLAIM_DESCRIPTIONS, SCOPE_DESCRIPTIONS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from .published import published
 from .server import OAuth2Error, current_server
@@ -31,6 +32,9 @@ from .server import OAuth2Error, current_server
 bp = Blueprint("oidc", __name__)
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+LOGOUT_INVALID = N_("La demande de déconnexion est invalide.")
 
 
 class ConfirmForm(FlaskForm):
@@ -119,9 +123,7 @@ def _outcome_response(outcome: authorization.Outcome):
     if isinstance(outcome, authorization.RedirectToRP):
         return outcome.response
     if isinstance(outcome, authorization.ErrorPage):
-        return render_template(
-            "idp/oidc/error.html", message=_(outcome.message), detail=outcome.detail
-        ), 400
+        raise RelyingPartyRequestError(outcome.message, outcome.detail)
     if isinstance(outcome, authorization.SignInNeeded):
         hint = outcome.login_hint
         return redirect(
@@ -147,11 +149,7 @@ def _outcome_response(outcome: authorization.Outcome):
 def authorize():
     """OIDC Core 3.1.2.1: GET or a form POST from the relying party (hence no CSRF token)."""
     if request.method == "POST" and request.mimetype != FORM_CONTENT_TYPE:
-        return render_template(
-            "idp/oidc/error.html",
-            message=_("La demande de connexion est invalide."),
-            detail="The body must be form-encoded.",
-        ), 400
+        raise RelyingPartyRequestError(detail="The body must be form-encoded.")
     outcome = authorization.decide(
         request.values,
         sso.signed_in_account(),
@@ -230,11 +228,7 @@ def end_session():
     try:
         logout_request = server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
-        return render_template(
-            "idp/oidc/error.html",
-            message=_("La demande de déconnexion est invalide."),
-            detail=error.description or "",
-        ), 400
+        raise RelyingPartyRequestError(LOGOUT_INVALID, error.description or "") from error
     account = sso.signed_in_account()
     claims = logout_request.id_token_claims
     if claims is None or (account is not None and claims.get("sub") != account.subject):
@@ -252,11 +246,7 @@ def confirm_logout():
     try:
         logout_request = server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
-        return render_template(
-            "idp/oidc/error.html",
-            message=_("La demande de déconnexion est invalide."),
-            detail=error.description or "",
-        ), 400
+        raise RelyingPartyRequestError(LOGOUT_INVALID, error.description or "") from error
     return _finish_logout(logout_request)
 
 
