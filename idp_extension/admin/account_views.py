@@ -14,7 +14,8 @@ from ..mail import outbox
 from . import accounts, data_rights
 from .errors import AdminActionError
 from .forms import SearchForm
-from .views import _action_failed, bp, page_number
+from .pages import Cursor
+from .views import _action_failed, bp
 
 
 @bp.get("/comptes", endpoint="accounts")
@@ -25,7 +26,7 @@ def accounts_list():
         "idp/admin/accounts.html",
         form=form,
         query=query,
-        page=accounts.search_accounts(query, page=page_number()),
+        page=accounts.search_accounts(query, Cursor.from_args(request.args)),
     )
 
 

@@ -26,22 +26,9 @@ from ..security.audit import record
 from ..sso import end_account_sessions
 from ..transaction import after_commit, operation
 from .errors import AdminActionError
+from .pages import PAGE_SIZE, Cursor, Page, seek
 
-PAGE_SIZE = 50
 HISTORY_LIMIT = 100
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list: its rows, its number, and whether another follows."""
-
-    items: list
-    number: int
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
 
 
 def _like(text: str) -> str:
@@ -49,23 +36,16 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def paginate(statement, page: int, size: int = PAGE_SIZE) -> Page:
-    """Run ``statement`` for page ``page`` (from 1): one row more than shown tells whether a
-    next page exists, without counting the whole table."""
-    page = max(1, page)
-    rows = list(db.session.scalars(statement.limit(size + 1).offset((page - 1) * size)))
-    return Page(items=rows[:size], number=page, has_next=len(rows) > size)
-
-
-def search_accounts(query: str = "", page: int = 1, size: int = PAGE_SIZE) -> Page:
+def search_accounts(query: str = "", cursor: Cursor | None = None, size: int = PAGE_SIZE) -> Page:
     """Accounts, newest first, whose name, email, phone or member number contains ``query``
     (accents, case, spaces and hyphens ignored)."""
-    # Ids grow with creation: the primary key orders the newest first without a sort.
-    statement = select(Account).order_by(Account.id.desc())
+    # Ids grow with creation: the primary key orders the newest first without a sort, and
+    # pages by keyset however deep.
+    statement = select(Account)
     folded = fold_query(query or "")
     if folded:
         statement = statement.where(Account.search_text.like(_like(folded), escape="\\"))
-    return paginate(statement, page, size)
+    return seek(statement, Account.id, cursor or Cursor(), size)
 
 
 @dataclass(frozen=True)

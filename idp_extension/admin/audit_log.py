@@ -16,7 +16,7 @@ from ..db import db
 from ..models import Account, AuditEvent
 from ..security.audit import record
 from ..transaction import transaction
-from .accounts import Page, paginate
+from .pages import Cursor, Page, seek
 
 # What a spreadsheet reads as the start of a formula (=, +, -, @) or a cell break (tab, CR).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -69,9 +69,9 @@ def _statement(wanted: AuditFilter):
     return statement
 
 
-def search(wanted: AuditFilter, page: int = 1) -> Page:
-    """A page of events matching the filter, newest first."""
-    return paginate(_statement(wanted), page)
+def search(wanted: AuditFilter, cursor: Cursor | None = None) -> Page:
+    """A page of events matching the filter, newest first (by keyset on the id)."""
+    return seek(_statement(wanted), AuditEvent.id, cursor or Cursor())
 
 
 # A loose index scan: one index probe per kind of event, not a pass over every event.

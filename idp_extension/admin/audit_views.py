@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 
 from . import audit_log
 from .forms import AuditFilterForm
-from .views import bp, page_number
+from .pages import Cursor
+from .views import bp
 
 
 def _filter_form() -> tuple[AuditFilterForm, audit_log.AuditFilter | None]:
@@ -34,7 +35,7 @@ def audit():
     return render_template(
         "idp/admin/audit.html",
         form=form,
-        page=audit_log.search(wanted, page=page_number()),
+        page=audit_log.search(wanted, Cursor.from_args(request.args)),
         export_args=wanted.as_args(),
     )
 

@@ -30,12 +30,17 @@ def _count(statement) -> int:
     return db.session.scalar(statement) or 0
 
 
-def _events_since(name: str, since: datetime) -> int:
-    return _count(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(AuditEvent.event == name, AuditEvent.created_at >= since)
+def _events_since(names: tuple[str, ...], since: datetime) -> dict[str, int]:
+    """How many events of each kind since ``since``, in one query that reads only those index
+    entries (``ix_audit_events_event_created_at``), never the whole log."""
+    rows = db.session.execute(
+        select(AuditEvent.event, func.count())
+        .where(AuditEvent.event.in_(names), AuditEvent.created_at >= since)
+        .group_by(AuditEvent.event)
     )
+    counts = dict.fromkeys(names, 0)
+    counts.update({name: int(number) for name, number in rows})
+    return counts
 
 
 def _accounts_figures(now: datetime) -> dict[str, int]:
@@ -59,7 +64,12 @@ def _accounts_figures(now: datetime) -> dict[str, int]:
 
 
 def dashboard(now: datetime) -> Dashboard:
-    """The figures as of ``now``; "today" is the UTC day."""
+    """The figures as of ``now``; "today" is the UTC day.
+
+    Four set-based queries, one per table (accounts in one pass with CASE, today's events and
+    the outbox from their indexes, the register's count), with no cache: the figures are exact
+    when support staff act on them, and stay well under the console's 200 ms at 100,000 rows
+    (scripts/bench_admin_lists.py)."""
     accounts = _accounts_figures(now)
     mail = {status.value: 0 for status in (OutboxStatus.PENDING, OutboxStatus.FAILED)}
     for status, number in db.session.execute(
@@ -69,6 +79,7 @@ def dashboard(now: datetime) -> Dashboard:
     ):
         mail[OutboxStatus(status).value] = number
     today = datetime.combine(now.date(), time.min, now.tzinfo)
+    events = _events_since(("login_failed", "account_locked"), today)
     return Dashboard(
         accounts_by_status={
             status.value: accounts[f"status_{status.value}"] for status in AccountStatus
@@ -77,7 +88,7 @@ def dashboard(now: datetime) -> Dashboard:
         signups={days: accounts[f"signups_{days}"] for days in PERIODS},
         activations={days: accounts[f"activations_{days}"] for days in PERIODS},
         pending_over_24h=accounts["pending_over_24h"],
-        failed_logins_today=_events_since("login_failed", today),
-        lockouts_today=_events_since("account_locked", today),
+        failed_logins_today=events["login_failed"],
+        lockouts_today=events["account_locked"],
         mail=mail,
     )

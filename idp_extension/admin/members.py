@@ -22,8 +22,9 @@ from ..enrollment.importing import ImportReport, import_members
 from ..models import Account, MemberRecord, MemberStatus
 from ..security.audit import record
 from ..transaction import operation
-from .accounts import PAGE_SIZE, Page, _like, paginate
+from .accounts import _like
 from .errors import AdminActionError
+from .pages import PAGE_SIZE, Page, paginate
 
 # How many rejected lines the console shows, and rows of each kind in a preview.
 SHOWN_REJECTED = 100

@@ -3,6 +3,7 @@ of its buttons, with the mails they send received by the test SMTP server."""
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import urlsplit
 
@@ -66,19 +67,39 @@ def test_search_label_and_renamed_account_is_found_by_its_new_name(app, admin_br
     assert "paul@example.org" in search(admin_browser, "durand")
 
 
-def test_results_are_paginated(app, admin_browser, clock):
+def pagination_link(page: str, rel: str) -> str:
+    (link,) = re.findall(rf'<a href="([^"]+)" rel="{rel}">', page)
+    return html.unescape(link)
+
+
+def test_results_are_paginated_by_a_cursor_that_keeps_the_search(app, admin_browser, clock):
     for number in range(55):
         make_account(app, clock, email=f"membre{number:02d}@example.org")
+    make_account(app, clock, email="autre@example.org")
     first = page_text(admin_browser.get("/admin/comptes?q=membre"))
-    assert first.count('href="/admin/comptes/') == 50
+    assert first.count('href="/admin/comptes/') == 50 and "Page 1" in first
     assert 'rel="next"' in first and 'rel="prev"' not in first
-    second = page_text(admin_browser.get("/admin/comptes?q=membre&page=2"))
-    assert second.count('href="/admin/comptes/') == 5
+    next_link = pagination_link(first, "next")
+    assert "q=membre" in next_link and "apres=" in next_link  # a cursor, not an offset
+    second = page_text(admin_browser.get(next_link))
+    assert second.count('href="/admin/comptes/') == 5 and "Page 2" in second
     assert 'rel="prev"' in second and 'rel="next"' not in second
-    shown = set(re.findall(r"membre\d\d@example.org", first + second))
-    assert len(shown) == 55
-    assert admin_browser.get("/admin/comptes?page=abc").status_code == 200
-    assert admin_browser.get("/admin/comptes?page=99999999999").status_code == 200
+    shown = re.findall(r"membre\d\d@example.org", first + second)
+    assert len(shown) == 55 == len(set(shown)) and "autre@example.org" not in first + second
+    # Newest first, and a row created meanwhile neither repeats nor hides one.
+    assert shown[0] == "membre54@example.org" and shown[-1] == "membre00@example.org"
+    make_account(app, clock, email="membre99@example.org")
+    back = page_text(admin_browser.get(pagination_link(second, "prev")))
+    assert re.findall(r"membre\d\d@example.org", back) == shown[:50]
+    newest = page_text(admin_browser.get(pagination_link(back, "prev")))
+    assert "Page 1" in newest and 'rel="prev"' not in newest
+    assert re.findall(r"membre\d\d@example.org", newest)[:2] == [
+        "membre99@example.org",
+        "membre54@example.org",
+    ]
+    for odd in ("page=abc", "page=99999999999", "apres=abc", "avant=99999999999999999999"):
+        assert admin_browser.get(f"/admin/comptes?{odd}").status_code == 200
+    assert admin_browser.get("/admin/comptes?apres=99999999999").status_code == 200
 
 
 def test_account_page_shows_identity_status_and_history(app, admin_browser, client, clock):

@@ -4,12 +4,15 @@ cannot turn into formulas."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
+from idp_extension.clock import as_utc
 from idp_extension.db import db
 from idp_extension.models import AuditEvent
 
@@ -20,7 +23,7 @@ from .test_console import admin_actions
 
 def add_events(app, *events):
     with app.app_context():
-        db.session.add_all(AuditEvent(details={}, **event) for event in events)
+        db.session.add_all(AuditEvent(**{"details": {}, **event}) for event in events)
         db.session.commit()
 
 
@@ -86,13 +89,28 @@ def test_filter_labels_and_bad_filters_get_a_message(admin_browser, history):
     assert admin_browser.get("/admin/journal/export.csv?du=x").status_code == 422
 
 
-def test_journal_is_paginated(app, admin_browser, admin_id):
-    add_events(app, *(dict(event="logout", account_id=admin_id) for _ in range(60)))
+@both_databases
+def test_journal_pages_by_cursor_and_keeps_its_filters(app, admin_browser, admin_id):
+    add_events(
+        app, *(dict(event="logout", account_id=admin_id, details={"n": n}) for n in range(110))
+    )
     first = page_text(admin_browser.get("/admin/journal?evenement=logout"))
-    assert first.count("<td>logout</td>") == 50 and 'rel="next"' in first
-    second = page_text(admin_browser.get("/admin/journal?evenement=logout&page=2"))
-    assert second.count("<td>logout</td>") == 10 and 'rel="prev"' in second
-    assert "page=2" in first and "evenement=logout" in first.split('rel="next"')[0][-200:]
+    assert first.count("<td>logout</td>") == 50 and 'rel="prev"' not in first
+    pages = [first]
+    while 'rel="next"' in pages[-1]:
+        (link,) = re.findall(r'<a href="([^"]+)" rel="next">', pages[-1])
+        link = html.unescape(link)
+        assert "evenement=logout" in link and "apres=" in link
+        pages.append(page_text(admin_browser.get(link)))
+    assert [page.count("<td>logout</td>") for page in pages] == [50, 50, 10]
+    assert "Page 3" in pages[-1] and 'rel="prev"' in pages[-1]
+    (back,) = re.findall(r'<a href="([^"]+)" rel="prev">', pages[-1])
+    again = page_text(admin_browser.get(html.unescape(back)))
+    assert re.findall(r"<td>n=(\d+)</td>", again) == re.findall(r"<td>n=(\d+)</td>", pages[1])
+    assert "Page 2" in again
+    # Every event shown once, newest first across the pages.
+    shown = [int(n) for n in re.findall(r"<td>n=(\d+)</td>", "".join(pages))]
+    assert shown == list(range(109, -1, -1))
 
 
 @both_databases
@@ -125,3 +143,17 @@ def test_csv_export_neutralises_formulas(app, admin_browser, admin_id):
     assert "'-2+3" in cells and "'\tcmd" in cells
     assert "login_failed" in cells and "portail-1" in cells  # plain text stays as it is
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+@both_databases
+def test_audit_rows_take_the_applications_clock(app, admin_browser, admin_id, clock):
+    """The journal's dates are business time (the injected clock), not the server's wall clock:
+    a clock a year behind writes a year-old date."""
+    clock.advance(days=-365)
+    rows(admin_browser.get("/admin/journal/export.csv"))  # an audited admin action
+    with app.app_context():
+        exported = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.event == "admin_action")
+        ).all()[-1]
+        assert exported.details["action"] == "export_audit"
+        assert as_utc(exported.created_at) == clock.now()
