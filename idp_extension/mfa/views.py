@@ -51,13 +51,20 @@ def _policy() -> str:
 
 
 def begin_second_step(account: Account):
-    """After the right password: keep the sign-in pending and ask for the second factor."""
+    """After the right password: keep the sign-in pending and ask for the second factor.
+
+    The first SMS code leaves with this POST (the password's), never with a GET of the
+    second-step page: prefetches, link scanners and reloads must not send paid SMS.
+    """
     session[PENDING_KEY] = {
         "account_id": account.id,
         "since": int(clock.now().timestamp()),
         "stamp": sso.password_stamp(account),
     }
-    return redirect(url_for("mfa.second_factor"))
+    outbox_ids: list[int] = []
+    if policy.login_method(account) == "sms" and _code_needed(account):
+        outbox_ids = _send_code(account, PhoneCodePurpose.LOGIN)
+    return send_after_response(redirect(url_for("mfa.second_factor")), outbox_ids)
 
 
 def _pending_account() -> Account | None:
@@ -137,7 +144,6 @@ def second_factor():
     if method not in FORMS or (method == "otp" and not has_app):
         method = "sms"
     form = FORMS[method]()
-    outbox_ids: list[int] = []
     if form.validate_on_submit():
         try:
             amr = service.check_second_factor(
@@ -147,8 +153,7 @@ def second_factor():
             form.code.errors.append(_error_text(error))
         else:
             return _second_step_done(account, pending, amr)
-    elif request.method == "GET" and method == "sms" and _code_needed(account):
-        outbox_ids = _send_code(account, PhoneCodePurpose.LOGIN)
+    # A GET sends nothing: with no code to type, the page offers a button to send one.
     response = render_template(
         "idp/mfa/second_factor.html",
         form=form,
@@ -156,13 +161,19 @@ def second_factor():
         has_app=has_app,
         phone=service.masked_phone(account.phone),
         resend_form=ButtonForm(),
+        code_asked=method != "sms" or _code_shown(account, PhoneCodePurpose.LOGIN),
     )
     status = 422 if request.method == "POST" else 200
-    return send_after_response((response, status, NO_STORE), outbox_ids)
+    return response, status, NO_STORE
+
+
+def _code_shown(account: Account, purpose: PhoneCodePurpose) -> bool:
+    """Whether the page asks for an SMS code: one can be typed, or a typed one was refused."""
+    return request.method == "POST" or phone_codes.live_code_exists(account, purpose, clock.now())
 
 
 def _code_needed(account: Account) -> bool:
-    """Opening the SMS page sends a code, unless one can still be typed (a reload sends none)."""
+    """Signing in sends a code, unless one can still be typed or the account is locked."""
     now = clock.now()
     return not is_locked(account, now) and not phone_codes.live_code_exists(
         account, PhoneCodePurpose.LOGIN, now
@@ -205,7 +216,10 @@ def _signed_in_or_login():
 @bp.route("/telephone/verification", methods=["GET", "POST"])
 @limited(configured("IDP_LOGIN_LIMIT_PER_IP"), methods=["POST"])
 def verify_phone():
-    """``Code reçu par SMS``, ``Valider``, ``Renvoyer un code``; the member may postpone."""
+    """``Code reçu par SMS``, ``Valider``, ``Renvoyer un code``; the member may postpone.
+
+    A GET sends nothing (the first code left with the POST that set the first password, or
+    leaves with the ``Envoyer un code`` button)."""
     account = _signed_in_or_login()
     if account is None:
         return redirect(url_for("account.login"))
@@ -226,6 +240,7 @@ def verify_phone():
         form=form,
         phone=service.masked_phone(account.phone),
         button_form=ButtonForm(),
+        code_asked=_code_shown(account, PhoneCodePurpose.VERIFY_PHONE),
     ), 422 if request.method == "POST" else 200
 
 
