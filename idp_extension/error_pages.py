@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .errors import IdpError, json_error
 from .i18n import N_
@@ -49,8 +49,24 @@ HTTP_CODES = {403: "access_denied", 404: "not_found", 429: "temporarily_unavaila
 
 def for_programs() -> bool:
     """The view is one read by programs (``errors.answers_json``: the OAuth endpoints)."""
-    view = current_app.view_functions.get(request.endpoint or "")
+    view = current_app.view_functions.get(_endpoint() or "")
     return getattr(view, "answers_json", False)
+
+
+def _endpoint() -> str | None:
+    """The request's endpoint, or, for a known address asked with another method (405,
+    a routing error: no endpoint), the one it would have reached with an allowed method."""
+    routing = request.routing_exception
+    if request.endpoint is not None or not isinstance(routing, MethodNotAllowed):
+        return request.endpoint
+    adapter = current_app.create_url_adapter(request)
+    if adapter is None or not routing.valid_methods:
+        return None
+    try:
+        endpoint, _values = adapter.match(method=next(iter(routing.valid_methods)))
+    except HTTPException:
+        return None
+    return endpoint
 
 
 def wants_json() -> bool:

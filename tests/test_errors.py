@@ -121,6 +121,8 @@ MALFORMED = {
         {"data": {"grant_type": "authorization_code", "code": "x"}, "auth": ("nobody", "x")},
     ),
     "token: too large": ("POST", "/token", {"data": {"code": "A" * 300_000}}),
+    "token: GET": ("GET", "/token", {}),
+    "introspect: PUT": ("PUT", "/introspect", {"data": {"token": "x"}}),
     "userinfo: no token": ("GET", "/userinfo", {}),
     "userinfo: unknown token": ("GET", "/userinfo", {"headers": {"Authorization": "Bearer x"}}),
     "userinfo: token in query": ("GET", "/userinfo?access_token=x", {}),

@@ -19,7 +19,6 @@ from flask import (
 from flask_babel import gettext as _
 
 from .. import clock, sso
-from ..i18n import N_
 from ..mail import outbox
 from ..mfa.views import require_admin_second_factor
 from ..oidc.clients import ClientRegistrationError
@@ -28,20 +27,6 @@ from .dashboard import dashboard as dashboard_figures
 from .forms import ActionForm, ClientForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-ACTION_ERRORS = {
-    "not_found": N_("Cet élément n'existe pas ou plus."),
-    "self": N_("Vous ne pouvez pas désactiver votre propre compte."),
-    "self_delete": N_("Vous ne pouvez pas supprimer votre propre compte."),
-    "not_failed": N_("Seul un message en échec peut être renvoyé."),
-    "not_pending": N_("Ce compte n'attend plus d'activation : aucun lien n'a été envoyé."),
-    "not_active": N_("Ce compte n'est pas actif : aucun lien de réinitialisation n'a été envoyé."),
-    "not_locked": N_("Ce compte n'est pas bloqué."),
-    "public_client": N_("Une application publique n'a pas de secret."),
-    "upload_gone": N_(
-        "Ce fichier n'est plus disponible : choisissez-le de nouveau pour le prévisualiser."
-    ),
-}
 
 
 @bp.before_request
@@ -60,7 +45,7 @@ def require_admin():
 
 
 def _action_failed(error: service.AdminActionError, endpoint: str, **values):
-    flash(_(ACTION_ERRORS[error.reason]), "error")
+    flash(error.describe(), "error")
     return redirect(url_for(endpoint, **values))
 
 
