@@ -46,6 +46,8 @@ class ProviderState:
     # Member number -> (expiry, status) of a pluggable registry's answers (enrollment.membership).
     membership_cache: dict = field(default_factory=dict)
     signin_pause: Any = None  # account.pause.SignInPause, built on first use
+    # The dashboard's whole-table figures and when they were counted (admin.dashboard).
+    dashboard_cache: dict = field(default_factory=dict)
 
 
 class IdentityProvider:

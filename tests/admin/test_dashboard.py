@@ -64,3 +64,27 @@ def test_dashboard_figures(app, admin_browser, clock, members):
     assert figure(page, "Blocages de compte") == 1
     assert figure(page, "Courriers en échec") == 1
     assert 'href="/admin/courriers"' in page
+
+
+def test_whole_table_figures_are_counted_at_most_every_30_seconds(app, admin_browser, clock):
+    """A pass over every account is not paid at each reload; a failed mail shows at once."""
+    before = figure(page_text(admin_browser.get("/admin/")), "Comptes actifs")
+    make_account(app, clock, email="new@example.org")
+    with app.app_context():
+        db.session.add(
+            OutboxMessage(
+                kind="activation",
+                recipient="new@example.org",
+                subject="x",
+                body_text="x",
+                message_id="<2@test>",
+                status=OutboxStatus.FAILED,
+            )
+        )
+        db.session.commit()
+    clock.advance(seconds=29)
+    page = page_text(admin_browser.get("/admin/"))
+    assert figure(page, "Comptes actifs") == before
+    assert figure(page, "Courriers en échec") == 1
+    clock.advance(seconds=1)
+    assert figure(page_text(admin_browser.get("/admin/")), "Comptes actifs") == before + 1
