@@ -38,5 +38,6 @@ def create_app(config: dict | None = None, **extension_options) -> Flask:
     Migrate(app, db, directory=str(migrations_folder()))
     # The standalone server owns the whole application, so it may answer discovery and JWKS
     # before Flask does (an embedding host keeps its WSGI stack as it is).
-    app.wsgi_app = FastDocuments(app.wsgi_app, app)
+    # Flask documents wrapping wsgi_app by assignment; its stubs declare it a method.
+    app.wsgi_app = FastDocuments(app.wsgi_app, app)  # type: ignore[method-assign]
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, overload
 
 from flask import current_app
 
@@ -36,6 +36,10 @@ class FrozenClock:
         return self._now
 
 
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
 def as_utc(moment: datetime | None) -> datetime | None:
     """Attach UTC to a naive datetime read back from a database that drops the zone (SQLite)."""
     if moment is None or moment.tzinfo is not None:

@@ -11,12 +11,13 @@ context and bound to that engine. Code of the provider reaches the database only
 from __future__ import annotations
 
 import sqlite3
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Flask, appcontext_tearing_down, current_app
 from flask.globals import app_ctx
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -46,7 +47,7 @@ class ProviderSession(Session):
 
 
 def _app_context_id() -> int:
-    return id(app_ctx._get_current_object())
+    return id(app_ctx._get_current_object())  # type: ignore[attr-defined]  # a LocalProxy, typed as what it stands for
 
 
 class Database:
@@ -82,6 +83,15 @@ class Database:
         # A signal, not a teardown hook on the host: it only closes the provider's own session.
         appcontext_tearing_down.connect(_remove_session, app)
         return engine
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched.
+
+    ``Session.execute`` is typed as returning a ``Result``; for a DML statement it is a
+    ``CursorResult``, the one that carries ``rowcount``.
+    """
+    return cast(CursorResult[Any], result).rowcount
 
 
 def create_engine(url: str) -> Engine:

@@ -42,7 +42,7 @@ def remember_asked_language() -> None:
 def select_locale() -> str:
     languages = current_app.config["IDP_LANGUAGES"]
     chosen = asked_language() or session.get("lang")
-    if chosen in languages:
+    if isinstance(chosen, str) and chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or languages[0]
 

@@ -7,11 +7,17 @@ from typing import Protocol
 
 
 class MemberRecordLike(Protocol):
-    member_number: str
-    last_name: str
-    first_name: str
-    birth_date: date
-    status: str  # "active" or "terminated"
+    # Read-only: a record may be a dataclass, a named tuple or a model row.
+    @property
+    def member_number(self) -> str: ...
+    @property
+    def last_name(self) -> str: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def birth_date(self) -> date: ...
+    @property
+    def status(self) -> str: ...  # "active" or "terminated"
 
 
 class MemberRegistry(Protocol):

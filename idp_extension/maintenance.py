@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, exists, or_, select
 
-from .db import db
+from .db import db, rowcount
 from .models import OneTimeToken, OutboxMessage, OutboxStatus, PhoneCode, SsoSession
 from .models.oauth import AuthorizationCode, Token
 from .security.audit import record
@@ -110,8 +110,15 @@ def purge_expired(now: datetime, *, keep_days: int = DEFAULT_KEEP_DAYS) -> dict[
                 )
             ),
         }
-        counts = {kind: counts[kind] for kind in ("codes", "tokens", "sessions", "links", "mails")}
-        record("data_purged", keep_days=keep_days, **counts)
+        record(
+            "data_purged",
+            keep_days=keep_days,
+            codes=counts["codes"],
+            tokens=counts["tokens"],
+            sessions=counts["sessions"],
+            links=counts["links"],
+            mails=counts["mails"],
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -154,4 +161,4 @@ def _token_ended_before(cutoff: datetime):
 
 def _delete(statement) -> int:
     result = db.session.execute(statement.execution_options(synchronize_session=False))
-    return result.rowcount
+    return rowcount(result)

@@ -20,12 +20,13 @@ from sqlalchemy import select, update
 
 from . import clock
 from .clock import as_utc
-from .db import db
+from .db import db, rowcount
 from .models import Account, AccountStatus, SsoSession
 from .models.sso_session import IP_ADDRESS_LENGTH, USER_AGENT_LENGTH
 from .security import tokens
 from .security.audit import record
 from .settings import settings
+from .transaction import transaction
 
 _KEEP_ACROSS_SIGN_IN = ("next", "lang", "pending_authorization")
 # The cookie keys that make a browser signed in; dropped when its session is over.
@@ -43,8 +44,9 @@ def sign_in(
     ``methods`` lists how the member proved who they are (RFC 8176: ``pwd``, then ``sms`` or
     ``otp`` and ``mfa`` after a second factor); by default ``[method]``.
 
-    Call it after the service that authenticated the member has committed: this commits the
-    session row (and ends this browser's previous session) on its own.
+    Call it after the service that authenticated the member has committed: the session row
+    (and the end of this browser's previous session) is an operation of its own, committed
+    before the cookie names it.
     """
     _require_nothing_pending()
     previous = session.get(SESSION_ID_KEY)
@@ -54,33 +56,33 @@ def sign_in(
     session.update(kept)
 
     ip_address = _client_ip()
-    if isinstance(previous, str):
-        _end_by_token(previous, now, "replaced", ip_address)
     methods = list(methods or [method])
     token = tokens.new_token()
-    row = SsoSession(
-        digest=tokens.digest(token),
-        account_id=account.id,
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + settings().session_max_age,
-        ip_address=ip_address,
-        user_agent=_user_agent(),
-        amr=methods,
-        second_factor_at=now if len(methods) > 1 else None,
-    )
-    db.session.add(row)
-    db.session.flush()
-    record(
-        "session_started",
-        account_id=account.id,
-        ip_address=ip_address,
-        sso_session_id=row.id,
-        method=" ".join(methods),
-    )
-    # Changing the password elsewhere ends this session (see signed_in_account).
-    stamp = password_stamp(account)
-    db.session.commit()
+    with transaction():
+        if isinstance(previous, str):
+            _end_by_token(previous, now, "replaced", ip_address)
+        row = SsoSession(
+            digest=tokens.digest(token),
+            account_id=account.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + settings().session_max_age,
+            ip_address=ip_address,
+            user_agent=_user_agent(),
+            amr=methods,
+            second_factor_at=now if len(methods) > 1 else None,
+        )
+        db.session.add(row)
+        db.session.flush()
+        record(
+            "session_started",
+            account_id=account.id,
+            ip_address=ip_address,
+            sso_session_id=row.id,
+            method=" ".join(methods),
+        )
+        # Changing the password elsewhere ends this session (see signed_in_account).
+        stamp = password_stamp(account)
 
     session.permanent = True
     session[SESSION_ID_KEY] = token
@@ -108,19 +110,19 @@ def add_methods(account: Account, methods: list[str], now: datetime, method: str
     token = session.get(SESSION_ID_KEY)
     if not isinstance(token, str):
         raise RuntimeError("no session to step up")
-    row = db.session.scalar(select(SsoSession).where(SsoSession.digest == tokens.digest(token)))
-    if row is None or row.account_id != account.id:
-        raise RuntimeError("no session of this account to step up")
-    row.amr = list(methods)
-    row.second_factor_at = now
-    record(
-        "session_stepped_up",
-        account_id=account.id,
-        ip_address=_client_ip(),
-        sso_session_id=row.id,
-        method=method,
-    )
-    db.session.commit()
+    with transaction():
+        row = db.session.scalar(select(SsoSession).where(SsoSession.digest == tokens.digest(token)))
+        if row is None or row.account_id != account.id:
+            raise RuntimeError("no session of this account to step up")
+        row.amr = list(methods)
+        row.second_factor_at = now
+        record(
+            "session_stepped_up",
+            account_id=account.id,
+            ip_address=_client_ip(),
+            sso_session_id=row.id,
+            method=method,
+        )
     session["amr"] = list(methods)
 
 
@@ -132,8 +134,9 @@ def sign_out() -> None:
     _forget_csrf_token()
     if lang:
         session["lang"] = lang
-    if isinstance(token, str) and _end_by_token(token, clock.now(), "logout", _client_ip()):
-        db.session.commit()
+    if isinstance(token, str):
+        with transaction():
+            _end_by_token(token, clock.now(), "logout", _client_ip())
 
 
 def end_account_sessions(
@@ -189,16 +192,14 @@ def signed_in_account() -> Account | None:
     reason = _why_over(row, account, now)
     if reason is not None:
         _drop_sign_in_keys()
-        if (
-            row.ended_at is None
-            and _nothing_pending()
-            and _end(row.id, account.id, now, reason, _client_ip())
-        ):
-            db.session.commit()
+        # Its own small operation, only when nothing else waits in the session to be written.
+        if row.ended_at is None and _nothing_pending():
+            with transaction():
+                _end(row.id, account.id, now, reason, _client_ip())
         return None
     if now - as_utc(row.last_seen_at) >= TOUCH_INTERVAL and _nothing_pending():
-        row.last_seen_at = now
-        db.session.commit()
+        with transaction():
+            row.last_seen_at = now
     g.idp_sso_row = row
     return account
 
@@ -236,7 +237,7 @@ def _end(row_id: int, account_id: int, now: datetime, reason: str, ip_address: s
         .values(ended_at=now, end_reason=reason)
         .execution_options(synchronize_session=False)
     )
-    if ended.rowcount != 1:
+    if rowcount(ended) != 1:
         return False
     record(
         "session_ended",

@@ -16,6 +16,10 @@ checks, never ``commit()``.
 Some failures are outcomes that must be kept, such as a counted failed login before the error
 page: ``@operation(keep_on=(LoginFailedError,))`` commits the work done so far, then lets the
 error through.
+
+What must only happen once the work is in the database (emptying a cache that would otherwise
+be filled again from the old rows, lifting a pause kept outside it) is handed to
+``after_commit``: it runs after the outermost commit, and never if the operation rolls back.
 """
 
 from __future__ import annotations
@@ -31,11 +35,36 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _DEPTH = "idp_transaction_depth"
+_AFTER_COMMIT = "idp_transaction_after_commit"
 
 
 def in_transaction() -> bool:
     """Whether an operation is running in this application context."""
     return db.session.info.get(_DEPTH, 0) > 0
+
+
+def after_commit(callback: Callable[[], object]) -> None:
+    """Run ``callback`` once the outermost operation has committed (at once outside any)."""
+    if not in_transaction():
+        callback()
+        return
+    db.session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except BaseException:
+        # A refused commit (a unique constraint met at the last flush) leaves nothing behind.
+        _rollback()
+        raise
+    for callback in db.session.info.pop(_AFTER_COMMIT, []):
+        callback()
+
+
+def _rollback() -> None:
+    db.session.info.pop(_AFTER_COMMIT, None)
+    db.session.rollback()
 
 
 @contextmanager
@@ -48,15 +77,15 @@ def transaction(keep_on: tuple[type[BaseException], ...] = ()) -> Iterator[None]
         yield
     except keep_on:
         if depth == 0:
-            db.session.commit()
+            _commit()
         raise
     except BaseException:
         if depth == 0:
-            db.session.rollback()
+            _rollback()
         raise
     else:
         if depth == 0:
-            db.session.commit()
+            _commit()
         else:
             db.session.flush()
     finally:

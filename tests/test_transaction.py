@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from idp_extension.db import db
 from idp_extension.models import AuditEvent
-from idp_extension.transaction import in_transaction, operation
+from idp_extension.transaction import after_commit, in_transaction, operation
 from tests.conftest import both_databases
 
 
@@ -77,3 +81,70 @@ def test_an_inner_kept_failure_does_not_commit_the_outer_operation(app):
         with pytest.raises(SeenError):
             outer()
         assert _events() == []
+
+
+def test_after_commit_waits_for_the_outermost_commit_and_is_dropped_on_rollback(app):
+    ran: list[str] = []
+
+    @operation
+    def inner(name: str) -> None:
+        _record(name)
+        after_commit(lambda: ran.append(name))
+        assert name not in ran
+
+    @operation
+    def outer_failing() -> None:
+        inner("rolled back")
+        raise SeenError
+
+    with app.app_context():
+        inner("kept")
+        assert ran == ["kept"]
+        with pytest.raises(SeenError):
+            outer_failing()
+        assert ran == ["kept"]
+        assert _events() == ["kept"]
+
+
+@both_databases
+def test_a_refused_commit_rolls_back_and_leaves_the_session_usable(app):
+    @operation
+    def add_event(event: str) -> None:
+        # Met at the commit's own flush, as a parallel sign-up's duplicate would be.
+        db.session.add(AuditEvent(id=999_999, event=event))
+
+    with app.app_context():
+        add_event("first")
+        db.session.expunge_all()
+        with pytest.raises(IntegrityError):
+            add_event("second")
+        assert not in_transaction()
+        _record("after")
+        assert _events() == ["after", "first"]
+
+
+# Modules that may still call ``commit()`` themselves, each for a reason:
+ALLOWED_COMMITS = {
+    # The one transaction owner.
+    "transaction.py",
+    # Converted by their owner (helper "perf") in its own change; remove once landed.
+    "oidc/grants.py",
+    "oidc/endpoints.py",
+    # Being converted in this change, one package at a time.
+    "demo/service.py",
+    "enrollment/service.py",
+    "maintenance.py",
+    "seeding.py",
+}
+
+
+def test_only_the_transaction_owner_commits():
+    """Services flush; ``@operation`` / ``transaction()`` commit. A ``commit()`` anywhere else
+    would land an action without its audit row, or half of an action."""
+    package = Path(__file__).resolve().parents[1] / "idp_extension"
+    committing = sorted(
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if re.search(r"\.commit\(\)", path.read_text(encoding="utf-8"))
+    )
+    assert sorted(set(committing) - ALLOWED_COMMITS) == []

@@ -14,8 +14,9 @@ import logging
 from sqlalchemy import delete, select
 
 from .. import clock, urls
-from ..db import db
+from ..db import db, rowcount
 from ..models import MailRequest
+from ..transaction import operation
 from . import service
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ ACTIVATION = "activation"
 KINDS = (PASSWORD_RESET, ACTIVATION)
 
 
+@operation
 def record(kind: str, email: str, *, ip_address: str | None = None) -> None:
     """Record a request for the worker; commits. Costs the same whatever the address."""
     if kind not in KINDS:
@@ -37,7 +39,6 @@ def record(kind: str, email: str, *, ip_address: str | None = None) -> None:
             created_at=clock.now(),
         )
     )
-    db.session.commit()
 
 
 def reset_link(token: str) -> str:
@@ -46,7 +47,7 @@ def reset_link(token: str) -> str:
 
 
 def _act(request: MailRequest) -> None:
-    """The work a request asks for; commits (with the request's removal) when it writes."""
+    """The work a request asks for, in the operation that removes the request."""
     if request.kind == PASSWORD_RESET:
         service.request_password_reset(
             request.email, now=clock.now(), link_for=reset_link, ip_address=request.ip_address
@@ -58,36 +59,55 @@ def _act(request: MailRequest) -> None:
 def process_due(*, limit: int = 100) -> int:
     """Act on up to ``limit`` recorded requests, oldest first; the number handled.
 
-    Each request is taken by deleting it in the transaction that does its work: of two
+    Each request is taken by deleting it in the operation that does its work: of two
     workers only the one whose DELETE removes the row acts on it. A request whose work fails
     is dropped and logged (the member can ask again); it never blocks the ones behind it.
+    One operation per request, not one for the loop: each member's mail goes out on its own.
     """
     handled = 0
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
     while handled < limit:
-        query = select(MailRequest).order_by(MailRequest.id).limit(1)
-        if postgresql:
-            query = query.with_for_update(skip_locked=True)
-        request = db.session.scalars(query).first()
-        if request is None:
-            db.session.rollback()
-            break
-        taken = db.session.execute(
-            delete(MailRequest)
-            .where(MailRequest.id == request.id)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount != 1:  # another worker took it first
-            db.session.rollback()
-            continue
-        request_id, kind = request.id, request.kind
+        taken: list[tuple[int, str]] = []
         try:
-            _act(request)
+            outcome = _take_and_act(taken)
         except Exception:  # noqa: BLE001 - one bad request must not stop the mail
-            db.session.rollback()
+            if not taken:
+                raise
+            request_id, kind = taken[0]
             log.exception("mail request %s (%s) failed; dropped", request_id, kind)
-        # Gone in any case: a service that rolled back (nothing to send) undid the removal.
-        db.session.execute(delete(MailRequest).where(MailRequest.id == request_id))
-        db.session.commit()
-        handled += 1
+            _drop(request_id)
+            outcome = _ACTED
+        if outcome == _NONE_LEFT:
+            break
+        if outcome == _ACTED:
+            handled += 1
     return handled
+
+
+_NONE_LEFT, _RACED, _ACTED = "none_left", "raced", "acted"
+
+
+@operation
+def _take_and_act(taken: list[tuple[int, str]]) -> str:
+    """Take the oldest request and do its work, together; ``taken`` gets its id and kind."""
+    query = select(MailRequest).order_by(MailRequest.id).limit(1)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    request = db.session.scalars(query).first()
+    if request is None:
+        return _NONE_LEFT
+    removed = db.session.execute(
+        delete(MailRequest)
+        .where(MailRequest.id == request.id)
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(removed) != 1:  # another worker took it first
+        return _RACED
+    taken.append((request.id, request.kind))
+    _act(request)
+    return _ACTED
+
+
+@operation
+def _drop(request_id: int) -> None:
+    # Its work was rolled back with its removal: removed again, on its own.
+    db.session.execute(delete(MailRequest).where(MailRequest.id == request_id))

@@ -1,8 +1,10 @@
 """Account rules: password login with lockout, forgotten password, password change, logout,
 and the member's view of their own live sessions.
 
-Every function takes its inputs explicitly (no request), commits its change together with the
-audit events and mail it causes, and raises a typed error the views map to a page.
+Every function takes its inputs explicitly (no request), is an operation (``transaction.py``):
+its change lands together with the audit events and mail it causes, and it raises a typed error
+the views map to a page. Refusals that must be remembered (a counted failed login, its audit)
+are kept (``keep_on``).
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from flask import current_app
-from sqlalchemy import case, literal, null, or_, select, true, update
+from sqlalchemy import ColumnElement, case, literal, null, or_, select, true, update
 
 from ..clock import as_utc
-from ..db import db
+from ..db import db, rowcount
 from ..enrollment import service as enrollment
 from ..enrollment.membership import membership_allows
 from ..mail import messages
@@ -25,6 +28,7 @@ from ..security import tokens
 from ..security.audit import record
 from ..security.passwords import PasswordPolicyError, unmet_rules
 from ..sso import end_account_sessions
+from ..transaction import in_transaction, operation, transaction
 from .devices import describe_user_agent
 
 
@@ -88,6 +92,9 @@ def authenticate(
 
     Every failure costs one argon2 computation, so timing does not tell the cases apart.
     The password of a locked account is not even checked: guessing it gains nothing.
+
+    Two operations, not one: the attempt is counted and committed before the password is
+    checked (``counted_check``), then its outcome lands with its audit (a failure is kept).
     """
     hashing = _state().passwords
     account = find_account_by_email(email)
@@ -98,18 +105,18 @@ def authenticate(
         _fail(account, reason, ip_address)
 
     verdict = _checked_password(account, password, now, ip_address)
-    if verdict != RIGHT:
-        _fail(account, "locked" if verdict == LOCKED else "wrong_password", ip_address)
+    with transaction(keep_on=(LoginFailedError,)):
+        if verdict != RIGHT:
+            _fail(account, "locked" if verdict == LOCKED else "wrong_password", ip_address)
 
-    if not membership_allows(account, now=now):
-        _fail(account, "membership_ended", ip_address, error=MembershipEndedError)
+        if not membership_allows(account, now=now):
+            _fail(account, "membership_ended", ip_address, error=MembershipEndedError)
 
-    if hashing.needs_rehash(account.password_hash):
-        # The argon2 parameters changed since this hash was made: upgrade it while we hold
-        # the password in clear.
-        account.password_hash = hashing.hash(password)
-    record("login_succeeded", account_id=account.id, ip_address=ip_address)
-    db.session.commit()
+        if hashing.needs_rehash(account.password_hash):
+            # The argon2 parameters changed since this hash was made: upgrade it while we hold
+            # the password in clear.
+            account.password_hash = hashing.hash(password)
+        record("login_succeeded", account_id=account.id, ip_address=ip_address)
     return account
 
 
@@ -146,25 +153,32 @@ def counted_check(
     "unlocked" and then all check, so at most THRESHOLD secrets are ever checked per lock
     period, however many requests arrive at once. A right secret then clears the count (and
     the lock its own attempt placed); a wrong one leaves it counted.
+
+    The count is its own operation, committed before the (slow) check starts: held open
+    across it, it would keep the row (on SQLite the whole database) locked meanwhile. So it is
+    called outside any operation, and what it writes after the check (the lock's audit, the
+    cleared count) lands with the caller's next operation, its outcome.
     """
+    if in_transaction():
+        raise RuntimeError("counted_check commits its count: call it outside any operation")
     config = current_app.config
     until = now + timedelta(seconds=config["IDP_LOCKOUT_SECONDS"])
     reaches = Account.failed_logins + 1 >= config["IDP_LOCKOUT_THRESHOLD"]
-    claimed = db.session.execute(
-        update(Account)
-        .where(
-            Account.id == account.id,
-            or_(Account.locked_until.is_(None), Account.locked_until <= now),
-        )
-        .values(
-            # Once the lock ends, a full new series of attempts is allowed.
-            failed_logins=case((reaches, 0), else_=Account.failed_logins + 1),
-            locked_until=case((reaches, literal(until, UTCDateTime())), else_=null()),
-        )
-        .returning(Account.locked_until)
-        .execution_options(synchronize_session=False)
-    ).first()
-    db.session.commit()  # the count holds before the (slow) check starts
+    with transaction():
+        claimed = db.session.execute(
+            update(Account)
+            .where(
+                Account.id == account.id,
+                or_(Account.locked_until.is_(None), Account.locked_until <= now),
+            )
+            .values(
+                # Once the lock ends, a full new series of attempts is allowed.
+                failed_logins=case((reaches, 0), else_=Account.failed_logins + 1),
+                locked_until=case((reaches, literal(until, UTCDateTime())), else_=null()),
+            )
+            .returning(Account.locked_until)
+            .execution_options(synchronize_session=False)
+        ).first()
     if claimed is None:
         when_locked()
         return LOCKED
@@ -178,7 +192,7 @@ def counted_check(
                 until=until.isoformat(),
             )
         return WRONG
-    mine = Account.locked_until.is_(None) | (Account.locked_until <= now)
+    mine: ColumnElement[bool] = Account.locked_until.is_(None) | (Account.locked_until <= now)
     if placed_lock:
         mine = true()  # the lock this very attempt placed
     db.session.execute(
@@ -191,27 +205,27 @@ def counted_check(
     return RIGHT
 
 
+@operation(keep_on=(LoginFailedError,))
 def _fail(
     account: Account | None,
     reason: str,
     ip_address: str | None,
     *,
     error: type[LoginFailedError] = LoginFailedError,
-):
+) -> NoReturn:
     record(
         "login_failed",
         account_id=account.id if account else None,
         ip_address=ip_address,
         reason=reason,
     )
-    db.session.commit()
     raise error(reason)
 
 
+@operation
 def record_logout(account_id: int | None, *, ip_address: str | None = None) -> None:
     """Write the logout to the audit trail (the caller clears the session)."""
     record("logout", account_id=account_id, ip_address=ip_address)
-    db.session.commit()
 
 
 # --- Activation link, again ------------------------------------------------------------------
@@ -235,6 +249,7 @@ def resend_activation(email: str, *, ip_address: str | None = None) -> int | Non
 # --- Forgotten password ----------------------------------------------------------------------
 
 
+@operation
 def request_password_reset(
     email: str, *, now: datetime, link_for: Callable[[str], str], ip_address: str | None = None
 ) -> int | None:
@@ -265,7 +280,6 @@ def request_password_reset(
         ip_address=ip_address,
         purpose=TokenPurpose.PASSWORD_RESET.value,
     )
-    db.session.commit()
     return message.id
 
 
@@ -301,6 +315,7 @@ def check_reset_token(token: str, *, now: datetime) -> OneTimeToken:
     return found
 
 
+@operation
 def reset_password(
     token: str, new_password: str, *, now: datetime, ip_address: str | None = None
 ) -> Account:
@@ -317,13 +332,11 @@ def reset_password(
         )
         .values(used_at=now)
     )
-    if claimed.rowcount != 1:
-        db.session.rollback()
+    if rowcount(claimed) != 1:
         raise ResetLinkError("used")
     account = found.account
     _set_password(account, new_password, now)
     record("password_changed", account_id=account.id, ip_address=ip_address, via="reset")
-    db.session.commit()
     return account
 
 
@@ -341,23 +354,23 @@ def change_password(
     """Replace the password after checking the current one; other sessions end.
 
     Wrong current passwords count towards the lockout like failed logins: whoever holds an
-    unattended session must not be able to guess the password here without limit.
+    unattended session must not be able to guess the password here without limit. Like
+    ``authenticate``, two operations: the counted check, then its outcome (a refusal kept).
     """
     verdict = _checked_password(account, current_password, now, ip_address)
-    if verdict != RIGHT:
-        record(
-            "password_change_refused",
-            account_id=account.id,
-            ip_address=ip_address,
-            reason="locked" if verdict == LOCKED else "wrong_password",
-        )
-        db.session.commit()
-        raise AccountLockedError() if verdict == LOCKED else WrongCurrentPasswordError()
-    check_password_policy(new_password)
-    _set_password(account, new_password, now)
-    _void_tokens(account.id, TokenPurpose.PASSWORD_RESET, now)
-    record("password_changed", account_id=account.id, ip_address=ip_address, via="profile")
-    db.session.commit()
+    with transaction(keep_on=(WrongCurrentPasswordError,)):
+        if verdict != RIGHT:
+            record(
+                "password_change_refused",
+                account_id=account.id,
+                ip_address=ip_address,
+                reason="locked" if verdict == LOCKED else "wrong_password",
+            )
+            raise AccountLockedError() if verdict == LOCKED else WrongCurrentPasswordError()
+        check_password_policy(new_password)
+        _set_password(account, new_password, now)
+        _void_tokens(account.id, TokenPurpose.PASSWORD_RESET, now)
+        record("password_changed", account_id=account.id, ip_address=ip_address, via="profile")
     return account
 
 
@@ -421,6 +434,7 @@ def active_sessions(
     )
 
 
+@operation
 def end_other_sessions(
     account_id: int, *, current_digest: str, now: datetime, ip_address: str | None = None
 ) -> int:
@@ -439,5 +453,4 @@ def end_other_sessions(
         ip_address=ip_address,
         sessions_ended=ended,
     )
-    db.session.commit()
     return ended

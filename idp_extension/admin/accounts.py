@@ -24,6 +24,7 @@ from ..oidc.consent import GrantedAccess, granted_accesses
 from ..oidc.revocation import revoke_grants
 from ..security.audit import record
 from ..sso import end_account_sessions
+from ..transaction import after_commit, operation
 from .errors import AdminActionError
 
 PAGE_SIZE = 50
@@ -96,7 +97,6 @@ def lock_account(account_id: int) -> Account:
         else None
     )
     if account is None:
-        db.session.rollback()
         raise AdminActionError("not_found")
     return account
 
@@ -151,6 +151,7 @@ def _audit(admin_id: int, action: str, account: Account, ip_address: str | None,
     )
 
 
+@operation
 def resend_activation(account_id: int, *, admin_id: int, ip_address: str | None = None) -> int:
     """Mail a new activation link to a pending account (older links die); the outbox id."""
     account = get_account(account_id)
@@ -158,12 +159,13 @@ def resend_activation(account_id: int, *, admin_id: int, ip_address: str | None 
         raise AdminActionError("not_pending")
     _audit(admin_id, "resend_activation", account, ip_address)
     try:
-        # Commits the link, its mail and the audit row above together.
+        # Joins this operation: the link, its mail and the audit row above land together.
         return enrollment.resend_activation(account.id, ip_address=ip_address)
     except enrollment.EnrollmentError:
         raise AdminActionError("not_pending") from None
 
 
+@operation
 def send_password_reset(
     account_id: int,
     *,
@@ -177,16 +179,16 @@ def send_password_reset(
     if account.status != AccountStatus.ACTIVE:
         raise AdminActionError("not_active")
     _audit(admin_id, "send_password_reset", account, ip_address)
-    # Commits the link, its mail and the audit row above together.
+    # Joins this operation: the link, its mail and the audit row above land together.
     message_id = account_service.request_password_reset(
         account.email, now=now, link_for=link_for, ip_address=ip_address
     )
     if message_id is None:
-        db.session.rollback()
         raise AdminActionError("not_active")
     return message_id
 
 
+@operation
 def unlock(
     account_id: int,
     *,
@@ -200,7 +202,6 @@ def unlock(
     account = lock_account(account_id)
     locked = account_service.is_locked(account, now)
     if not locked and not pause.is_paused(account.email, now):
-        db.session.rollback()
         raise AdminActionError("not_locked")
     locked_until = as_utc(account.locked_until) if locked else None
     account.locked_until = None
@@ -212,11 +213,13 @@ def unlock(
         ip_address,
         locked_until=locked_until.isoformat() if locked_until else None,
     )
-    db.session.commit()
-    pause.lift(account.email)
+    # The pause is kept outside the database: lifted once the unlock is committed.
+    email = account.email
+    after_commit(lambda: pause.lift(email))
     return account
 
 
+@operation
 def set_account_enabled(
     account_id: int,
     enabled: bool,
@@ -232,11 +235,9 @@ def set_account_enabled(
     """
     account = lock_account(account_id)
     if not enabled and account.id == admin_id:
-        db.session.rollback()
         raise AdminActionError("self")
     before = account.status
     if (before == AccountStatus.DISABLED) != enabled:
-        db.session.rollback()
         return account
     details = {}
     if enabled:
@@ -259,10 +260,10 @@ def set_account_enabled(
         status_after=account.status.value,
         **details,
     )
-    db.session.commit()
     return account
 
 
+@operation
 def reset_second_factor(
     account_id: int, *, admin_id: int, ip_address: str | None = None
 ) -> Account:

@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from ..db import db
 from ..models import Account, AuditEvent
 from ..security.audit import record
+from ..transaction import transaction
 from .accounts import Page, paginate
 
 # What a spreadsheet reads as the start of a formula (=, +, -, @) or a cell break (tab, CR).
@@ -47,6 +48,7 @@ def _statement(wanted: AuditFilter):
     statement = select(AuditEvent).order_by(AuditEvent.id.desc())
     account = wanted.account.strip()
     if account:
+        account_id: int | None
         if account.isdigit() and len(account) < 10:
             account_id = int(account)
         else:
@@ -117,14 +119,14 @@ def export_csv(
 ) -> Iterator[str]:
     """The matching events as CSV lines (header first), streamed in batches; the export itself
     is audited before the first line."""
-    record(
-        "admin_action",
-        account_id=admin_id,
-        ip_address=ip_address,
-        action="export_audit",
-        **{f"filter_{key}": value for key, value in wanted.as_args().items()},
-    )
-    db.session.commit()
+    with transaction():
+        record(
+            "admin_action",
+            account_id=admin_id,
+            ip_address=ip_address,
+            action="export_audit",
+            **{f"filter_{key}": value for key, value in wanted.as_args().items()},
+        )
     statement = _statement(wanted).execution_options(yield_per=EXPORT_BATCH)
 
     def lines() -> Iterator[str]:

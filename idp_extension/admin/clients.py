@@ -6,6 +6,7 @@ from ..db import db
 from ..models.oauth import OAuthClient
 from ..oidc import clients as client_registry
 from ..security.audit import record
+from ..transaction import operation
 from .errors import AdminActionError
 
 
@@ -17,11 +18,11 @@ def get_client(client_pk: int, *, lock: bool = False) -> OAuthClient:
         else None
     )
     if client is None:
-        db.session.rollback()
         raise AdminActionError("not_found")
     return client
 
 
+@operation
 def edit_client(
     client_pk: int,
     *,
@@ -41,18 +42,14 @@ def edit_client(
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris or []),
         "scopes": list(client.scopes or []),
     }
-    try:
-        changed = client_registry.update_client(
-            client,
-            name=name,
-            redirect_uris=redirect_uris,
-            post_logout_uris=post_logout_uris,
-            scopes=scopes,
-            first_party=first_party,
-        )
-    except client_registry.ClientRegistrationError:
-        db.session.rollback()
-        raise
+    changed = client_registry.update_client(
+        client,
+        name=name,
+        redirect_uris=redirect_uris,
+        post_logout_uris=post_logout_uris,
+        scopes=scopes,
+        first_party=first_party,
+    )
     if changed:
         record(
             "admin_action",
@@ -63,17 +60,16 @@ def edit_client(
             changed=changed,
             **{f"{key}_before": value for key, value in before.items() if key in changed},
         )
-    db.session.commit()
     return client, changed
 
 
+@operation
 def regenerate_secret(
     client_pk: int, *, admin_id: int, ip_address: str | None = None
 ) -> tuple[OAuthClient, str]:
     """A new secret, returned in clear to be shown once; the old one is refused from now on."""
     client = get_client(client_pk, lock=True)
     if client.is_public:
-        db.session.rollback()
         raise AdminActionError("public_client")
     secret = client_registry.regenerate_secret(client)
     record(
@@ -83,5 +79,4 @@ def regenerate_secret(
         client_id=client.client_id,
         action="regenerate_client_secret",
     )
-    db.session.commit()
     return client, secret

@@ -21,6 +21,7 @@ from ..models.oauth import Consent, OAuthClient, Token
 from ..models.second_factor import PhoneCode, RecoveryCode, TotpAuthenticator
 from ..oidc.revocation import revoke_grants
 from ..security.audit import record
+from ..transaction import operation
 from .accounts import get_account, lock_account
 from .errors import AdminActionError
 
@@ -42,6 +43,7 @@ def _iso(moment: datetime | date | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+@operation
 def export_account(
     account_id: int, *, admin_id: int, ip_address: str | None = None
 ) -> tuple[dict, str]:
@@ -168,7 +170,6 @@ def export_account(
         action="export_account",
         target_account_id=account.id,
     )
-    db.session.commit()
     return document, f"donnees-{account.member_number}.json"
 
 
@@ -239,13 +240,13 @@ def _audit_events(account_id: int) -> list[dict]:
     return [entry for _id, entry in sorted(events, key=lambda pair: pair[0])]
 
 
+@operation
 def delete_account(
     account_id: int, *, admin_id: int, now: datetime, ip_address: str | None = None
 ) -> str:
     """Erase the account and its personal data; returns the audit pseudonym it leaves."""
     account = lock_account(account_id)
     if account.id == admin_id:
-        db.session.rollback()
         raise AdminActionError("self_delete")
     pseudonym = f"supprime-{secrets.token_hex(6)}"
     revoked = revoke_grants(now=now, account_id=account.id)
@@ -276,10 +277,10 @@ def delete_account(
         RecoveryCode,
         PhoneCode,
     )
-    for model in personal_rows:
+    for personal in personal_rows:
         db.session.execute(
-            delete(model)
-            .where(model.account_id == account.id)
+            delete(personal)
+            .where(personal.account_id == account.id)
             .execution_options(synchronize_session=False)
         )
     # Whatever else refers to the account (authorization codes) goes by ON DELETE CASCADE.
@@ -294,5 +295,4 @@ def delete_account(
         pseudonym=pseudonym,
         tokens_revoked=revoked,
     )
-    db.session.commit()
     return pseudonym

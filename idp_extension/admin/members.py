@@ -21,6 +21,7 @@ from ..enrollment import membership
 from ..enrollment.importing import ImportReport, import_members
 from ..models import Account, MemberRecord, MemberStatus
 from ..security.audit import record
+from ..transaction import operation
 from .accounts import PAGE_SIZE, Page, _like, paginate
 from .errors import AdminActionError
 
@@ -69,6 +70,7 @@ def find_member(member_number: str) -> tuple[MemberRecord, Account | None]:
     return member, account
 
 
+@operation
 def update_member(
     member_number: str,
     *,
@@ -98,10 +100,10 @@ def update_member(
         member_number=member_number,
         changed=changed,
     )
-    db.session.commit()
     return member
 
 
+@operation
 def set_membership(
     member_number: str,
     active: bool,
@@ -115,7 +117,6 @@ def set_membership(
     member, _account = find_member(member_number)
     wanted = MemberStatus.ACTIVE if active else MemberStatus.TERMINATED
     if member.status == wanted:
-        db.session.rollback()
         return member
     member.status = wanted
     member.updated_at = now
@@ -135,7 +136,6 @@ def set_membership(
         member_number=member_number,
         accounts=accounts,
     )
-    db.session.commit()
     return member
 
 
@@ -197,6 +197,7 @@ def preview_import(path: Path, *, terminate_missing: bool, max_percent: float) -
     )
 
 
+@operation
 def apply_import(
     path: Path,
     *,
@@ -212,7 +213,6 @@ def apply_import(
         max_terminate_percent=max_percent,
         keep_rejected=SHOWN_REJECTED,
         ip_address=ip_address,
-        commit=False,
     )
     record(
         "admin_action",
@@ -224,5 +224,4 @@ def apply_import(
         terminated=report.terminated,
         rejected=report.rejected_count,
     )
-    db.session.commit()
     return report

@@ -20,6 +20,7 @@ from ..oidc import clients as client_registry
 from ..oidc import keys as signing_keys
 from ..oidc.revocation import revoke_grants
 from ..security.audit import record
+from ..transaction import operation
 from .errors import AdminActionError
 
 LIST_LIMIT = 200
@@ -40,6 +41,7 @@ def list_outbox(limit: int = LIST_LIMIT) -> list[OutboxMessage]:
     )
 
 
+@operation
 def retry_mail(message_id: int, *, admin_id: int, ip_address: str | None = None) -> OutboxMessage:
     """Put a failed message back in the queue, due now, with a fresh series of attempts."""
     try:
@@ -57,10 +59,10 @@ def retry_mail(message_id: int, *, admin_id: int, ip_address: str | None = None)
         kind=message.kind,
         last_error=message.last_error,
     )
-    db.session.commit()
     return message
 
 
+@operation
 def make_admin(email: str) -> Account | None:
     """Give admin rights to the account with this email; None when no account has it."""
     account = db.session.scalar(select(Account).where(Account.email == email.strip().lower()))
@@ -75,7 +77,6 @@ def make_admin(email: str) -> Account | None:
             target_account_id=account.id,
             via="command",
         )
-        db.session.commit()
     return account
 
 
@@ -88,6 +89,7 @@ def list_clients() -> list[OAuthClient]:
     )
 
 
+@operation
 def create_client(
     *,
     name: str,
@@ -122,10 +124,10 @@ def create_client(
         name=client.name,
         public=client.is_public,
     )
-    db.session.commit()
     return client, secret
 
 
+@operation
 def set_client_enabled(
     client_pk: int, enabled: bool, *, admin_id: int, now: datetime, ip_address: str | None = None
 ) -> OAuthClient:
@@ -137,10 +139,8 @@ def set_client_enabled(
         else None
     )
     if client is None:
-        db.session.rollback()
         raise AdminActionError("not_found")
     if (client.disabled_at is None) == enabled:
-        db.session.rollback()
         return client
     client.disabled_at = None if enabled else now
     # Revoked, not merely refused while disabled: enabling again resurrects nothing.
@@ -153,7 +153,6 @@ def set_client_enabled(
         client_id=client.client_id,
         tokens_revoked=revoked,
     )
-    db.session.commit()
     return client
 
 
@@ -162,6 +161,7 @@ def list_signing_keys() -> list[signing_keys.KeyState]:
     return list(reversed(signing_keys.key_states(clock.now())))
 
 
+@operation
 def rotate_signing_keys(
     *, admin_id: int, ip_address: str | None = None, emergency: bool = False
 ) -> tuple[list[SigningKey], list[SigningKey]]:
@@ -177,5 +177,4 @@ def rotate_signing_keys(
         created=[key.kid for key in created],
         retired=[key.kid for key in retired],
     )
-    db.session.commit()
     return created, retired

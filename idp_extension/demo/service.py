@@ -94,6 +94,7 @@ def _register_portal(portal_url: str) -> tuple[OAuthClient, str, bool]:
             auth_method="client_secret_basic",
             first_party=True,
         )
+        assert secret is not None  # a client_secret_basic client has one
         return client, secret, True
     secret = new_token()
     client.client_secret_digest = digest(secret)
@@ -140,4 +141,5 @@ def delivered_message(message_id: int) -> OutboxMessage | None:
 
 def message_html(message: OutboxMessage) -> str:
     """The message's HTML part, unsealed (the demo transport keeps bodies)."""
+    assert message.body_html is not None  # delivered_message() shows only those that have one
     return unseal(current_app.config["SECRET_KEY"], message.body_html)

@@ -29,14 +29,18 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from flask import current_app
 
 from ..db import db
 from ..models import MemberStatus
 from ..security.audit import record
+from ..transaction import operation
 from . import staging as staging_module
+
+if TYPE_CHECKING:
+    from _csv import Reader  # what csv.reader returns (typeshed's name)
 
 REQUIRED_COLUMNS = ("member_number", "last_name", "first_name", "birth_date")
 OPTIONAL_COLUMNS = ("status",)
@@ -125,6 +129,8 @@ class ImportReport:
         }
 
 
+# One operation by design: the whole file lands, with its audit row, or nothing of it does.
+@operation
 def import_members(
     source: bytes | str | os.PathLike | BinaryIO,
     *,
@@ -138,7 +144,6 @@ def import_members(
     on_reject: Callable[[RejectedRow], None] | None = None,
     keep_rejected: int = KEEP_REJECTED,
     sample_rows: int = 0,
-    commit: bool = True,
 ) -> ImportReport:
     """Upsert every good row of a CSV export into ``member_records``, in one transaction.
 
@@ -147,8 +152,9 @@ def import_members(
     from it are terminated (their accounts suspended), unless more than
     ``max_terminate_percent`` of the active register would be, when ``TerminationGuardError``
     is raised unless ``force``. ``sample_rows`` rows of each kind (added, updated, missing) go
-    in ``report.samples`` for a preview. With ``commit=False`` the caller commits (after its
-    own audit).
+    in ``report.samples`` for a preview (a dry run applies nothing and drops its staging
+    tables: it writes nothing). Inside another operation (the console's, with its own audit) it
+    joins it.
     """
     if now is None:
         now = current_app.extensions["idp"].clock.now()
@@ -176,12 +182,10 @@ def import_members(
             stage.drop()
         except BaseException:
             stage.abandon()
-            db.session.rollback()
             raise
     report.rejected_count = reader.rejected_count
     report.rejected = sorted(reader.rejected, key=lambda row: row.line)
     if dry_run:
-        db.session.rollback()
         return report
     record(
         "members_imported",
@@ -192,8 +196,6 @@ def import_members(
         reinstated=report.reinstated,
         rejected=report.rejected_count,
     )
-    if commit:
-        db.session.commit()
     return report
 
 
@@ -274,7 +276,7 @@ class _RowReader:
         if batch:
             yield batch
 
-    def _header(self) -> tuple[csv.reader, dict[str, int], int]:
+    def _header(self) -> tuple[Reader, dict[str, int], int]:
         header_line = next((line for line in self.text if line.strip()), None)
         if header_line is None:
             raise ImportFileError("the file is empty")

@@ -26,6 +26,7 @@ from ..db import db
 from ..models import Account, AccountStatus, AuditEvent, MemberStatus, SsoSession
 from ..models.oauth import Token
 from ..models.types import UTCDateTime
+from ..transaction import operation
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,8 @@ def membership_allows(account: Account, *, now: datetime) -> bool:
     """Whether the register lets this account act: False once the member is terminated.
 
     Brings the account in line with the register first (suspends it, or reinstates it when a
-    pluggable registry says the member is active again), and commits that change."""
+    pluggable registry says the member is active again), within the caller's operation (or
+    its own, committed, outside any)."""
     status = registry_status(account.member_number, now=now)
     if status == MemberStatus.TERMINATED.value:
         if account.status in (AccountStatus.ACTIVE, AccountStatus.PENDING):
@@ -109,9 +111,10 @@ def membership_allows(account: Account, *, now: datetime) -> bool:
     return account.status != AccountStatus.SUSPENDED
 
 
-def _change(operation, account: Account, **arguments) -> None:
-    operation(db.session.connection(), [account.member_number], **arguments)
-    db.session.commit()
+@operation
+def _change(change, account: Account, **arguments) -> None:
+    change(db.session.connection(), [account.member_number], **arguments)
+    db.session.flush()
     db.session.refresh(account)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import clock, urls
 from ..clock import as_utc
-from ..db import db
+from ..db import db, rowcount
 from ..mail import messages
 from ..models import Account, AccountStatus, OneTimeToken, TokenPurpose
 from ..security import tokens
@@ -255,7 +255,7 @@ def renew_activation(token: str, *, ip_address: str | None = None) -> tuple[Acco
         account = check_activation(token)
     except ActivationExpiredError as expired:
         outbox_id = resend_activation(expired.account_id, ip_address=ip_address)
-        return db.session.get(Account, expired.account_id), outbox_id
+        return db.session.get_one(Account, expired.account_id), outbox_id
     # Still valid: a new one is sent all the same, as asked.
     outbox_id = resend_activation(account.id, ip_address=ip_address)
     return account, outbox_id
@@ -291,7 +291,7 @@ def activate(token: str, password: str, *, ip_address: str | None = None) -> Acc
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         db.session.rollback()
         _usable_token(token, lock=False)  # raises what the winner made of the link
         raise ActivationInvalidError()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import (
     Boolean,
@@ -70,7 +71,8 @@ RESUMED = Table(
     prefixes=["TEMPORARY"],
 )
 _TABLES = (STAGED, ENDED, RESUMED)
-_MEMBERS = MemberRecord.__table__
+# Declared a FromClause by SQLAlchemy's typing; a declarative class's __table__ is a Table.
+_MEMBERS = cast(Table, MemberRecord.__table__)
 _ACTIVE = MemberStatus.ACTIVE.value
 _TERMINATED = MemberStatus.TERMINATED.value
 _FIELDS = ("last_name", "first_name", "birth_date", "status")
@@ -108,6 +110,7 @@ class Staging:
         On PostgreSQL one COPY spans every batch, its writes queued to a thread: the server
         ingests a batch while the next one is read and checked."""
         raw = self.connection.connection.driver_connection
+        assert raw is not None  # a connection in use has its driver's connection
         if not self.postgresql:
             marks = ", ".join("?" * len(STAGED.columns))
             # The table name is a constant of this module, the values are parameters.
@@ -215,9 +218,9 @@ class Staging:
         report.reinstated = self.connection.scalar(select(func.count()).select_from(RESUMED))
 
     def active_before(self) -> int:
-        return self.connection.scalar(
+        return self.connection.execute(
             select(func.count()).select_from(_MEMBERS).where(_MEMBERS.c.status == _ACTIVE)
-        )
+        ).scalar_one()
 
     def samples(self, limit: int) -> dict[str, list[dict]]:
         """A few rows of each kind, in file order, for a preview."""
@@ -288,6 +291,7 @@ class Staging:
             return
         try:
             raw = self.connection.connection.driver_connection
+            assert raw is not None  # a connection in use has its driver's connection
             raw.rollback()
             for table in reversed(_TABLES):
                 raw.execute(f"DROP TABLE IF EXISTS {table.name}")

@@ -33,7 +33,7 @@ from .worker import MailWorker
 @with_appcontext
 def send_mail(loop: bool, batch: int, interval: float, as_json: bool) -> None:
     """Deliver due mail: everything due now, or (--loop) as a worker until stopped."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as what it stands for
     worker = MailWorker(app, batch=batch, interval=interval)
     if loop:
         # Finish the message in hand, commit, then exit: nothing half-sent is left behind.

@@ -55,6 +55,7 @@ from ..models import OutboxChannel, OutboxMessage, OutboxStatus
 from ..security import audit
 from ..security.log_redaction import logger_for
 from ..security.sealing import InvalidToken, seal, unseal
+from ..transaction import in_transaction, operation, transaction
 from .sender import PermanentDeliveryError, TransportUnavailableError
 
 log = logger_for(__name__)
@@ -160,10 +161,10 @@ def claim_due(
         # subquery more than once and claim far more than ``limit`` rows.)
         candidates = candidates.with_for_update(skip_locked=True)
     lease = timedelta(seconds=current_app.config["IDP_MAIL_LEASE_SECONDS"])
-    try:
+    # Its own operation, committed before any SMTP talk: the lease is what other senders see.
+    with transaction():
         candidate_ids = db.session.scalars(candidates).all()
         if not candidate_ids:
-            db.session.rollback()
             return []
         claimed = db.session.scalars(
             update(OutboxMessage)
@@ -178,20 +179,19 @@ def claim_due(
             .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)
         ).all()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     if not claimed:
         return []
-    return db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.id.in_(claimed))
-        .order_by(OutboxMessage.id)
-        .execution_options(populate_existing=True)
-    ).all()
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(claimed))
+            .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
+@operation
 def release(messages: list[OutboxMessage]) -> None:
     """Give back claimed messages that were not tried (the attempt does not count); commits."""
     if messages:
@@ -208,7 +208,6 @@ def release(messages: list[OutboxMessage]) -> None:
             )
             .execution_options(synchronize_session=False)
         )
-    db.session.commit()
 
 
 def _reschedule(message: OutboxMessage, now: datetime, error: str) -> str:
@@ -258,7 +257,7 @@ def _give_back(message: OutboxMessage, error: str) -> str:
     return "retry"
 
 
-class Delivery(dict):
+class Delivery(dict[str, int]):
     """Counts per outcome of one ``deliver_due`` call; ``server_unavailable`` says whether it
     stopped because the mail server could not be reached."""
 
@@ -272,6 +271,9 @@ class Attempt(NamedTuple):
     unavailable: bool
 
 
+# Its own operation, one per message: the outcome is committed right after its send, so a
+# sender killed later sends this message again at most once (see the module docstring).
+@operation
 def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
     """Send one claimed message with ``send`` and commit its new state."""
     config = current_app.config
@@ -305,7 +307,6 @@ def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
         outcome = _reschedule(message, clock.now(), f"{type(error).__name__}: {error}")
     else:
         outcome = _mark_sent(message, now)
-    db.session.commit()
     return Attempt(outcome, unavailable)
 
 
@@ -337,6 +338,7 @@ def _transport_session(channel: OutboxChannel = OutboxChannel.MAIL):
 def _lease_too_short(message: OutboxMessage) -> bool:
     """True when the claim may run out during the send (someone else could then take it)."""
     margin = timedelta(seconds=2 * current_app.config["IDP_MAIL_TIMEOUT"])
+    assert message.lease_expires_at is not None  # a claimed message carries its lease
     return clock.now() + margin >= message.lease_expires_at
 
 
@@ -345,7 +347,7 @@ def deliver_due(
     ids: Iterable[int] | None = None,
     limit: int | None = None,
     should_stop: Callable[[], bool] | None = None,
-) -> dict[str, int]:
+) -> Delivery:
     """Send messages due now (all, or only ``ids``): claimed a few at a time, one commit each.
 
     Stops after ``limit`` messages, when ``should_stop()`` turns true (checked between
@@ -355,7 +357,10 @@ def deliver_due(
     server was unreachable: the worker then backs off; an SMS gateway outage only ends the SMS
     part of each pass, the next pass probes it again with one message).
     """
-    counts = Delivery.fromkeys(OUTCOMES, 0)
+    if in_transaction():
+        # Claims and outcomes commit on their own; inside an operation they could not.
+        raise RuntimeError("deliver_due runs outside any operation")
+    counts = Delivery(dict.fromkeys(OUTCOMES, 0))
     ids = list(ids) if ids is not None else None
     cutoff = clock.now()
     handled = 0
@@ -406,7 +411,7 @@ def send_after_response(response, ids: list[int]):
     ids = [message_id for message_id in ids if message_id is not None]
     if not ids or not current_app.config["IDP_MAIL_SEND_AFTER_REQUEST"]:
         return response
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as what it stands for
 
     def deliver():
         with app.app_context():
@@ -427,10 +432,8 @@ def requeue_failed(message_id: int) -> OutboxMessage:
     """
     message = db.session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None:
-        db.session.rollback()
         raise OutboxMessageNotFoundError(message_id)
     if message.status != OutboxStatus.FAILED:
-        db.session.rollback()
         raise MessageNotFailedError(message_id)
     message.status = OutboxStatus.PENDING
     message.attempts = 0
@@ -439,11 +442,11 @@ def requeue_failed(message_id: int) -> OutboxMessage:
     return message
 
 
+@operation
 def retry_failed(message_id: int, *, actor_id: int | None = None) -> OutboxMessage:
     """``requeue_failed``, audited as ``mail_retry`` and committed."""
     message = requeue_failed(message_id)
     audit.record("mail_retry", account_id=actor_id, message_id=message.id, kind=message.kind)
-    db.session.commit()
     return message
 
 

@@ -61,6 +61,7 @@ class _Connection(Connection):
         context = None
         if state.use_ssl or state.use_tls:
             context = ssl.create_default_context(cafile=config.get("IDP_MAIL_CA_FILE") or None)
+        host: smtplib.SMTP
         try:
             if state.use_ssl:
                 host = smtplib.SMTP_SSL(state.server, state.port, timeout=timeout, context=context)

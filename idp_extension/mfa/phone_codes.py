@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from ..clock import as_utc
-from ..db import db
+from ..db import db, rowcount
 from ..models import Account, PhoneCode, PhoneCodePurpose
 from ..security import codes
 from ..security.audit import record
@@ -39,7 +39,7 @@ def _scope(account_id: int, purpose: PhoneCodePurpose) -> str:
 
 def issue(
     account: Account, purpose: PhoneCodePurpose, *, now: datetime, ip_address: str | None
-) -> int | None:
+) -> int:
     """Write a new code and its SMS in the caller's transaction (flushed); the outbox id.
 
     Raises ``TooManyAttemptsError`` when the account or the address asked too often.
@@ -104,12 +104,16 @@ def consume(
         raise _refused(account, purpose, "missing", ip_address)
     if as_utc(row.expires_at) <= now:
         raise _refused(account, purpose, "expired", ip_address)
-    counted = db.session.execute(
-        update(PhoneCode)
-        .where(PhoneCode.id == row.id, PhoneCode.attempts < MAX_TRIES, PhoneCode.used_at.is_(None))
-        .values(attempts=PhoneCode.attempts + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    counted = rowcount(
+        db.session.execute(
+            update(PhoneCode)
+            .where(
+                PhoneCode.id == row.id, PhoneCode.attempts < MAX_TRIES, PhoneCode.used_at.is_(None)
+            )
+            .values(attempts=PhoneCode.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if counted != 1:
         raise _refused(account, purpose, "exhausted", ip_address)
     db.session.refresh(row)
@@ -119,12 +123,14 @@ def consume(
         raise _refused(
             account, purpose, "wrong" if tries_left else "exhausted", ip_address, tries_left
         )
-    spent = db.session.execute(
-        update(PhoneCode)
-        .where(PhoneCode.id == row.id, PhoneCode.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    spent = rowcount(
+        db.session.execute(
+            update(PhoneCode)
+            .where(PhoneCode.id == row.id, PhoneCode.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if spent != 1:
         raise _refused(account, purpose, "missing", ip_address)
     record(

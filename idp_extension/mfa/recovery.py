@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from ..db import db
+from ..db import db, rowcount
 from ..models import Account, RecoveryCode
 from ..security import codes
 
@@ -42,25 +42,27 @@ def spend(account: Account, typed: str, now: datetime) -> bool:
         return False
     wanted = codes.digest(current_app.config["SECRET_KEY"], _scope(account.id), normalised)
     # The lookup is by digest: nothing about the code leaks through a comparison's timing.
-    spent = db.session.execute(
-        update(RecoveryCode)
-        .where(
-            RecoveryCode.account_id == account.id,
-            RecoveryCode.digest == wanted,
-            RecoveryCode.used_at.is_(None),
+    spent = rowcount(
+        db.session.execute(
+            update(RecoveryCode)
+            .where(
+                RecoveryCode.account_id == account.id,
+                RecoveryCode.digest == wanted,
+                RecoveryCode.used_at.is_(None),
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
         )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     return spent == 1
 
 
 def remaining(account_id: int) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(RecoveryCode)
         .where(RecoveryCode.account_id == account_id, RecoveryCode.used_at.is_(None))
-    )
+    ).scalar_one()
 
 
 def remove_all(account_id: int) -> None:

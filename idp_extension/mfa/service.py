@@ -1,7 +1,8 @@
 """Second-factor operations: phone verification, SMS and app factors, recovery codes, reset.
 
-Each function here is an outermost operation: it writes its change with its audit events (and
-the SMS it causes, through the outbox) and commits once. Views call them and never commit.
+Each function here is an operation (``transaction.py``): it writes its change with its audit
+events (and the SMS it causes, through the outbox), committed once; refused codes are kept
+(the spent try and its audit). Views call them and never commit.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 
 from ..account.service import LOCKED, WRONG, counted_check, is_locked
-from ..db import db
+from ..db import db, rowcount
 from ..models import (
     Account,
     PhoneCodePurpose,
@@ -22,6 +23,7 @@ from ..models import (
 )
 from ..security.audit import record
 from ..sms.messages import organisation_name
+from ..transaction import operation, transaction
 from . import phone_codes, recovery, totp
 from .phone_codes import PhoneCodeError
 
@@ -44,32 +46,24 @@ class NotAvailableError(Exception):
 # --- Phone verification ----------------------------------------------------------------------
 
 
+@operation
 def send_phone_code(
     account: Account, purpose: PhoneCodePurpose, *, now: datetime, ip_address: str | None
-) -> int | None:
+) -> int:
     """Send a new code to the account's mobile; the outbox id of the SMS (committed)."""
-    try:
-        message_id = phone_codes.issue(account, purpose, now=now, ip_address=ip_address)
-    except Exception:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return message_id
+    return phone_codes.issue(account, purpose, now=now, ip_address=ip_address)
 
 
+# A wrong code is kept: the spent try and its audit.
+@operation(keep_on=(PhoneCodeError,))
 def verify_phone(account: Account, typed: str, *, now: datetime, ip_address: str | None) -> None:
     """Mark the mobile verified when ``typed`` is the code sent to it; else ``PhoneCodeError``."""
-    try:
-        row = phone_codes.consume(
-            account, PhoneCodePurpose.VERIFY_PHONE, typed, now=now, ip_address=ip_address
-        )
-    except PhoneCodeError:
-        db.session.commit()  # the spent try and its audit
-        raise
+    row = phone_codes.consume(
+        account, PhoneCodePurpose.VERIFY_PHONE, typed, now=now, ip_address=ip_address
+    )
     if row.phone == account.phone:
         account.phone_verified = True
         record("phone_verified", account_id=account.id, ip_address=ip_address)
-    db.session.commit()
 
 
 # --- Second factor at sign-in ----------------------------------------------------------------
@@ -83,28 +77,35 @@ def check_second_factor(
     App and recovery codes are checked under the account's lockout, like passwords (counted
     before the check, see ``counted_check``): with the password known, they are all that stands
     between a thief and the account. SMS codes are bounded by each code's own tries.
+
+    Not one operation for app and recovery codes: their try is counted and committed before
+    the check; the outcome then lands with its audit, a refusal kept (``SecondFactorError``).
     """
-    if method == "sms":
-        amr = _check_sms_code(account, typed, now=now, ip_address=ip_address)
-    elif method in ("otp", "recovery"):
+    verdict = None
+    if method in ("otp", "recovery"):
         check = _app_code_check if method == "otp" else _recovery_code_check
         verdict = counted_check(account, now, ip_address, check=lambda: check(account, typed, now))
-        if verdict == LOCKED:
-            _refuse(account, method, "locked", ip_address)
-        if verdict == WRONG:
-            _refuse(account, method, "wrong", ip_address)
-        amr = "otp"  # RFC 8176: a one-time password, from the app or the printed list
-        if method == "recovery":
-            record(
-                "recovery_code_used",
-                account_id=account.id,
-                ip_address=ip_address,
-                remaining=recovery.remaining(account.id),
-            )
-    else:
+    elif method != "sms":
         raise ValueError(method)
-    record("second_factor_succeeded", account_id=account.id, ip_address=ip_address, method=method)
-    db.session.commit()
+    with transaction(keep_on=(SecondFactorError,)):
+        if method == "sms":
+            amr = _check_sms_code(account, typed, now=now, ip_address=ip_address)
+        else:
+            if verdict == LOCKED:
+                _refuse(account, method, "locked", ip_address)
+            if verdict == WRONG:
+                _refuse(account, method, "wrong", ip_address)
+            amr = "otp"  # RFC 8176: a one-time password, from the app or the printed list
+            if method == "recovery":
+                record(
+                    "recovery_code_used",
+                    account_id=account.id,
+                    ip_address=ip_address,
+                    remaining=recovery.remaining(account.id),
+                )
+        record(
+            "second_factor_succeeded", account_id=account.id, ip_address=ip_address, method=method
+        )
     return amr
 
 
@@ -114,7 +115,7 @@ def _check_sms_code(account: Account, typed: str, *, now: datetime, ip_address: 
     try:
         phone_codes.consume(account, PhoneCodePurpose.LOGIN, typed, now=now, ip_address=ip_address)
     except PhoneCodeError as error:
-        db.session.commit()  # the spent try and its audit
+        # Kept by the caller's operation: the spent try and its audit.
         raise SecondFactorError(error.reason, error.tries_left) from None
     if not account.phone_verified:
         # The code reached this number: it is the member's.
@@ -133,7 +134,7 @@ def _app_code_check(account: Account, typed: str, now: datetime) -> bool:
     # Claimed in one UPDATE: the same code sent twice at once signs in once.
     if step is None:
         return False
-    return db.session.execute(totp.claim_step(authenticator, step)).rowcount == 1
+    return rowcount(db.session.execute(totp.claim_step(authenticator, step))) == 1
 
 
 def _recovery_code_check(account: Account, typed: str, now: datetime) -> bool:
@@ -148,7 +149,6 @@ def _refuse(account: Account, method: str, reason: str, ip_address: str | None):
         method=method,
         reason=reason,
     )
-    db.session.commit()
     raise SecondFactorError(reason)
 
 
@@ -181,6 +181,7 @@ class AppSetup:
     uri: str
 
 
+@operation
 def start_app_setup(account: Account, *, now: datetime, ip_address: str | None) -> AppSetup:
     """A new key for an authenticator app, waiting for its first code (replaces a waiting one)."""
     if confirmed_authenticator(account.id) is not None:
@@ -191,8 +192,7 @@ def start_app_setup(account: Account, *, now: datetime, ip_address: str | None) 
         TotpAuthenticator(account_id=account.id, secret_sealed=totp.sealed(secret), created_at=now)
     )
     record("totp_setup_started", account_id=account.id, ip_address=ip_address)
-    db.session.commit()
-    return app_setup(account)
+    return _app_setup(account, secret)
 
 
 def app_setup(account: Account) -> AppSetup | None:
@@ -200,13 +200,18 @@ def app_setup(account: Account) -> AppSetup | None:
     pending = pending_authenticator(account.id)
     if pending is None:
         return None
-    secret = totp.secret_of(pending)
+    return _app_setup(account, totp.secret_of(pending))
+
+
+def _app_setup(account: Account, secret: str) -> AppSetup:
     return AppSetup(
         key=totp.grouped(secret),
         uri=totp.provisioning_uri(account, secret, str(organisation_name())),
     )
 
 
+# A wrong first code is kept in the audit.
+@operation(keep_on=(SecondFactorError,))
 def confirm_app_setup(
     account: Account, typed: str, *, now: datetime, ip_address: str | None
 ) -> list[str]:
@@ -218,7 +223,6 @@ def confirm_app_setup(
     step = totp.matching_step(totp.secret_of(pending), typed, now, None)
     if step is None:
         record("totp_setup_failed", account_id=account.id, ip_address=ip_address)
-        db.session.commit()
         raise SecondFactorError("wrong")
     pending.confirmed_at = now
     pending.last_used_step = step
@@ -226,10 +230,10 @@ def confirm_app_setup(
     shown = recovery.replace_codes(account, now)
     record("totp_enabled", account_id=account.id, ip_address=ip_address)
     record("recovery_codes_issued", account_id=account.id, ip_address=ip_address)
-    db.session.commit()
     return shown
 
 
+@operation
 def enable_sms(account: Account, *, now: datetime, ip_address: str | None) -> list[str]:
     """Make SMS codes the login factor (the mobile must be verified); new recovery codes."""
     if not account.phone_verified:
@@ -240,19 +244,19 @@ def enable_sms(account: Account, *, now: datetime, ip_address: str | None) -> li
     shown = recovery.replace_codes(account, now)
     record("sms_factor_enabled", account_id=account.id, ip_address=ip_address)
     record("recovery_codes_issued", account_id=account.id, ip_address=ip_address)
-    db.session.commit()
     return shown
 
 
+@operation
 def new_recovery_codes(account: Account, *, now: datetime, ip_address: str | None) -> list[str]:
     if account.second_factor is None:
         raise NotAvailableError("no second factor set up")
     shown = recovery.replace_codes(account, now)
     record("recovery_codes_issued", account_id=account.id, ip_address=ip_address)
-    db.session.commit()
     return shown
 
 
+@operation
 def remove_second_factor(
     account: Account, *, ip_address: str | None, actor_id: int | None = None
 ) -> None:
@@ -270,7 +274,6 @@ def remove_second_factor(
             ip_address=ip_address,
             admin_id=actor_id,
         )
-    db.session.commit()
     db.session.refresh(account)
 
 
@@ -291,6 +294,6 @@ def qr_svg(uri: str) -> bytes:
     return totp.qr_svg(uri)
 
 
+@operation
 def postpone_phone_verification(account: Account, *, ip_address: str | None) -> None:
     record("phone_verification_postponed", account_id=account.id, ip_address=ip_address)
-    db.session.commit()

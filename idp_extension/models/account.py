@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Enum, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import db
+from ..db import Model
 from .search_text import account_search_text
 from .types import UTCDateTime, utcnow
 
@@ -35,7 +35,7 @@ def new_subject() -> str:
     return secrets.token_urlsafe(24)
 
 
-class Account(db.Model):
+class Account(Model):
     __tablename__ = "accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)

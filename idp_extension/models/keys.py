@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import db
+from ..db import Model
 from .types import UTCDateTime, utcnow
 
 
-class SigningKey(db.Model):
+class SigningKey(Model):
     """One key pair. The private PEM is sealed with the session key (security.sealing)."""
 
     __tablename__ = "signing_keys"

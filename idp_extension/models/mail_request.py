@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import db
+from ..db import Model
 from .types import UTCDateTime, utcnow
 
 
-class MailRequest(db.Model):
+class MailRequest(Model):
     __tablename__ = "mail_requests"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Enum, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import db
+from ..db import Model
 from .types import UTCDateTime, utcnow
 
 
@@ -17,7 +17,7 @@ class MemberStatus(enum.StrEnum):
     TERMINATED = "terminated"
 
 
-class MemberRecord(db.Model):
+class MemberRecord(Model):
     __tablename__ = "member_records"
     __table_args__ = (CheckConstraint("length(member_number) = 8", name="member_number_length"),)
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import db
+from ..db import Model
 from ..security.tokens import matches
 from .account import Account
 from .types import UTCDateTime, utcnow
@@ -26,7 +26,7 @@ def new_client_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-class OAuthClient(db.Model):
+class OAuthClient(Model):
     """A relying party (member portal). Public clients have no secret and must use PKCE."""
 
     __tablename__ = "oauth_clients"
@@ -94,7 +94,7 @@ class OAuthClient(db.Model):
         return f"<OAuthClient {self.client_id} {self.name!r}>"
 
 
-class AuthorizationCode(db.Model):
+class AuthorizationCode(Model):
     """A code given to a relying party at the redirect URI; single use (RFC 6749 4.1.2)."""
 
     __tablename__ = "oauth_authorization_codes"
@@ -147,7 +147,7 @@ class AuthorizationCode(db.Model):
         return self.amr
 
 
-class Token(db.Model):
+class Token(Model):
     """An access token and, optionally, its refresh token, issued together.
 
     Refresh tokens rotate: using one marks it ``refresh_used_at`` and issues a new row in the
@@ -200,7 +200,7 @@ class Token(db.Model):
         return self.revoked_at is not None
 
 
-class Consent(db.Model):
+class Consent(Model):
     """A member's remembered approval of a third-party client for a set of scopes."""
 
     __tablename__ = "oauth_consents"

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Enum, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import db
+from ..db import Model
 from .types import UTCDateTime, utcnow
 
 
@@ -30,7 +30,7 @@ class OutboxChannel(enum.StrEnum):
     SMS = "sms"  # recipient is an E.164 number; body_text is the message
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),

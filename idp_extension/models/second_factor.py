@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import db
+from ..db import Model
 from .types import UTCDateTime
 
 
@@ -23,7 +23,7 @@ class PhoneCodePurpose(enum.StrEnum):
     LOGIN = "login"  # the second step of a sign-in
 
 
-class PhoneCode(db.Model):
+class PhoneCode(Model):
     """A 6-digit code sent by SMS: 10 minutes, 5 tries, single use, voided by a newer one."""
 
     __tablename__ = "phone_codes"
@@ -51,7 +51,7 @@ class PhoneCode(db.Model):
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class TotpAuthenticator(db.Model):
+class TotpAuthenticator(Model):
     """An authenticator app (RFC 6238). Unconfirmed until the member typed one of its codes."""
 
     __tablename__ = "totp_authenticators"
@@ -67,7 +67,7 @@ class TotpAuthenticator(db.Model):
     last_used_step: Mapped[int | None]
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """One of the ten codes shown once at set-up; each signs in once when the phone is lost."""
 
     __tablename__ = "recovery_codes"

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import db
+from ..db import Model
 from .account import Account
 from .types import UTCDateTime
 
@@ -20,7 +20,7 @@ USER_AGENT_LENGTH = 255
 IP_ADDRESS_LENGTH = 45
 
 
-class SsoSession(db.Model):
+class SsoSession(Model):
     __tablename__ = "sso_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)

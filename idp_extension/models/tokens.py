@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import db
+from ..db import Model
 from .account import Account
 from .types import UTCDateTime, utcnow
 
@@ -18,7 +18,7 @@ class TokenPurpose(enum.StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose name, not a password
 
 
-class OneTimeToken(db.Model):
+class OneTimeToken(Model):
     __tablename__ = "one_time_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)

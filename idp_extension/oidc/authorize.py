@@ -254,6 +254,7 @@ def decide(
             return fail(LoginRequiredError())
         park(params, authorize_path, create=False)
         return SignInNeeded(login_hint=values.get("login_hint"))
+    assert account is not None  # no account means need_sign_in
     if hint_subject is not None and hint_subject != account.subject:
         # OIDC Core 3.1.2.1: someone else than the id_token_hint's End-User signed in.
         return fail(LoginRequiredError("The signed-in member is not the id_token_hint's."))

@@ -9,6 +9,7 @@ from ..db import db
 from ..models.oauth import OAuthClient
 from ..security.audit import record
 from ..security.tokens import digest, new_token
+from ..transaction import operation
 from .claims import SUPPORTED_SCOPES
 
 CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
@@ -104,6 +105,7 @@ def regenerate_secret(client: OAuthClient) -> str:
     return secret
 
 
+@operation
 def create_client(
     name: str,
     redirect_uris: Iterable[str],
@@ -151,5 +153,4 @@ def create_client(
         public=public,
         first_party=first_party,
     )
-    db.session.commit()
     return client, secret

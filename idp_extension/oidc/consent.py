@@ -8,10 +8,11 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
-from ..db import db
+from ..db import db, rowcount
 from ..models import Account
 from ..models.oauth import Consent, OAuthClient
 from ..security.audit import record
+from ..transaction import operation
 from .claims import SCOPE_DESCRIPTIONS
 from .revocation import revoke_grants
 
@@ -49,6 +50,7 @@ def consent_needed(account: Account, client: OAuthClient, scope: str) -> bool:
     return consent is None or not set(scope.split()) <= set(consent.scopes or [])
 
 
+@operation
 def grant_consent(
     account: Account, client: OAuthClient, scope: str, now: datetime, ip_address: str | None = None
 ) -> Consent:
@@ -71,10 +73,10 @@ def grant_consent(
         ip_address=ip_address,
         scope=" ".join(sorted(scope.split())),
     )
-    db.session.commit()
     return consent
 
 
+@operation
 def record_refusal(
     account: Account, client: OAuthClient, scope: str, ip_address: str | None = None
 ) -> None:
@@ -85,7 +87,6 @@ def record_refusal(
         ip_address=ip_address,
         scope=scope,
     )
-    db.session.commit()
 
 
 def granted_accesses(account_id: int) -> list[GrantedAccess]:
@@ -111,6 +112,7 @@ def granted_accesses(account_id: int) -> list[GrantedAccess]:
     ]
 
 
+@operation
 def withdraw_consent(
     account_id: int, client_id: str, *, now: datetime, ip_address: str | None = None
 ) -> Withdrawal:
@@ -129,8 +131,7 @@ def withdraw_consent(
         .where(Consent.account_id == account_id, Consent.client_pk == client.id)
         .execution_options(synchronize_session=False)
     )
-    if deleted.rowcount == 0:
-        db.session.rollback()
+    if rowcount(deleted) == 0:
         raise ConsentNotFoundError(client_id)
     revoked = revoke_grants(now=now, account_id=account_id, client_pk=client.id)
     record(
@@ -140,5 +141,4 @@ def withdraw_consent(
         ip_address=ip_address,
         tokens_revoked=revoked,
     )
-    db.session.commit()
     return Withdrawal(client_name=client.name, tokens_revoked=revoked)

@@ -88,7 +88,8 @@ class TokenIntrospection(IntrospectionEndpoint):
 
     def introspect_token(self, token: PresentedToken) -> dict:
         row = token.row
-        if not token_in_force(row):
+        expires = token.expires_at()
+        if expires is None or not token_in_force(row):  # no expiry: is_expired() says expired
             return {"active": False}
         return {
             "active": True,
@@ -98,7 +99,7 @@ class TokenIntrospection(IntrospectionEndpoint):
             "sub": row.account.subject,
             "aud": row.client.client_id,
             "iss": issuer(),
-            "exp": int(token.expires_at().timestamp()),
+            "exp": int(expires.timestamp()),
             "iat": int(row.issued_at.timestamp()),
         }
 

@@ -26,13 +26,14 @@ from datetime import datetime, timedelta
 from flask import current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, KeySet, RSAKey
+from joserfc.jwk import ECKey, KeyParameters, KeySet, KeySetSerialization, RSAKey
 
 from .. import clock, urls
 from ..db import db
 from ..models.keys import SigningKey
 from ..security.audit import record
 from ..security.sealing import seal, unseal
+from ..transaction import after_commit, operation
 from .published import JWKS_MAX_AGE, JWKS_SERVER_CACHE_SECONDS, forget_jwks
 
 DEFAULT_ALGORITHM = "RS256"
@@ -66,6 +67,7 @@ def key_states(now: datetime) -> list[KeyState]:
     states = []
     for key in keys:
         start = _signs_from(key)
+        retired_at: datetime | None
         if key.withdrawn_at is not None or not key.active:
             retired_at = key.retired_at or key.withdrawn_at or start
         else:
@@ -92,7 +94,8 @@ def key_states(now: datetime) -> list[KeyState]:
 
 def _generate(alg: str) -> SigningKey:
     kid = secrets.token_urlsafe(12)
-    parameters = {"kid": kid, "use": "sig", "alg": alg}
+    parameters: KeyParameters = {"kid": kid, "use": "sig", "alg": alg}
+    key: RSAKey | ECKey
     if alg == "RS256":
         key = RSAKey.generate_key(2048, parameters=parameters, private=True)
     elif alg == "ES256":
@@ -121,11 +124,16 @@ def active_key(alg: str = DEFAULT_ALGORITHM) -> SigningKey:
     ]
     if signing:
         return signing[-1]
+    return _create_first_key(alg)
+
+
+@operation
+def _create_first_key(alg: str) -> SigningKey:
     key = _generate(alg)
     db.session.add(key)
     record("signing_key_created", kid=key.kid, alg=alg)
-    db.session.commit()
-    forget_jwks()
+    # Emptied once the key is in the database, so that no JWKS is cached without it.
+    after_commit(forget_jwks)
     return key
 
 
@@ -160,7 +168,7 @@ def next_key_set_change(now: datetime) -> datetime | None:
     return min((moment for moment in leaving + upcoming if moment > now), default=None)
 
 
-def jwks() -> dict:
+def jwks() -> KeySetSerialization:
     """The public JSON Web Key Set (RFC 7517 section 5), creating the first key if none."""
     if not any(k.active for k in published_keys()):
         active_key(DEFAULT_ALGORITHM)
@@ -171,6 +179,7 @@ def public_key_set() -> KeySet:
     return KeySet.import_key_set(jwks())
 
 
+@operation
 def rotate_keys(*, emergency: bool = False) -> tuple[list[SigningKey], list[SigningKey]]:
     """A new key for each algorithm in use (RS256 always); returns ``(created, replaced)``.
 
@@ -179,7 +188,7 @@ def rotate_keys(*, emergency: bool = False) -> tuple[list[SigningKey], list[Sign
     ``emergency`` (a compromised key): the new keys sign at once and the replaced ones leave
     the JWKS at once. Its cost: relying parties holding a cached JWKS reject new ID tokens
     until they fetch it again (up to its max-age), and ID tokens the old keys signed stop
-    verifying. Commits.
+    verifying.
     """
     now = clock.now()
     current = [state.key for state in key_states(now) if state.state in (ACTIVE, PUBLISHED)]
@@ -201,8 +210,7 @@ def rotate_keys(*, emergency: bool = False) -> tuple[list[SigningKey], list[Sign
         emergency=emergency,
         signs_from=_signs_from(created[0]).isoformat() if not emergency else now.isoformat(),
     )
-    db.session.commit()
-    forget_jwks()
+    after_commit(forget_jwks)
     return created, current
 
 

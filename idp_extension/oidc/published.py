@@ -37,6 +37,9 @@ class Document:
     media_type: str
     fresh_until: datetime | None = None  # None: for the application's lifetime
 
+    def is_fresh(self, now: datetime) -> bool:
+        return self.fresh_until is None or now < self.fresh_until
+
     @classmethod
     def of(cls, data: dict, media_type: str, fresh_until: datetime | None = None) -> Document:
         body = json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8")
@@ -78,11 +81,11 @@ class PublishedDocuments:
     def jwks(self, now: datetime, build) -> Document:
         """The JWKS document; ``build(now)`` returns ``(key set, moment it next changes)``."""
         cached = self._jwks
-        if cached is not None and now < cached.fresh_until:
+        if cached is not None and cached.is_fresh(now):
             return cached
         with self._lock:
             cached = self._jwks
-            if cached is None or now >= cached.fresh_until:
+            if cached is None or not cached.is_fresh(now):
                 key_set, changes_at = build(now)
                 fresh_until = now + timedelta(seconds=JWKS_SERVER_CACHE_SECONDS)
                 if changes_at is not None:
@@ -96,7 +99,7 @@ class PublishedDocuments:
     def is_current(self, document: Document, now: datetime) -> bool:
         if document is self._discovery:
             return True
-        return document is self._jwks and now < document.fresh_until
+        return document is self._jwks and document.is_fresh(now)
 
 
 # Headers that belong to one answer, never replayed.

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, delete, update
 
-from ..db import db
+from ..db import db, rowcount
 from ..models.oauth import AuthorizationCode, Token
 
 
@@ -24,20 +24,22 @@ def revoke_grants(
     """
     if account_id is None and client_pk is None:
         raise ValueError("revoke_grants needs an account, a client, or both")
-    token_filter = [Token.revoked_at.is_(None)]
-    code_filter = [AuthorizationCode.used_at.is_(None)]
+    token_filter: list[ColumnElement[bool]] = [Token.revoked_at.is_(None)]
+    code_filter: list[ColumnElement[bool]] = [AuthorizationCode.used_at.is_(None)]
     if account_id is not None:
         token_filter.append(Token.account_id == account_id)
         code_filter.append(AuthorizationCode.account_id == account_id)
     if client_pk is not None:
         token_filter.append(Token.client_pk == client_pk)
         code_filter.append(AuthorizationCode.client_pk == client_pk)
-    revoked = db.session.execute(
-        update(Token)
-        .where(*token_filter)
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    revoked = rowcount(
+        db.session.execute(
+            update(Token)
+            .where(*token_filter)
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     # A code issued but not yet exchanged would still buy tokens: it goes too.
     db.session.execute(
         delete(AuthorizationCode).where(*code_filter).execution_options(synchronize_session=False)

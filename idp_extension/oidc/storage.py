@@ -16,7 +16,7 @@ from flask import request as flask_request
 from sqlalchemy import update
 
 from .. import clock, urls
-from ..db import db
+from ..db import db, rowcount
 from ..models import Account, AccountStatus
 from ..models.oauth import AuthorizationCode, OAuthClient, Token
 from ..security.audit import record
@@ -84,7 +84,7 @@ def revoke_family(family_id: str, now: datetime) -> int:
         .where(Token.family_id == family_id, Token.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    return result.rowcount
+    return rowcount(result)
 
 
 def generate_bearer_token(
@@ -113,22 +113,30 @@ def save_token(token: dict, request) -> None:
     client: OAuthClient = request.client
     code: AuthorizationCode | None = request.authorization_code
     previous: Token | None = request.refresh_token
+    code_id: int | None
     if code is not None:
-        won = db.session.execute(
-            update(AuthorizationCode)
-            .where(AuthorizationCode.id == code.id, AuthorizationCode.used_at.is_(None))
-            .values(used_at=now)
-        ).rowcount
+        won = rowcount(
+            db.session.execute(
+                update(AuthorizationCode)
+                .where(AuthorizationCode.id == code.id, AuthorizationCode.used_at.is_(None))
+                .values(used_at=now)
+            )
+        )
         family_id, code_id = secrets.token_hex(16), code.id
         claims_request, auth_time = code.claims_request, code.auth_time
     else:
-        won = db.session.execute(
-            update(Token)
-            .where(
-                Token.id == previous.id, Token.refresh_used_at.is_(None), Token.revoked_at.is_(None)
+        assert previous is not None  # without a code, this is the refresh-token grant
+        won = rowcount(
+            db.session.execute(
+                update(Token)
+                .where(
+                    Token.id == previous.id,
+                    Token.refresh_used_at.is_(None),
+                    Token.revoked_at.is_(None),
+                )
+                .values(refresh_used_at=now)
             )
-            .values(refresh_used_at=now)
-        ).rowcount
+        )
         family_id, code_id = previous.family_id, previous.authorization_code_id
         claims_request, auth_time = previous.claims_request, previous.auth_time
     if won != 1:

@@ -37,4 +37,7 @@ def init_app(app: Flask) -> None:
     hops = proxy_hops(app.config["IDP_PROXY_FIX"])
     app.config["IDP_PROXY_FIX"] = hops
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0)
+        # Flask documents wrapping wsgi_app by assignment; its stubs declare it a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0
+        )

@@ -21,6 +21,7 @@ from limits import parse_many
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from ..config import ConfigurationError
 from .log_redaction import logger_for
 
 log = logger_for(__name__)
@@ -41,7 +42,12 @@ class SharedCounters(Storage):
 
     @classmethod
     def from_uri(cls, uri: str) -> SharedCounters:
-        return cls(storage_from_string(uri))
+        storage = storage_from_string(uri)
+        if not isinstance(storage, Storage):  # an ``async+...`` URI: the views are synchronous
+            raise ConfigurationError(
+                f"rate-limit storage {uri!r} is asynchronous; give a synchronous one"
+            )
+        return cls(storage)
 
     @property
     def base_exceptions(self):

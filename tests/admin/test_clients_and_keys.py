@@ -232,3 +232,33 @@ def test_rotation_without_csrf_is_refused(app, admin_browser):
     assert admin_browser.post("/admin/cles/rotation").status_code == 400
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SigningKey)) == 0
+
+
+@both_databases
+def test_a_client_whose_audit_row_cannot_be_written_is_not_registered(app, admin_id, monkeypatch):
+    """The client and the admin's audit row land in one commit: without the row, no client."""
+    from idp_extension.admin import service
+    from idp_extension.security import audit
+
+    def unwritable_record(*args, **details):
+        # A detail the JSON column cannot hold: the database write of the row fails.
+        return audit.record(*args, **details, unwritable=object())
+
+    monkeypatch.setattr(service, "record", unwritable_record)
+    with app.app_context():
+        with pytest.raises(Exception, match="not JSON serializable"):
+            service.create_client(
+                name="Portail adhérents",
+                redirect_uris=["https://portail.mutuelle.test/callback"],
+                post_logout_uris=[],
+                public=False,
+                auth_method="client_secret_basic",
+                first_party=False,
+                scopes=["openid"],
+                admin_id=admin_id,
+            )
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(OAuthClient)) == 0
+        assert not db.session.scalars(
+            select(AuditEvent.event).where(AuditEvent.event.in_(["client_created", "admin_action"]))
+        ).all()
