@@ -51,6 +51,13 @@ DEFAULTS: dict[str, object] = {
     "IDP_LOGIN_LIMIT_PER_EMAIL": "30/hour",
     "IDP_MAIL_LIMIT_PER_IP": "10 per minute;60 per hour",
     "IDP_MAIL_LIMIT_PER_EMAIL": "5/hour",
+    # First-password submissions on activation links per client address: a link is only
+    # tried by its holder, a flood is someone guessing links or hashing for free.
+    "IDP_ACTIVATION_LIMIT_PER_IP": "30/hour",
+    # New activation links asked per client address, and per pending sign-up (or expired
+    # link): each one sends a mail to a member's mailbox.
+    "IDP_NEW_LINK_LIMIT_PER_IP": "10/hour",
+    "IDP_NEW_LINK_LIMIT_PER_SIGN_UP": "5/hour",
     # Switch all rate limits off (tests of other behaviour only).
     "IDP_RATELIMIT_ENABLED": True,
     # Demo mode: local mailbox page, demo data commands.

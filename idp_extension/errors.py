@@ -1,113 +1,81 @@
-"""Error pages: every client error is a readable page with its 4xx status, never a 500."""
+"""One error model: typed errors that carry a stable ``code`` and an HTTP ``status``.
+
+Services raise an ``IdpError`` subclass. A view that has a page of its own for it (the sign-up
+form, an expired activation link) maps it there with the error's status; anything else reaches
+the provider's one HTML renderer (``error_pages``, registered on the provider's blueprints
+only). Every JSON error of the provider, OAuth or not, is written by ``json_error``: the
+RFC 6749 section 5.2 shape, never cached.
+
+>>> class LinkExpiredError(IdpError):
+...     code, status = "link_expired", 410
+...     message = N_("Ce lien a expiré.")
+"""
 
 from __future__ import annotations
 
-import math
-
-from flask import Blueprint, Flask, render_template, request
-from flask_babel import gettext as _
-from flask_babel import ngettext
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from flask import Response, json
+from flask_babel import gettext
 
 from .i18n import N_
-from .security.log_redaction import logger_for
-from .security.ratelimit import TooManyAttemptsError
 
-log = logger_for(__name__)
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
-MESSAGES = {
-    400: N_("La demande n'a pas pu être comprise."),
-    403: N_("Vous n'avez pas accès à cette page."),
-    404: N_("Cette page n'existe pas ou n'existe plus."),
-    405: N_("Cette action n'est pas possible sur cette page."),
-    413: N_("Les données envoyées sont trop volumineuses."),
-    429: N_("Trop de tentatives. Merci de patienter quelques minutes avant de réessayer."),
-    500: N_(
-        "Le service rencontre un problème de notre côté. Vos données sont en sécurité : "
-        "merci de réessayer dans quelques minutes."
-    ),
+# What an OAuth error means when the code that raised it gave no description.
+DEFAULT_DESCRIPTIONS = {
+    "invalid_request": "The request is missing a parameter or is malformed.",
+    "invalid_client": "Client authentication failed.",
+    "invalid_grant": "The grant is invalid, expired, revoked or was issued to another client.",
+    "unauthorized_client": "The client may not use this grant type.",
+    "unsupported_grant_type": "The grant type is not supported.",
+    "invalid_scope": "The scope is invalid or exceeds the granted scope.",
+    "invalid_token": "The access token is invalid, expired or revoked.",
+    "insufficient_scope": "The access token does not cover this request.",
+    "access_denied": "Access denied.",
+    "not_found": "Nothing is served at this address.",
+    "temporarily_unavailable": "Too many requests: retry later.",
+    "server_error": "The server failed to answer this request.",
 }
 
 
-def wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and not request.accept_mimetypes.accept_html
+class IdpError(Exception):
+    """A refusal the provider answers with ``status``; ``code`` is stable for machines,
+    ``message`` a French text (translated when shown) for people, ``detail`` an optional
+    English one for developers; ``template`` is the page that shows them."""
+
+    code: str = "invalid_request"
+    status: int = 400
+    message: str = N_("La demande n'a pas pu être comprise.")
+    detail: str | None = None
+    template: str = "idp/errors/error.html"
+
+    def describe(self) -> str:
+        """The message in the request's language."""
+        return gettext(self.message)
+
+    def headers(self) -> dict[str, str]:
+        """Response headers this refusal needs (``Retry-After``...)."""
+        return {}
 
 
-# Each page's title and heading, so a person knows at once what happened (and a 404 says so).
-TITLES = {
-    400: N_("Demande incomprise"),
-    403: N_("Accès refusé"),
-    404: N_("Page introuvable"),
-    405: N_("Action impossible"),
-    410: N_("Lien expiré"),
-    413: N_("Envoi trop volumineux"),
-    429: N_("Trop de tentatives"),
-    500: N_("Service momentanément indisponible"),
-}
+def json_error(
+    code: str, description: str | None = None, status: int = 400, headers=None
+) -> Response:
+    """RFC 6749 5.2: ``{"error", "error_description"}``, never cached (5.1); ``headers`` adds
+    e.g. the ``WWW-Authenticate`` challenge of a 401 (RFC 6749 5.2, RFC 6750 3)."""
+    body = {"error": code, "error_description": description or _default_description(code)}
+    response = Response(json.dumps(body), status=status, mimetype="application/json")
+    response.headers.update(NO_STORE)
+    for name, value in dict(headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
-def render_error(status: int, message: str | None = None, retry_after: int | None = None):
-    text = _(message or MESSAGES.get(status, MESSAGES[400]))
-    if status == 429 and retry_after:
-        minutes = max(1, math.ceil(retry_after / 60))
-        text = ngettext(
-            "Trop de tentatives. Merci de réessayer dans %(num)d minute.",
-            "Trop de tentatives. Merci de réessayer dans %(num)d minutes.",
-            minutes,
-        )
-    headers = {"Retry-After": str(retry_after)} if retry_after else {}
-    if wants_json():
-        return {"error": "request_error", "error_description": text}, status, headers
-    title = _(TITLES.get(status, TITLES[400] if status < 500 else TITLES[500]))
-    page = render_template("errors/error.html", status=status, title=title, message=text)
-    return page, status, headers
+def _default_description(code: str) -> str:
+    return DEFAULT_DESCRIPTIONS.get(code, code.replace("_", " ").capitalize() + ".")
 
 
-def _server_error_page(error: HTTPException, status: int):
-    """A human page for a server fault; the bare error if even that page cannot be drawn."""
-    try:
-        return render_error(status, MESSAGES[500])
-    except Exception:
-        log.exception("the error page itself failed")
-        return error
-
-
-def csrf_error(error: CSRFError):
-    return render_error(
-        400,
-        N_(
-            "Votre session a expiré ou le formulaire n'est plus valide. "
-            "Merci de recharger la page et de recommencer."
-        ),
-    )
-
-
-def too_many(error: TooManyAttemptsError):
-    return render_error(429, retry_after=error.retry_after)
-
-
-def http_error(error: HTTPException):
-    status = error.code or 500
-    if status >= 500:
-        return _server_error_page(error, status)
-    return render_error(status)
-
-
-def broken_encoding(error: UnicodeError):
-    return render_error(400, N_("Les données envoyées ne sont pas un texte valide (UTF-8)."))
-
-
-HANDLERS = (
-    (CSRFError, csrf_error),
-    (TooManyAttemptsError, too_many),
-    (HTTPException, http_error),
-    (UnicodeError, broken_encoding),
-)
-
-
-def register(scaffold: Flask | Blueprint) -> None:
-    """Our error pages on a blueprint of ours (or, standalone, on the whole application)."""
-    for exception, handler in HANDLERS:
-        scaffold.register_error_handler(exception, handler)
+def answers_json(view):
+    """Mark a view read by programs, not people: its every error, an HTTP one included (405,
+    413, broken encoding), is written by ``json_error`` rather than drawn as a page."""
+    view.answers_json = True
+    return view

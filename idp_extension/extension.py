@@ -21,7 +21,10 @@ from .clock import Clock, SystemClock
 from .interfaces import MailTransport, MemberRegistry, SmsSender
 from .resources import resource_folder
 from .security.ratelimit import RateLimits
-from .settings import Settings
+from .settings import Settings, settings
+
+# The provider's templates are "idp/<path of templates/>": a host overrides one at that name.
+TEMPLATE_PREFIX = "idp"
 
 
 @dataclass
@@ -80,6 +83,9 @@ class IdentityProvider:
         from .security import log_redaction, proxies
         from .security.passwords import PasswordHashing
 
+        # Before the settings are read: it settles IDP_PROXY_FIX to a number of hops.
+        proxies.init_app(app)
+
         if self.mailer is not None:
             mailer = self.mailer
         elif app.config["IDP_DEMO"] and not app.config["IDP_MAIL_SERVER"]:
@@ -104,7 +110,6 @@ class IdentityProvider:
         # the provider's own settings (state.mail), never the host's MAIL_*.
         app.extensions.setdefault("mail", app.extensions["idp"].mail)
         self._init_templates(app)
-        proxies.init_app(app)
         i18n.init_app(app)
         self._register_blueprints(app)
 
@@ -116,9 +121,12 @@ class IdentityProvider:
 
     @staticmethod
     def _init_templates(app: Flask) -> None:
-        # The host application's own templates win; ours are the fallback.
+        # Ours are served under "idp/" only, so a host's own base.html, macros/ or admin/ never
+        # become a provider page's layout, and ours never hide a template of the host or of
+        # its blueprints. The host's folder comes first: its templates/idp/<path> restyles ours.
         loaders = [app.jinja_loader] if app.jinja_loader else []
-        loaders.append(jinja2.FileSystemLoader(str(resource_folder("templates"))))
+        provider = jinja2.FileSystemLoader(str(resource_folder("templates")))
+        loaders.append(jinja2.PrefixLoader({TEMPLATE_PREFIX: provider}))
         app.jinja_loader = jinja2.ChoiceLoader(loaders)
 
         from .insurer import insurer
@@ -127,6 +135,8 @@ class IdentityProvider:
         # A global, not a context processor: imported macros (macros/password.html) see globals.
         app.jinja_env.globals["password_rules"] = translated_rules
         app.jinja_env.globals["insurer"] = insurer
+        # Mail templates read settings too, outside any request (insurer() needs one).
+        app.jinja_env.globals["idp_settings"] = settings
 
     @staticmethod
     def _register_blueprints(app: Flask) -> None:

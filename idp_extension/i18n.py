@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request, session
+from flask import Flask, request, session
 from flask_babel import Babel, get_locale
+
+from .settings import settings
 
 
 def N_(message: str) -> str:
@@ -22,7 +24,7 @@ def N_(message: str) -> str:
 def asked_language() -> str | None:
     """The language the URL asks for: ``?lang=``, else the first supported tag of OpenID's
     ``ui_locales`` (space-separated, by preference; OIDC Core 3.1.2.1)."""
-    languages = current_app.config["IDP_LANGUAGES"]
+    languages = settings().languages
     tags = [request.args.get("lang", "")] + request.args.get("ui_locales", "").split()
     for tag in tags:
         code = tag.split("-")[0].lower()
@@ -40,7 +42,7 @@ def remember_asked_language() -> None:
 
 
 def select_locale() -> str:
-    languages = current_app.config["IDP_LANGUAGES"]
+    languages = settings().languages
     chosen = asked_language() or session.get("lang")
     if isinstance(chosen, str) and chosen in languages:
         return chosen
@@ -48,7 +50,7 @@ def select_locale() -> str:
 
 
 def current_language() -> str:
-    return str(get_locale() or current_app.config["IDP_LANGUAGES"][0])
+    return str(get_locale() or settings().languages[0])
 
 
 def init_app(app: Flask) -> None:
@@ -66,7 +68,7 @@ def init_app(app: Flask) -> None:
 def language_context() -> dict:
     return {
         "current_language": current_language(),
-        "languages": current_app.config["IDP_LANGUAGES"],
+        "languages": settings().languages,
         "language_url": language_url,
     }
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import url_for
+
+from .settings import settings
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,13 @@ class Insurer:
 
 
 def insurer() -> Insurer:
-    config = current_app.config
+    config = settings()
     return Insurer(
-        name=config["IDP_ORGANISATION_NAME"],
-        support_url=config["IDP_SUPPORT_URL"],
-        support_phone=config["IDP_SUPPORT_PHONE"],
-        legal_notice_url=config["IDP_LEGAL_NOTICE_URL"] or url_for("enrollment.legal_notice"),
-        terms_url=config["IDP_TERMS_URL"] or url_for("enrollment.terms"),
+        name=config.organisation_name,
+        support_url=config.support_url,
+        support_phone=config.support_phone,
+        legal_notice_url=config.legal_notice_url or url_for("enrollment.legal_notice"),
+        terms_url=config.terms_url or url_for("enrollment.terms"),
         accessibility_url=url_for("enrollment.accessibility"),
-        contact_url=config["IDP_SUPPORT_URL"] or url_for("enrollment.contact"),
+        contact_url=config.support_url or url_for("enrollment.contact"),
     )

@@ -66,13 +66,3 @@ class SmsSender(Protocol):
     """
 
     def send(self, phone_e164: str, text: str) -> None: ...
-
-
-class NullSmsSender:
-    """Development SMS sender: keeps messages in memory, sends nothing."""
-
-    def __init__(self):
-        self.sent: list[tuple[str, str]] = []
-
-    def send(self, phone_e164: str, text: str) -> None:
-        self.sent.append((phone_e164, text))

@@ -40,6 +40,7 @@ from .db import db, rowcount
 from .models import OneTimeToken, OutboxMessage, OutboxStatus, PhoneCode, SsoSession
 from .models.oauth import AuthorizationCode, Token
 from .security.audit import record
+from .transaction import operation
 
 DEFAULT_KEEP_DAYS = 7
 # A century: any longer is a typing mistake (and would overflow the date arithmetic).
@@ -48,12 +49,13 @@ MAX_KEEP_DAYS = 36500
 FAILED_MAIL_KEEP_DAYS = 90
 
 
+@operation
 def purge_expired(now: datetime, *, keep_days: int = DEFAULT_KEEP_DAYS) -> dict[str, int]:
     """Delete what stopped being usable more than ``keep_days`` days before ``now``; commit.
 
     Returns how many rows went, by kind: ``codes``, ``tokens``, ``sessions``, ``links``,
-    ``mails``. Writes the audit event ``data_purged`` with those counts. All or nothing: on any
-    error the transaction is rolled back and nothing is deleted.
+    ``mails``. Writes the audit event ``data_purged`` with those counts. All or nothing (one
+    operation): on any error nothing is deleted.
     """
     if (
         isinstance(keep_days, bool)
@@ -65,64 +67,59 @@ def purge_expired(now: datetime, *, keep_days: int = DEFAULT_KEEP_DAYS) -> dict[
         raise ValueError("now must be timezone-aware")
     cutoff = now - timedelta(days=keep_days)
     failed_cutoff = now - timedelta(days=max(keep_days, FAILED_MAIL_KEEP_DAYS))
-    try:
-        counts = {
-            # Tokens first: a code goes only once no token points at it.
-            "tokens": _delete(
-                delete(Token).where(
-                    _token_ended_before(cutoff), Token.family_id.not_in(_live_families(now))
-                )
-            ),
-            "codes": _delete(
-                delete(AuthorizationCode).where(
-                    AuthorizationCode.expires_at < cutoff,
-                    ~exists().where(Token.authorization_code_id == AuthorizationCode.id),
-                )
-            ),
-            "sessions": _delete(
-                delete(SsoSession).where(
-                    or_(SsoSession.ended_at < cutoff, SsoSession.expires_at < cutoff)
-                )
-            ),
-            # Mailed links, and the codes sent by SMS (they expire within minutes).
-            "links": _delete(
-                delete(OneTimeToken).where(
-                    or_(
-                        OneTimeToken.expires_at < cutoff,
-                        OneTimeToken.used_at < cutoff,
-                        OneTimeToken.voided_at < cutoff,
-                    )
+    counts = {
+        # Tokens first: a code goes only once no token points at it.
+        "tokens": _delete(
+            delete(Token).where(
+                _token_ended_before(cutoff), Token.family_id.not_in(_live_families(now))
+            )
+        ),
+        "codes": _delete(
+            delete(AuthorizationCode).where(
+                AuthorizationCode.expires_at < cutoff,
+                ~exists().where(Token.authorization_code_id == AuthorizationCode.id),
+            )
+        ),
+        "sessions": _delete(
+            delete(SsoSession).where(
+                or_(SsoSession.ended_at < cutoff, SsoSession.expires_at < cutoff)
+            )
+        ),
+        # Mailed links, and the codes sent by SMS (they expire within minutes).
+        "links": _delete(
+            delete(OneTimeToken).where(
+                or_(
+                    OneTimeToken.expires_at < cutoff,
+                    OneTimeToken.used_at < cutoff,
+                    OneTimeToken.voided_at < cutoff,
                 )
             )
-            + _delete(delete(PhoneCode).where(PhoneCode.expires_at < cutoff)),
-            "mails": _delete(
-                delete(OutboxMessage).where(
-                    or_(
-                        and_(
-                            OutboxMessage.status == OutboxStatus.SENT,
-                            OutboxMessage.sent_at < cutoff,
-                        ),
-                        and_(
-                            OutboxMessage.status == OutboxStatus.FAILED,
-                            OutboxMessage.created_at < failed_cutoff,
-                        ),
-                    )
-                )
-            ),
-        }
-        record(
-            "data_purged",
-            keep_days=keep_days,
-            codes=counts["codes"],
-            tokens=counts["tokens"],
-            sessions=counts["sessions"],
-            links=counts["links"],
-            mails=counts["mails"],
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+        + _delete(delete(PhoneCode).where(PhoneCode.expires_at < cutoff)),
+        "mails": _delete(
+            delete(OutboxMessage).where(
+                or_(
+                    and_(
+                        OutboxMessage.status == OutboxStatus.SENT,
+                        OutboxMessage.sent_at < cutoff,
+                    ),
+                    and_(
+                        OutboxMessage.status == OutboxStatus.FAILED,
+                        OutboxMessage.created_at < failed_cutoff,
+                    ),
+                )
+            )
+        ),
+    }
+    record(
+        "data_purged",
+        keep_days=keep_days,
+        codes=counts["codes"],
+        tokens=counts["tokens"],
+        sessions=counts["sessions"],
+        links=counts["links"],
+        mails=counts["mails"],
+    )
     return counts
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from .db import db
 from .models import Account, AccountStatus, MemberRecord, MemberStatus
 from .models.account import new_subject
+from .transaction import operation
 
 # Seeded member numbers start here (first digit 9), away from the demo's and most tests'.
 FIRST_MEMBER_NUMBER = 90_000_000
@@ -143,12 +144,14 @@ def seed(
     return SeedReport(members, accounts, first, SEED_EMAIL_DOMAIN)
 
 
+# One operation per batch, not one for the run: a command's loop over up to MAX_SEEDED rows
+# keeps no transaction (on SQLite, no lock on the whole file) open for its whole length.
+@operation
 def _write(member_rows: list[dict], account_rows: list[dict]) -> None:
     connection = db.session.connection()
     for table, rows in ((MemberRecord.__table__, member_rows), (Account.__table__, account_rows)):
         if rows:
             _bulk_insert(connection, table, rows)
-    db.session.commit()
     member_rows.clear()
     account_rows.clear()
 

@@ -33,9 +33,11 @@ def is_duration(key: str) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
-    """Every IDP_* setting of one application, typed; ``issuer`` includes the URL prefix."""
+    """Every IDP_* setting of one application, typed; ``issuer`` includes the URL prefix,
+    ``base_url`` (IDP_ISSUER) does not: mailed links are built on it from the URL map."""
 
     issuer: str
+    base_url: str
     values: dict[str, Any] = field(repr=False)
 
     @classmethod
@@ -46,7 +48,8 @@ class Settings:
             if is_duration(key) and isinstance(value, int | float):
                 value = timedelta(seconds=value)
             values[attribute_name(key)] = value
-        return cls(issuer=config["IDP_ISSUER"] + config["IDP_URL_PREFIX"], values=values)
+        base_url = config["IDP_ISSUER"]
+        return cls(issuer=base_url + config["IDP_URL_PREFIX"], base_url=base_url, values=values)
 
     def __getattr__(self, name: str) -> Any:
         try:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from flask import current_app
 
+from .settings import settings
+
 
 def issuer() -> str:
     """The ``iss`` of every token and the base of discovery (OIDC Discovery 1.0 section 4)."""
-    return current_app.config["IDP_ISSUER"] + current_app.config["IDP_URL_PREFIX"]
+    return settings().issuer
 
 
 def public_url(endpoint: str, **values) -> str:
@@ -23,4 +25,4 @@ def public_url(endpoint: str, **values) -> str:
     IDP_ISSUER already names, and a mailed link must not follow the Host header.
     """
     path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return current_app.config["IDP_ISSUER"] + path
+    return settings().base_url + path

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, request
 
-from . import errors, i18n
+from . import error_pages, i18n
 from .security import csrf, headers
 
 # Provider forms are small; larger bodies are refused (413) before any parsing. Set per
@@ -38,7 +38,7 @@ def scope_blueprint(bp: Blueprint) -> None:
     bp.before_request_funcs.setdefault(None, [])[:0] = first
     bp.after_request(headers.add_security_headers)
     bp.context_processor(i18n.language_context)
-    errors.register(bp)
+    error_pages.register(bp)
 
 
 def scope_application(app: Flask) -> None:
@@ -46,4 +46,4 @@ def scope_application(app: Flask) -> None:
     app.before_request(i18n.remember_asked_language)
     app.after_request(headers.add_security_headers)
     app.context_processor(i18n.language_context)
-    errors.register(app)
+    error_pages.register(app)

@@ -189,6 +189,15 @@ def page_text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+def configure(app, **values) -> None:
+    """Change settings of an app already built: the services read the typed settings made at
+    ``init_app`` (``settings()``), so they are made again from the changed config."""
+    from idp_extension.settings import Settings
+
+    app.config.update(values)
+    app.extensions["idp"].settings = Settings.from_config(app.config)
+
+
 def deliver_mail(app) -> dict[str, int]:
     """Run the mail worker once, as ``flask idp send-mail`` does: it acts on the recorded
     reset / new-link requests (which only the worker handles) and delivers the outbox."""

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import Flask
+from flask import Flask, render_template
 
 from idp_extension import IdentityProvider
 from idp_extension.db import db
@@ -29,7 +29,7 @@ class Record:
 
 
 def test_host_app_overrides_templates_and_plugs_its_registry(tmp_path, app_config, clock):
-    templates = tmp_path / "host-templates" / "errors"
+    templates = tmp_path / "host-templates" / "idp" / "errors"
     templates.mkdir(parents=True)
     (templates / "error.html").write_text("<p>Page de l'hôte : {{ status }}</p>")
     host = Flask("host_app", template_folder=str(tmp_path / "host-templates"))
@@ -81,3 +81,51 @@ def test_host_app_overrides_templates_and_plugs_its_registry(tmp_path, app_confi
     with host.app_context():
         db.drop_all()
         db.engine.dispose()
+
+
+def host_with_templates(tmp_path, app_config, clock, files: dict[str, str]) -> Flask:
+    folder = tmp_path / "host-templates"
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    host = Flask("host_app", template_folder=str(folder))
+    host.config.update(app_config)
+    IdentityProvider(clock=clock).init_app(host)
+    with host.app_context():
+        db.create_all()
+    return host
+
+
+def test_a_hosts_own_base_and_macros_leave_the_provider_pages_alone(tmp_path, app_config, clock):
+    # Most Flask applications have a base.html and a macros/forms.html of their own, with
+    # other blocks and macros: the provider's pages must not be built on them.
+    host = host_with_templates(
+        tmp_path,
+        app_config,
+        clock,
+        {
+            "base.html": "<p>Gabarit de l'hôte</p>{% block main %}{% endblock %}",
+            "macros/forms.html": "{% macro field() %}champ de l'hôte{% endmacro %}",
+        },
+    )
+    page = host.test_client().get("/connexion")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Gabarit de l'hôte" not in text and "champ de l'hôte" not in text
+    assert 'name="email"' in text and 'name="password"' in text
+    # ...and the host's own pages still get the host's base.html.
+    with host.test_request_context():
+        assert "Gabarit de l'hôte" in render_template("base.html")
+
+
+def test_a_host_restyles_the_provider_with_idp_base_html(tmp_path, app_config, clock):
+    host = host_with_templates(
+        tmp_path,
+        app_config,
+        clock,
+        {"idp/base.html": ("<main class='charte-hote'>{% block content %}{% endblock %}</main>")},
+    )
+    page = host.test_client().get("/connexion")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "charte-hote" in text and 'name="email"' in text

@@ -15,6 +15,7 @@ from flask import current_app
 from limits.storage import Storage
 
 from ..security.ratelimit import SharedCounters
+from ..settings import settings
 
 _SCOPE = "idp-signin"
 
@@ -67,12 +68,12 @@ def signin_pause() -> SignInPause:
     """The application's pause, built once from its settings."""
     state = current_app.extensions["idp"]
     if state.signin_pause is None:
-        config = current_app.config
+        config = current_app.config  # the counters' storage, as resolved at start-up
         state.signin_pause = SignInPause(
-            # As resolved at start-up; in this process's memory while Redis does not answer.
+            # In this process's memory while Redis does not answer.
             SharedCounters.from_uri(config["RATELIMIT_STORAGE_URI"]),
-            config["IDP_LOCKOUT_THRESHOLD"],
-            config["IDP_LOCKOUT_SECONDS"],
+            settings().lockout_threshold,
+            int(settings().lockout_seconds.total_seconds()),  # the storage counts in seconds
             prefix=config.get("RATELIMIT_KEY_PREFIX") or "",
         )
     return state.signin_pause

@@ -21,19 +21,23 @@ from ..clock import as_utc
 from ..db import db, rowcount
 from ..enrollment import service as enrollment
 from ..enrollment.membership import membership_allows
+from ..errors import IdpError
 from ..mail import messages
 from ..models import Account, AccountStatus, OneTimeToken, SsoSession, TokenPurpose
 from ..models.types import UTCDateTime
 from ..security import tokens
 from ..security.audit import record
 from ..security.passwords import PasswordPolicyError, unmet_rules
+from ..settings import settings
 from ..sso import end_account_sessions
 from ..transaction import in_transaction, operation, transaction
 from .devices import describe_user_agent
 
 
-class LoginFailedError(Exception):
+class LoginFailedError(IdpError):
     """Email unknown, password wrong, account pending, disabled or locked: one answer for all."""
+
+    code, status = "login_failed", 422
 
 
 class MembershipEndedError(LoginFailedError):
@@ -41,22 +45,36 @@ class MembershipEndedError(LoginFailedError):
 
     Said only to whoever typed the right password, so it tells an attacker nothing."""
 
+    code = "membership_ended"
 
-class ResetLinkError(Exception):
+
+# An unknown link is not found; a used or expired one is gone for good.
+RESET_LINK_STATUS = {"unknown": 404, "used": 410, "expired": 410}
+
+
+class ResetLinkError(IdpError):
     """A password-reset link that cannot be used; ``reason`` is unknown, expired or used."""
+
+    code, status = "reset_link_unknown", 404
 
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+        self.code = f"reset_link_{reason}"
+        self.status = RESET_LINK_STATUS[reason]
 
 
-class WrongCurrentPasswordError(Exception):
+class WrongCurrentPasswordError(IdpError):
     """The current password given to change it is not the account's."""
+
+    code, status = "wrong_current_password", 422
 
 
 class AccountLockedError(WrongCurrentPasswordError):
     """Too many wrong passwords (at login or on the profile): nothing is checked until the lock
     ends."""
+
+    code = "account_locked"
 
 
 def _state():
@@ -161,9 +179,8 @@ def counted_check(
     """
     if in_transaction():
         raise RuntimeError("counted_check commits its count: call it outside any operation")
-    config = current_app.config
-    until = now + timedelta(seconds=config["IDP_LOCKOUT_SECONDS"])
-    reaches = Account.failed_logins + 1 >= config["IDP_LOCKOUT_THRESHOLD"]
+    until = now + settings().lockout_seconds
+    reaches = Account.failed_logins + 1 >= settings().lockout_threshold
     with transaction():
         claimed = db.session.execute(
             update(Account)
@@ -261,7 +278,7 @@ def request_password_reset(
     account = find_account_by_email(email)
     if account is None or account.status != AccountStatus.ACTIVE:
         return None
-    ttl = current_app.config["IDP_RESET_TTL"]
+    ttl = settings().reset_ttl
     _void_tokens(account.id, TokenPurpose.PASSWORD_RESET, now)
     token = tokens.new_token()
     db.session.add(
@@ -270,16 +287,18 @@ def request_password_reset(
             purpose=TokenPurpose.PASSWORD_RESET,
             account_id=account.id,
             created_at=now,
-            expires_at=now + timedelta(seconds=ttl),
+            expires_at=now + ttl,
         )
     )
-    message = messages.password_reset(account, link_for(token), valid_minutes=max(ttl // 60, 1))
+    minutes = max(ttl // timedelta(minutes=1), 1)
+    message = messages.password_reset(account, link_for(token), valid_minutes=minutes)
     record(
         "token_issued",
         account_id=account.id,
         ip_address=ip_address,
         purpose=TokenPurpose.PASSWORD_RESET.value,
     )
+    db.session.flush()  # the outbox id, returned before the operation commits
     return message.id
 
 
@@ -410,7 +429,7 @@ def active_sessions(
     """The account's sessions that still sign a browser in: this browser's first, then the
     most recently used. Ended, expired, idle ones and those from before the last password
     change (they no longer sign anybody in) are left out."""
-    idle = timedelta(seconds=current_app.config["IDP_SESSION_LIFETIME"])
+    idle = settings().session_lifetime
     changed = as_utc(account.password_changed_at)
     rows = db.session.scalars(
         select(SsoSession).where(SsoSession.account_id == account.id, SsoSession.ended_at.is_(None))

@@ -6,9 +6,10 @@ Views stay thin: they read the form, call one function of ``service``, and rende
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -18,12 +19,12 @@ from flask import (
 from flask_babel import gettext as _
 
 from .. import clock, sso, urls
-from ..errors import render_error
-from ..i18n import N_
+from ..error_pages import render_error
 from ..mfa import policy
 from ..mfa.views import begin_second_step
 from ..oidc import consent
 from ..security.ratelimit import configured, hit, limited
+from ..settings import settings
 from . import mail_requests, service
 from .forms import (
     ChangePasswordForm,
@@ -38,10 +39,8 @@ from .pause import signin_pause
 
 bp = Blueprint("account", __name__)
 
+
 # Reset links that cannot be used: "unknown" is 404, spent or expired ones are gone (410).
-RESET_LINK_STATUS = {"unknown": 404, "used": 410, "expired": 410}
-
-
 def _ip() -> str | None:
     return request.remote_addr
 
@@ -72,7 +71,7 @@ def home():
 def _home_page(account, *, password_form=None, status=200):
     """The account page: profile, password change, active sessions, authorised applications."""
     return render_template(
-        "account/home.html",
+        "idp/account/home.html",
         account=account,
         password_form=password_form or ChangePasswordForm(),
         logout_form=ConfirmForm(),
@@ -92,8 +91,10 @@ def end_other_sessions():
     if account is None:
         return redirect(url_for("account.login"))
     EndOtherSessionsForm().validate_on_submit()  # CSRF is checked before the view runs
+    current = sso.current_session_digest()
+    assert current is not None  # signed in: this browser's cookie names its session
     ended = service.end_other_sessions(
-        account.id, current_digest=sso.current_session_digest(), now=clock.now(), ip_address=_ip()
+        account.id, current_digest=current, now=clock.now(), ip_address=_ip()
     )
     if ended:
         flash(_("Vos autres appareils ont été déconnectés."), "success")
@@ -111,12 +112,10 @@ def withdraw_consent():
     form = WithdrawConsentForm()
     if not form.validate_on_submit():
         return render_error(400)
-    try:
-        withdrawal = consent.withdraw_consent(
-            account.id, form.client_id.data, now=clock.now(), ip_address=_ip()
-        )
-    except consent.ConsentNotFoundError:
-        return render_error(404, N_("Cette application n'a pas, ou plus, votre autorisation."))
+    # ConsentNotFoundError (none given, or already withdrawn) is the provider's 404 page.
+    withdrawal = consent.withdraw_consent(
+        account.id, form.client_id.data, now=clock.now(), ip_address=_ip()
+    )
     flash(
         _("L'autorisation donnée à %(client)s est retirée.", client=withdrawal.client_name),
         "success",
@@ -141,8 +140,8 @@ def change_password():
                 _(
                     "Après %(count)s essais infructueux, la connexion à un compte est suspendue "
                     "pendant %(minutes)s minutes.",
-                    count=current_app.config["IDP_LOCKOUT_THRESHOLD"],
-                    minutes=max(current_app.config["IDP_LOCKOUT_SECONDS"] // 60, 1),
+                    count=settings().lockout_threshold,
+                    minutes=max(settings().lockout_seconds // timedelta(minutes=1), 1),
                 )
             )
         except service.WrongCurrentPasswordError:
@@ -166,7 +165,7 @@ def login():
     failed = paused = membership_ended = False
     if form.validate_on_submit():
         address = service.normalise_email(form.email.data)
-        hit("login-email", address, current_app.config["IDP_LOGIN_LIMIT_PER_EMAIL"])
+        hit("login-email", address, settings().login_limit_per_email)
         pause = signin_pause()
         if pause.is_paused(address, clock.now()):
             paused = True  # not even checked: the right password gets this answer too
@@ -182,20 +181,20 @@ def login():
                 paused = pause.record_failure(address, clock.now())
             else:
                 pause.forget(address)
-                if policy.asked_at_sign_in(account, current_app.config["IDP_MFA"]):
+                if policy.asked_at_sign_in(account, settings().mfa):
                     return begin_second_step(account)
                 sso.sign_in(account, clock.now())
                 return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "account/login.html",
+        "idp/account/login.html",
         form=form,
         failed=failed and not paused,
         paused=paused,
         membership_ended=membership_ended,
         signup_url=_signup_url(),
         current_account=sso.signed_in_account(),
-        lockout_threshold=current_app.config["IDP_LOCKOUT_THRESHOLD"],
+        lockout_threshold=settings().lockout_threshold,
         lockout_minutes=signin_pause().minutes,
     ), status
 
@@ -212,9 +211,9 @@ def logout():
         flash(_("Votre session est fermée."), "success")
         return redirect(url_for("account.login"))
     if request.method == "POST":
-        return render_template("account/logout.html", form=form), 400
+        return render_template("idp/account/logout.html", form=form), 400
     return render_template(
-        "account/logout.html", form=form, current_account=sso.signed_in_account()
+        "idp/account/logout.html", form=form, current_account=sso.signed_in_account()
     )
 
 
@@ -229,18 +228,18 @@ def forgot_password():
         hit(
             "reset-email",
             service.normalise_email(form.email.data),
-            current_app.config["IDP_MAIL_LIMIT_PER_EMAIL"],
+            settings().mail_limit_per_email,
         )
         # Recorded as typed, the same for every address: the worker does the rest, so
         # neither this answer nor the next one on a kept-alive connection tells them apart.
         mail_requests.record(mail_requests.PASSWORD_RESET, form.email.data, ip_address=_ip())
         return render_template(
-            "account/forgot_password_sent.html",
+            "idp/account/forgot_password_sent.html",
             email=form.email.data,
-            valid_minutes=max(current_app.config["IDP_RESET_TTL"] // 60, 1),  # as the mail says
+            valid_minutes=max(settings().reset_ttl // timedelta(minutes=1), 1),  # as the mail says
         )
     status = 422 if request.method == "POST" else 200
-    return render_template("account/forgot_password.html", form=form), status
+    return render_template("idp/account/forgot_password.html", form=form), status
 
 
 @bp.route("/mot-de-passe-oublie/<token>", methods=["GET", "POST"])
@@ -264,13 +263,11 @@ def reset_password(token: str):
         flash(_("Votre nouveau mot de passe est enregistré. Votre session est ouverte."), "success")
         return redirect(sso.pop_next(url_for("account.home")))
     status = 422 if request.method == "POST" else 200
-    return render_template("account/reset_password.html", form=form), status
+    return render_template("idp/account/reset_password.html", form=form), status
 
 
 def _reset_link_refused(error: service.ResetLinkError):
-    return render_template(
-        "account/reset_link_invalid.html", reason=error.reason
-    ), RESET_LINK_STATUS[error.reason]
+    return render_template("idp/account/reset_link_invalid.html", reason=error.reason), error.status
 
 
 @bp.route("/activation/renvoyer", methods=["GET", "POST"])
@@ -282,9 +279,9 @@ def resend_activation():
         hit(
             "resend-email",
             service.normalise_email(form.email.data),
-            current_app.config["IDP_MAIL_LIMIT_PER_EMAIL"],
+            settings().mail_limit_per_email,
         )
         mail_requests.record(mail_requests.ACTIVATION, form.email.data, ip_address=_ip())
-        return render_template("account/resend_activation_sent.html", email=form.email.data)
+        return render_template("idp/account/resend_activation_sent.html", email=form.email.data)
     status = 422 if request.method == "POST" else 200
-    return render_template("account/resend_activation.html", form=form), status
+    return render_template("idp/account/resend_activation.html", form=form), status

@@ -22,7 +22,7 @@ def accounts_list():
     form = SearchForm(request.args, meta={"csrf": False})
     query = (form.q.data or "") if form.validate() else ""
     return render_template(
-        "admin/accounts.html",
+        "idp/admin/accounts.html",
         form=form,
         query=query,
         page=accounts.search_accounts(query, page=page_number()),
@@ -35,7 +35,7 @@ def account(account_id: int):
         file = accounts.account_file(account_id, now=clock.now(), pause=signin_pause())
     except AdminActionError as error:
         return _action_failed(error, "admin.accounts")
-    return render_template("admin/account.html", file=file, now=clock.now())
+    return render_template("idp/admin/account.html", file=file, now=clock.now())
 
 
 def _done(account_id: int, message: str):
@@ -150,7 +150,7 @@ def delete_account(account_id: int):
     except AdminActionError as error:
         return _failed(error, account_id)
     if request.method == "GET":
-        return render_template("admin/account_delete.html", account=account)
+        return render_template("idp/admin/account_delete.html", account=account)
     try:
         trace = data_rights.delete_account(
             account_id, admin_id=g.admin.id, now=clock.now(), ip_address=request.remote_addr

@@ -30,9 +30,9 @@ def _filter_form() -> tuple[AuditFilterForm, audit_log.AuditFilter | None]:
 def audit():
     form, wanted = _filter_form()
     if wanted is None:
-        return render_template("admin/audit.html", form=form, page=None, export_args={}), 422
+        return render_template("idp/admin/audit.html", form=form, page=None, export_args={}), 422
     return render_template(
-        "admin/audit.html",
+        "idp/admin/audit.html",
         form=form,
         page=audit_log.search(wanted, page=page_number()),
         export_args=wanted.as_args(),
@@ -43,7 +43,7 @@ def audit():
 def export_audit():
     form, wanted = _filter_form()
     if wanted is None:
-        return render_template("admin/audit.html", form=form, page=None, export_args={}), 422
+        return render_template("idp/admin/audit.html", form=form, page=None, export_args={}), 422
     lines = audit_log.export_csv(wanted, admin_id=g.admin.id, ip_address=request.remote_addr)
     response = Response(stream_with_context(lines), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="journal.csv"'

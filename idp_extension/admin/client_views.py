@@ -53,7 +53,7 @@ def client(client_pk: int):
             )
             return redirect(url_for("admin.client", client_pk=client_pk))
     status = 422 if request.method == "POST" else 200
-    return render_template("admin/client.html", client=found, form=form), status
+    return render_template("idp/admin/client.html", client=found, form=form), status
 
 
 @bp.route("/clients/<int:client_pk>/secret", methods=["GET", "POST"])
@@ -63,7 +63,7 @@ def regenerate_client_secret(client_pk: int):
     if refused:
         return refused
     if request.method == "GET":
-        return render_template("admin/client_secret_confirm.html", client=found)
+        return render_template("idp/admin/client_secret_confirm.html", client=found)
     try:
         regenerated, secret = clients.regenerate_secret(
             client_pk, admin_id=g.admin.id, ip_address=request.remote_addr
@@ -73,7 +73,7 @@ def regenerate_client_secret(client_pk: int):
     # The new secret is in this one answer only: no cache may keep it.
     response = make_response(
         render_template(
-            "admin/client_created.html", client=regenerated, secret=secret, regenerated=True
+            "idp/admin/client_created.html", client=regenerated, secret=secret, regenerated=True
         )
     )
     response.headers["Cache-Control"] = "no-store"

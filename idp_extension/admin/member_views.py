@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from .. import clock, sso
 from ..enrollment.importing import ImportFileError, TerminationGuardError
+from ..settings import settings
 from . import members
 from .errors import AdminActionError
 from .forms import ApplyImportForm, MemberForm, MemberImportForm, SearchForm
@@ -25,7 +26,7 @@ def _allow_register_uploads(endpoint, values) -> None:
         return
     account = sso.signed_in_account()
     if account is not None and account.is_admin:
-        request.max_content_length = current_app.config["IDP_IMPORT_MAX_UPLOAD_BYTES"]
+        request.max_content_length = settings().import_max_upload_bytes
         # The multipart decoder's own buffer is bounded by this too: it must hold one read
         # chunk (64 KiB) plus a partial boundary, or a large file fails half-way with 413.
         request.max_form_memory_size = max(
@@ -37,19 +38,19 @@ UPLOAD_PARSER_BUFFER = 1024 * 1024
 
 
 def _store() -> members.UploadStore:
-    folder = current_app.config["IDP_IMPORT_UPLOAD_DIR"]
+    folder = settings().import_upload_dir
     return members.UploadStore(Path(folder or Path(current_app.instance_path) / "imports"))
 
 
 def _max_percent() -> int:
-    return current_app.config["IDP_IMPORT_TERMINATE_MAX_PERCENT"]
+    return settings().import_terminate_max_percent
 
 
 def _list(import_form: MemberImportForm, status: int = 200):
     form = SearchForm(request.args, meta={"csrf": False})
     query = (form.q.data or "") if form.validate() else ""
     return render_template(
-        "admin/members.html",
+        "idp/admin/members.html",
         form=form,
         query=query,
         page=members.search_members(query, page=page_number()),
@@ -74,7 +75,7 @@ def member(member_number: str):
         first_name=record.first_name,
         birth_date=record.birth_date.strftime("%d/%m/%Y"),
     )
-    return render_template("admin/member.html", member=record, account=account, form=form)
+    return render_template("idp/admin/member.html", member=record, account=account, form=form)
 
 
 @bp.post("/membres/<member_number>")
@@ -85,7 +86,9 @@ def update_member(member_number: str):
         return _action_failed(error, "admin.members")
     form = MemberForm()
     if not form.validate_on_submit():
-        return render_template("admin/member.html", member=record, account=account, form=form), 422
+        return render_template(
+            "idp/admin/member.html", member=record, account=account, form=form
+        ), 422
     members.update_member(
         member_number,
         last_name=" ".join(form.last_name.data.split()),
@@ -105,7 +108,7 @@ def confirm_termination(member_number: str):
         record, account = members.find_member(member_number)
     except AdminActionError as error:
         return _action_failed(error, "admin.members")
-    return render_template("admin/member_terminate.html", member=record, account=account)
+    return render_template("idp/admin/member_terminate.html", member=record, account=account)
 
 
 @bp.post("/membres/<member_number>/resilier")
@@ -188,7 +191,7 @@ def preview_import():
         formdata=None, upload=token, terminate_missing="1" if terminate_missing else ""
     )
     return render_template(
-        "admin/member_import.html",
+        "idp/admin/member_import.html",
         report=report,
         apply_form=apply_form,
         filename=form.file.data.filename,

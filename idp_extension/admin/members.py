@@ -154,6 +154,7 @@ class UploadStore:
         """Copy an upload (a werkzeug ``FileStorage``, already spooled to disk by the form
         parser when large) to the store, a chunk at a time; its token."""
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # The system time, not the app's clock: it is compared with the files' mtime.
         self._prune(now if now is not None else time.time())
         token = secrets.token_urlsafe(32)
         upload.save(self.path(token))

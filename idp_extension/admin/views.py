@@ -19,7 +19,6 @@ from flask import (
 from flask_babel import gettext as _
 
 from .. import clock, sso
-from ..i18n import N_
 from ..mail import outbox
 from ..mfa.views import require_admin_second_factor
 from ..oidc.clients import ClientRegistrationError
@@ -28,20 +27,6 @@ from .dashboard import dashboard as dashboard_figures
 from .forms import ActionForm, ClientForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-ACTION_ERRORS = {
-    "not_found": N_("Cet élément n'existe pas ou plus."),
-    "self": N_("Vous ne pouvez pas désactiver votre propre compte."),
-    "self_delete": N_("Vous ne pouvez pas supprimer votre propre compte."),
-    "not_failed": N_("Seul un message en échec peut être renvoyé."),
-    "not_pending": N_("Ce compte n'attend plus d'activation : aucun lien n'a été envoyé."),
-    "not_active": N_("Ce compte n'est pas actif : aucun lien de réinitialisation n'a été envoyé."),
-    "not_locked": N_("Ce compte n'est pas bloqué."),
-    "public_client": N_("Une application publique n'a pas de secret."),
-    "upload_gone": N_(
-        "Ce fichier n'est plus disponible : choisissez-le de nouveau pour le prévisualiser."
-    ),
-}
 
 
 @bp.before_request
@@ -60,7 +45,7 @@ def require_admin():
 
 
 def _action_failed(error: service.AdminActionError, endpoint: str, **values):
-    flash(_(ACTION_ERRORS[error.reason]), "error")
+    flash(error.describe(), "error")
     return redirect(url_for(endpoint, **values))
 
 
@@ -79,12 +64,12 @@ def console_context():
 
 @bp.get("/")
 def dashboard():
-    return render_template("admin/dashboard.html", board=dashboard_figures(clock.now()))
+    return render_template("idp/admin/dashboard.html", board=dashboard_figures(clock.now()))
 
 
 @bp.get("/courriers")
 def mail():
-    return render_template("admin/mail.html", messages=service.list_outbox())
+    return render_template("idp/admin/mail.html", messages=service.list_outbox())
 
 
 @bp.post("/courriers/<int:message_id>/renvoyer")
@@ -107,7 +92,9 @@ def retry_mail(message_id: int):
 
 @bp.get("/clients")
 def clients():
-    return render_template("admin/clients.html", clients=service.list_clients(), form=ClientForm())
+    return render_template(
+        "idp/admin/clients.html", clients=service.list_clients(), form=ClientForm()
+    )
 
 
 @bp.post("/clients")
@@ -131,8 +118,8 @@ def create_client():
                 _("Cette application ne peut pas être enregistrée : %(reason)s", reason=str(error))
             )
         else:
-            return render_template("admin/client_created.html", client=client, secret=secret)
-    return render_template("admin/clients.html", clients=service.list_clients(), form=form), 422
+            return render_template("idp/admin/client_created.html", client=client, secret=secret)
+    return render_template("idp/admin/clients.html", clients=service.list_clients(), form=form), 422
 
 
 @bp.post("/clients/<int:client_pk>/desactiver")
@@ -163,7 +150,7 @@ def _set_client_enabled(client_pk: int, enabled: bool):
 
 @bp.get("/cles")
 def keys():
-    return render_template("admin/keys.html", keys=service.list_signing_keys())
+    return render_template("idp/admin/keys.html", keys=service.list_signing_keys())
 
 
 @bp.post("/cles/rotation")

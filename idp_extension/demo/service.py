@@ -18,6 +18,8 @@ from ..models.oauth import OAuthClient
 from ..security.audit import record
 from ..security.sealing import unseal
 from ..security.tokens import digest, new_token
+from ..settings import settings
+from ..transaction import operation
 
 SAMPLE_MEMBERS = Path(__file__).resolve().parents[2] / "demo" / "sample-members.csv"
 DEFAULT_PORTAL_URL = "http://127.0.0.1:5001"
@@ -48,11 +50,12 @@ def portal_uris(portal_url: str) -> tuple[str, str]:
     return f"{base}/callback", f"{base}/"
 
 
+@operation
 def prepare_demo(
     *, members_csv: Path = SAMPLE_MEMBERS, portal_url: str = DEFAULT_PORTAL_URL
 ) -> DemoSetup:
-    """Import the sample members and register (or refresh) the demo portal's client."""
-    if not current_app.config["IDP_DEMO"]:
+    """Import the sample members and register (or refresh) the demo portal's client, together."""
+    if not settings().demo:
         raise DemoModeOffError(
             "demo mode is off: set IDP_DEMO=1 (it enables the mailbox page "
             "at /demo/mailbox that the demo's mail goes to)"
@@ -105,7 +108,6 @@ def _register_portal(portal_url: str) -> tuple[OAuthClient, str, bool]:
     client.first_party = True
     client.disabled_at = None
     record("client_secret_rotated", client_id=client.client_id, reason="demo set-up")
-    db.session.commit()
     return client, secret, False
 
 

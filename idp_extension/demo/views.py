@@ -41,13 +41,13 @@ MESSAGE_BODY_POLICY = "; ".join(
 def mailbox():
     messages = service.mailbox_messages()
     return render_template(
-        "demo/mailbox.html", messages=messages, sms_texts=service.sms_texts(messages)
+        "idp/demo/mailbox.html", messages=messages, sms_texts=service.sms_texts(messages)
     )
 
 
 @bp.get("/mailbox/<int:message_id>")
 def message(message_id: int):
-    return render_template("demo/message.html", message=_shown_message(message_id))
+    return render_template("idp/demo/message.html", message=_shown_message(message_id))
 
 
 @bp.get("/mailbox/<int:message_id>/contenu")

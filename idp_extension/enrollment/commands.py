@@ -9,10 +9,10 @@ import sys
 import time
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from ..cli import idp_group, summary
+from ..settings import settings
 from . import service
 from .importing import ImportFileError, TerminationGuardError, import_members
 
@@ -100,7 +100,7 @@ def _run(file, dry_run, terminate_missing, force, reject, progress):
         dry_run=dry_run,
         terminate_missing=terminate_missing,
         force=force,
-        max_terminate_percent=current_app.config["IDP_IMPORT_TERMINATE_MAX_PERCENT"],
+        max_terminate_percent=settings().import_terminate_max_percent,
         on_reject=reject,
         on_progress=progress,
     )

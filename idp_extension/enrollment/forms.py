@@ -12,6 +12,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.fields import TelField
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
+from .. import clock
 from ..account.forms import meets_password_policy
 from ..security.passwords import MAX_PASSWORD_LENGTH
 from .phone import (
@@ -236,7 +237,7 @@ class SignUpForm(FlaskForm):
                 _l("Saisissez une date de naissance réelle, par exemple 17 05 1980.")
             )
             return False
-        if not OLDEST_BIRTH_DATE <= born <= date.today():
+        if not OLDEST_BIRTH_DATE <= born <= clock.now().date():
             self.birth_day.errors.append(
                 _l("Saisissez une date de naissance réelle, par exemple 17 05 1980.")
             )

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from flask import current_app
 
 from ..db import db
+from ..errors import IdpError
 from ..models import MemberStatus
 from ..security.audit import record
 from ..transaction import operation
@@ -65,12 +66,16 @@ KEEP_REJECTED = 1000
 _DUPLICATES_RESOLVED = 10_000
 
 
-class ImportFileError(Exception):
+class ImportFileError(IdpError):
     """The file as a whole cannot be read as a member register (nothing was imported)."""
 
+    code, status = "import_file_invalid", 422
 
-class TerminationGuardError(Exception):
+
+class TerminationGuardError(IdpError):
     """``terminate_missing`` would end more of the register than allowed (nothing was written)."""
+
+    code, status = "termination_guard", 422
 
     def __init__(self, would_terminate: int, active: int, max_percent: float):
         self.would_terminate = would_terminate

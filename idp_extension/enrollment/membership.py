@@ -16,7 +16,7 @@ not know a member (or cannot be reached) leaves the account as it is.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import JSON, case, insert, literal, select, update
@@ -26,6 +26,7 @@ from ..db import db
 from ..models import Account, AccountStatus, AuditEvent, MemberStatus, SsoSession
 from ..models.oauth import Token
 from ..models.types import UTCDateTime
+from ..settings import settings
 from ..transaction import operation
 
 logger = logging.getLogger(__name__)
@@ -141,8 +142,7 @@ def registry_status(member_number: str, *, now: datetime) -> str | None:
         return cached[1] if cached is not None else None
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
-    ttl = timedelta(seconds=current_app.config["IDP_REGISTRY_CACHE_SECONDS"])
-    cache[member_number] = (now + ttl, status)
+    cache[member_number] = (now + settings().registry_cache_seconds, status)
     return status
 
 

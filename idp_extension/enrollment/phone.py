@@ -6,6 +6,8 @@ import phonenumbers
 from flask_babel import lazy_gettext as _l
 from phonenumbers import NumberParseException, PhoneNumberType
 
+from ..errors import IdpError
+
 # Region codes offered, mainland France first (the default), then neighbours, then overseas.
 COUNTRIES = (
     ("FR", _l("France")),
@@ -30,8 +32,10 @@ MAX_PHONE_LENGTH = 30
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
-class InvalidMobileError(ValueError):
+class InvalidMobileError(IdpError, ValueError):
     """The text is not a mobile number of the chosen country."""
+
+    code, status = "invalid_mobile", 422
 
 
 def country_choices() -> list[tuple[str, str]]:

@@ -16,44 +16,74 @@ from sqlalchemy.exc import IntegrityError
 from .. import clock, urls
 from ..clock import as_utc
 from ..db import db, rowcount
+from ..errors import IdpError
+from ..i18n import N_
 from ..mail import messages
 from ..models import Account, AccountStatus, OneTimeToken, TokenPurpose
 from ..security import tokens
 from ..security.audit import record
 from ..security.passwords import PasswordPolicyError, unmet_rules
+from ..settings import settings
+from ..transaction import operation
 from .matching import record_matches
 
 
-class EnrollmentError(Exception):
+class EnrollmentError(IdpError):
     """Base of every refusal of this module."""
+
+    code, status = "enrollment_refused", 409
 
 
 class RegistryMismatchError(EnrollmentError):
     """Number, names or birth date do not match an active member (deliberately not which)."""
 
+    code, status = "registry_mismatch", 422
+    message = N_(
+        "Ces informations ne correspondent pas à celles de votre carte de tiers payant. "
+        "Vérifiez votre numéro d'adhérent, votre nom, votre prénom et votre date de "
+        "naissance."
+    )
+
 
 class AccountAlreadyActiveError(EnrollmentError):
     """This member already has an active account: they should sign in instead."""
+
+    code, status = "account_already_active", 409
 
 
 class AccountDisabledError(EnrollmentError):
     """The member's account was closed by the insurer; sign-up cannot reopen it."""
 
+    code, status = "account_disabled", 409
+    message = N_("Votre espace client a été fermé. Contactez votre mutuelle pour le rouvrir.")
+
 
 class AddressNotFreeableError(EnrollmentError):
     """Only the address of an account never activated can be freed (an active member keeps it)."""
+
+    code, status = "address_not_freeable", 409
 
 
 class ConcurrentSignUpError(EnrollmentError):
     """Another sign-up for the same member number won the race (the unique constraint said so)."""
 
+    code, status = "concurrent_sign_up", 409
+    message = N_(
+        "Une inscription vient d'être enregistrée pour ce numéro d'adhérent. Consultez "
+        "votre messagerie : un email d'activation vous a peut-être déjà été envoyé."
+    )
+
 
 class ActivationInvalidError(EnrollmentError):
     """The link is unknown, was replaced by a newer one, or its account cannot be activated."""
 
+    code, status = "activation_invalid", 404
+
 
 class ActivationExpiredError(EnrollmentError):
     """The link is genuine but its lifetime is over; a new one can be sent."""
+
+    code, status = "activation_expired", 410
 
     def __init__(self, account_id: int):
         super().__init__(account_id)
@@ -91,6 +121,9 @@ def enroll(
     An address held by another account is not revealed: its owner gets a mail saying someone
     tried to sign up with it, and the result looks like any other (``account`` None). An
     address held by an account never activated whose link has expired is freed first.
+
+    Called outside any operation: a parallel sign-up for the same member or address is met as
+    a unique constraint, which rolls the attempt back; the answer is then a second operation.
     """
     now = clock.now()
     email = email.strip().lower()
@@ -100,62 +133,67 @@ def enroll(
     ):
         _reject("registry_mismatch", member_number, ip_address)
         raise RegistryMismatchError()
-
     try:
-        account = db.session.scalars(
-            select(Account).where(Account.member_number == member_number).with_for_update()
-        ).first()
-        if account is not None and account.status == AccountStatus.ACTIVE:
-            _reject("already_active", member_number, ip_address)
-            raise AccountAlreadyActiveError()
-        if account is not None and account.status != AccountStatus.PENDING:
-            _reject("account_disabled", member_number, ip_address)
-            raise AccountDisabledError()
-        holder = _email_holder(email, member_number)
-        if holder is not None and _abandoned(holder, now):
-            _delete_pending(holder, reason="activation_expired", ip_address=ip_address)
-            holder = None
-        if holder is not None:
-            return _warn_address_owner(holder, member_number, ip_address)
-
-        replacing = account is not None
-        if account is None:
-            account = Account(member_number=member_number, created_at=now)
-            db.session.add(account)
-        # The register's spelling is kept: it is what relying parties receive as names.
-        account.first_name = registered.first_name
-        account.last_name = registered.last_name
-        account.birth_date = registered.birth_date
-        account.email = email
-        account.phone = phone
-        account.locale = locale
-        account.email_verified = False
-        account.phone_verified = False
-        db.session.flush()
-
-        message = _issue_activation(account, now, ip_address)
-        record(
-            "signup",
-            account_id=account.id,
-            ip_address=ip_address,
-            member_number=member_number,
-            replaced_pending=replacing,
-        )
-        db.session.commit()
+        return _enroll(registered, member_number, email, phone, locale, now, ip_address)
     except IntegrityError:
-        db.session.rollback()
         holder = _email_holder(email, member_number)
         if holder is not None:  # a parallel sign-up took the address first
             return _warn_address_owner(holder, member_number, ip_address)
         raise ConcurrentSignUpError() from None
+
+
+# A refusal keeps its audit row (written by ``_reject``), nothing else.
+@operation(keep_on=(AccountAlreadyActiveError, AccountDisabledError))
+def _enroll(registered, member_number, email, phone, locale, now, ip_address) -> EnrollmentResult:
+    """``enroll`` once the member is proven: the account, its link and mail, or a refusal."""
+    account = db.session.scalars(
+        select(Account).where(Account.member_number == member_number).with_for_update()
+    ).first()
+    if account is not None and account.status == AccountStatus.ACTIVE:
+        _reject("already_active", member_number, ip_address)
+        raise AccountAlreadyActiveError()
+    if account is not None and account.status != AccountStatus.PENDING:
+        _reject("account_disabled", member_number, ip_address)
+        raise AccountDisabledError()
+    holder = _email_holder(email, member_number)
+    if holder is not None and _abandoned(holder, now):
+        _delete_pending(holder, reason="activation_expired", ip_address=ip_address)
+        holder = None
+    if holder is not None:
+        return _warn_address_owner(holder, member_number, ip_address)
+
+    replacing = account is not None
+    if account is None:
+        account = Account(member_number=member_number, created_at=now)
+        db.session.add(account)
+    # The register's spelling is kept: it is what relying parties receive as names.
+    account.first_name = registered.first_name
+    account.last_name = registered.last_name
+    account.birth_date = registered.birth_date
+    account.email = email
+    account.phone = phone
+    account.locale = locale
+    account.email_verified = False
+    account.phone_verified = False
+    db.session.flush()
+
+    message = _issue_activation(account, now, ip_address)
+    record(
+        "signup",
+        account_id=account.id,
+        ip_address=ip_address,
+        member_number=member_number,
+        replaced_pending=replacing,
+    )
     return EnrollmentResult(account=account, email=email, outbox_ids=[message.id])
 
 
+@operation
 def _warn_address_owner(
     holder: Account, member_number: str, ip_address: str | None
 ) -> EnrollmentResult:
-    """Mail the address's owner that someone tried to sign up with it; nothing else changes."""
-    db.session.rollback()  # nothing of the attempted sign-up is kept
+    """Mail the address's owner that someone tried to sign up with it; nothing else changes
+    (called before the attempted sign-up wrote anything, or after it was rolled back)."""
     message = messages.address_in_use(
         holder,
         login_link=_absolute("account.login"),
@@ -169,10 +207,10 @@ def _warn_address_owner(
         reason="email_in_use",
         outbox_id=message.id,
     )
-    db.session.commit()
     return EnrollmentResult(account=None, email=holder.email, outbox_ids=[message.id])
 
 
+@operation
 def warn_address_owner_again(email: str, *, ip_address: str | None = None) -> int | None:
     """ "Send a new link" after a sign-up whose address was someone else's: the owner's mail
     again (the outbox id), or None if the address is no longer held."""
@@ -213,6 +251,7 @@ def _delete_pending(account: Account, *, reason: str, ip_address: str | None, ac
     )
 
 
+@operation
 def free_email_address(email: str, *, admin_id: int | None, ip_address: str | None = None) -> bool:
     """Free an address held by an account never activated (it is deleted); True if one was.
 
@@ -225,30 +264,26 @@ def free_email_address(email: str, *, admin_id: int | None, ip_address: str | No
         select(Account).where(Account.email == email.strip().lower()).with_for_update()
     ).first()
     if holder is None:
-        db.session.rollback()
         return False
     if holder.status != AccountStatus.PENDING:
-        db.session.rollback()
         raise AddressNotFreeableError()
     _delete_pending(holder, reason="freed_by_admin", ip_address=ip_address, actor_id=admin_id)
-    db.session.commit()
     return True
 
 
+@operation
 def resend_activation(account_id: int, *, ip_address: str | None = None) -> int:
     """Mail a fresh activation link to a pending account, voiding older ones; the outbox id."""
     account = db.session.get(Account, account_id, with_for_update=True)
     if account is None or account.status not in (AccountStatus.PENDING, AccountStatus.ACTIVE):
-        db.session.rollback()
         raise ActivationInvalidError()
     if account.status == AccountStatus.ACTIVE:
-        db.session.rollback()
         raise AccountAlreadyActiveError()
     message = _issue_activation(account, clock.now(), ip_address)
-    db.session.commit()
     return message.id
 
 
+@operation
 def renew_activation(token: str, *, ip_address: str | None = None) -> tuple[Account, int]:
     """Answer "send me a new link" from an expired link's page: (account, outbox id)."""
     try:
@@ -263,19 +298,16 @@ def renew_activation(token: str, *, ip_address: str | None = None) -> tuple[Acco
 
 def check_activation(token: str) -> Account:
     """The pending account a link activates, without using the link (mail scanners open links)."""
-    try:
-        return _usable_token(token, lock=False).account
-    finally:
-        db.session.rollback()
+    return _usable_token(token, lock=False).account
 
 
+@operation
 def activate(token: str, password: str, *, ip_address: str | None = None) -> Account:
     """Use the link once: set the first password, verify the email, make the account active."""
     found = _usable_token(token, lock=True)
     account = found.account
     unmet = unmet_rules(password)
     if unmet:
-        db.session.rollback()
         raise PasswordPolicyError(unmet)
     now = clock.now()
     password_hash = _state().passwords.hash(password)
@@ -292,7 +324,7 @@ def activate(token: str, password: str, *, ip_address: str | None = None) -> Acc
         .execution_options(synchronize_session=False)
     )
     if rowcount(claimed) != 1:
-        db.session.rollback()
+        db.session.expire_all()  # read the link and its account as the winner left them
         _usable_token(token, lock=False)  # raises what the winner made of the link
         raise ActivationInvalidError()
     account.password_hash = password_hash
@@ -301,7 +333,6 @@ def activate(token: str, password: str, *, ip_address: str | None = None) -> Acc
     account.activated_at = now
     account.password_changed_at = now
     record("activation", account_id=account.id, ip_address=ip_address)
-    db.session.commit()
     return account
 
 
@@ -312,7 +343,7 @@ def activation_link(token: str) -> str:
 
 def activation_valid_hours() -> int:
     """The link lifetime as members read it (IDP_ACTIVATION_TTL, in whole hours)."""
-    return max(1, round(int(current_app.config["IDP_ACTIVATION_TTL"]) / 3600))
+    return max(1, round(settings().activation_ttl / timedelta(hours=1)))
 
 
 def _usable_token(token: str, *, lock: bool) -> OneTimeToken:
@@ -324,21 +355,17 @@ def _usable_token(token: str, *, lock: bool) -> OneTimeToken:
         query = query.with_for_update()
     found = db.session.scalars(query).first()
     if found is None:
-        db.session.rollback()
         raise ActivationInvalidError()
     account = found.account
     if account.status == AccountStatus.ACTIVE:
-        db.session.rollback()
         raise AccountAlreadyActiveError()
     if (
         account.status != AccountStatus.PENDING
         or found.used_at is not None
         or found.voided_at is not None
     ):
-        db.session.rollback()
         raise ActivationInvalidError()
     if clock.now() > as_utc(found.expires_at):
-        db.session.rollback()
         raise ActivationExpiredError(account.id)
     return found
 
@@ -356,7 +383,6 @@ def _issue_activation(account: Account, now: datetime, ip_address: str | None):
         .values(voided_at=now)
         .execution_options(synchronize_session=False)
     )
-    ttl = int(current_app.config["IDP_ACTIVATION_TTL"])
     token = tokens.new_token()
     db.session.add(
         OneTimeToken(
@@ -364,7 +390,7 @@ def _issue_activation(account: Account, now: datetime, ip_address: str | None):
             purpose=TokenPurpose.ACTIVATION,
             account_id=account.id,
             created_at=now,
-            expires_at=now + timedelta(seconds=ttl),
+            expires_at=now + settings().activation_ttl,
         )
     )
     message = messages.activation(
@@ -389,11 +415,10 @@ def _absolute(endpoint: str) -> str:
     return urls.public_url(endpoint)
 
 
+@operation
 def _reject(reason: str, member_number: str, ip_address: str | None) -> None:
-    """Audit a refused sign-up in its own transaction (nothing else of it is kept)."""
-    db.session.rollback()
+    """Audit a refused sign-up (before anything of it is written: the caller keeps this row)."""
     record("signup_rejected", ip_address=ip_address, member_number=member_number, reason=reason)
-    db.session.commit()
 
 
 def find_account(account_id: object) -> Account | None:

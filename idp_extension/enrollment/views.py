@@ -23,6 +23,7 @@ from ..mfa.views import ask_phone_verification
 from ..security import tokens
 from ..security.ratelimit import configured, hit, limited
 from ..security.sealing import InvalidToken, seal, unseal
+from ..settings import settings
 from ..sso import pop_next, sign_in
 from . import service
 from .forms import PasswordForm, ResendForm, SignUpForm
@@ -51,10 +52,9 @@ def forgot_password_url() -> str:
 
 @bp.context_processor
 def legal_links():
-    config = current_app.config
     return {
-        "legal_notice_url": config["IDP_LEGAL_NOTICE_URL"] or url_for("enrollment.legal_notice"),
-        "terms_url": config["IDP_TERMS_URL"] or url_for("enrollment.terms"),
+        "legal_notice_url": settings().legal_notice_url or url_for("enrollment.legal_notice"),
+        "terms_url": settings().terms_url or url_for("enrollment.terms"),
     }
 
 
@@ -66,7 +66,9 @@ def start():
         _fill_with_pending_sign_up(form)
     if not form.validate_on_submit():
         return _sign_up_page(form, 422 if request.method == "POST" else 200)
-    hit("signup-member", form.member_number.data, current_app.config["IDP_SIGNUP_LIMIT_PER_MEMBER"])
+    hit("signup-member", form.member_number.data, settings().signup_limit_per_member)
+    # Set by the form's validation, which just passed.
+    assert form.birth_date and form.normalised_email and form.phone_e164
     try:
         result = service.enroll(
             first_name=form.first_name.data,
@@ -78,30 +80,12 @@ def start():
             ip_address=request.remote_addr,
             locale=current_language(),
         )
-    except RegistryMismatchError:
-        form.form_errors.append(
-            _(
-                "Ces informations ne correspondent pas à celles de votre carte de tiers payant. "
-                "Vérifiez votre numéro d'adhérent, votre nom, votre prénom et votre date de "
-                "naissance."
-            )
-        )
-        return _sign_up_page(form, 422, mismatch=True)
-    except AccountAlreadyActiveError:
-        return _sign_up_page(form, 409, already_active=True)
-    except AccountDisabledError:
-        form.form_errors.append(
-            _("Votre espace client a été fermé. Contactez votre mutuelle pour le rouvrir.")
-        )
-        return _sign_up_page(form, 409)
-    except ConcurrentSignUpError:
-        form.form_errors.append(
-            _(
-                "Une inscription vient d'être enregistrée pour ce numéro d'adhérent. Consultez "
-                "votre messagerie : un email d'activation vous a peut-être déjà été envoyé."
-            )
-        )
-        return _sign_up_page(form, 409)
+    except AccountAlreadyActiveError as error:
+        return _sign_up_page(form, error.status, already_active=True)
+    except (RegistryMismatchError, AccountDisabledError, ConcurrentSignUpError) as error:
+        form.form_errors.append(error.describe())
+        mismatch = isinstance(error, RegistryMismatchError)
+        return _sign_up_page(form, error.status, mismatch=mismatch)
     _remember_sign_up(result.account.id if result.account else None, result.email)
     return send_after_response(redirect(url_for("enrollment.sent")), result.outbox_ids)
 
@@ -148,7 +132,7 @@ def _sign_up_page(
     form: SignUpForm, status: int, already_active: bool = False, mismatch: bool = False
 ):
     return render_template(
-        "enrollment/start.html",
+        "idp/enrollment/start.html",
         form=form,
         already_active=already_active,
         mismatch=mismatch,
@@ -170,7 +154,7 @@ def sent():
     if email is None:
         return redirect(url_for("enrollment.start"))
     return render_template(
-        "enrollment/sent.html",
+        "idp/enrollment/sent.html",
         email=email,
         form=ResendForm(),
         valid_hours=service.activation_valid_hours(),
@@ -178,14 +162,15 @@ def sent():
 
 
 @bp.post("/inscription/nouveau-lien")
-@limited("10/hour")
+@limited(configured("IDP_NEW_LINK_LIMIT_PER_IP"))
 def resend():
     account_id, email = _remembered_sign_up()
     if account_id is None and email is None:
         return redirect(url_for("enrollment.start"))
-    hit("resend-activation", str(account_id or email), "5/hour")
+    hit("resend-activation", str(account_id or email), settings().new_link_limit_per_sign_up)
     try:
         if account_id is None:  # the address was someone else's: its owner is told again
+            assert email is not None  # one of the two is remembered (checked above)
             outbox_id = service.warn_address_owner_again(email, ip_address=request.remote_addr)
         else:
             outbox_id = service.resend_activation(account_id, ip_address=request.remote_addr)
@@ -202,7 +187,7 @@ def resend():
 
 
 @bp.route("/activation/<token>", methods=["GET", "POST"])
-@limited("30/hour", methods=["POST"])
+@limited(configured("IDP_ACTIVATION_LIMIT_PER_IP"), methods=["POST"])
 def activate(token: str):
     # GET never uses the link: mail scanners open links before the member does.
     form = PasswordForm()
@@ -213,12 +198,7 @@ def activate(token: str):
                     token, form.password.data, ip_address=request.remote_addr
                 )
             except PasswordPolicyError as error:
-                form.password.errors.append(
-                    _(
-                        "Le mot de passe ne respecte pas toutes les conditions : %(rules)s.",
-                        rules=", ".join(_(rule.label).lower() for rule in error.unmet),
-                    )
-                )
+                form.password.errors.append(error.describe())
             else:
                 sign_in(account, clock.now())
                 verification = ask_phone_verification(account)
@@ -227,18 +207,19 @@ def activate(token: str):
             service.check_activation(token)
     except ActivationInvalidError:
         return _invalid_link_page()
-    except ActivationExpiredError:
-        return render_template("enrollment/expired.html", form=ResendForm(), token=token), 410
+    except ActivationExpiredError as error:
+        page = render_template("idp/enrollment/expired.html", form=ResendForm(), token=token)
+        return page, error.status
     except AccountAlreadyActiveError:
         return _already_activated_page()
     status = 422 if request.method == "POST" else 200
-    return render_template("enrollment/password.html", form=form), status
+    return render_template("idp/enrollment/password.html", form=form), status
 
 
 @bp.post("/activation/<token>/nouveau-lien")
-@limited("10/hour")
+@limited(configured("IDP_NEW_LINK_LIMIT_PER_IP"))
 def renew(token: str):
-    hit("renew-activation", tokens.digest(token), "5/hour")
+    hit("renew-activation", tokens.digest(token), settings().new_link_limit_per_sign_up)
     try:
         account, outbox_id = service.renew_activation(token, ip_address=request.remote_addr)
     except ActivationInvalidError:
@@ -256,12 +237,14 @@ def renew(token: str):
 def _invalid_link_page():
     pending = service.find_account(_remembered_sign_up()[0])
     can_resend = pending is not None and not pending.is_active
-    return render_template("enrollment/invalid.html", can_resend=can_resend), 404
+    return render_template(
+        "idp/enrollment/invalid.html", can_resend=can_resend
+    ), ActivationInvalidError.status
 
 
 def _already_activated_page():
     return render_template(
-        "enrollment/already_activated.html",
+        "idp/enrollment/already_activated.html",
         login_url=url_for("account.login"),
         forgot_password_url=forgot_password_url(),
     )
@@ -269,20 +252,20 @@ def _already_activated_page():
 
 @bp.get("/mentions-legales")
 def legal_notice():
-    return render_template("enrollment/legal_notice.html")
+    return render_template("idp/enrollment/legal_notice.html")
 
 
 @bp.get("/conditions-generales")
 def terms():
-    return render_template("enrollment/terms.html")
+    return render_template("idp/enrollment/terms.html")
 
 
 @bp.get("/accessibilite")
 def accessibility():
     """The accessibility statement, in the shape RGAA 4.1 asks of French public-facing sites."""
-    return render_template("enrollment/accessibility.html")
+    return render_template("idp/enrollment/accessibility.html")
 
 
 @bp.get("/contact")
 def contact():
-    return render_template("enrollment/contact.html")
+    return render_template("idp/enrollment/contact.html")

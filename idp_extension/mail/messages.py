@@ -7,24 +7,25 @@ written in French and wrapped in ``_()``; the member's ``locale`` picks the cata
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
 
 from ..models import Account, OutboxMessage
+from ..settings import settings
 from . import outbox
 
 
 def locale_for(account: Account) -> str:
-    languages = current_app.config["IDP_LANGUAGES"]
+    languages = settings().languages
     return account.locale if account.locale in languages else languages[0]
 
 
 def render(name: str, locale: str, **context) -> tuple[str, str, str]:
     """Subject (one line), text body and HTML body of ``templates/mail/<name>/`` in ``locale``."""
     with force_locale(locale):
-        subject = render_template(f"mail/{name}/subject.txt", **context)
-        text = render_template(f"mail/{name}/body.txt", **context)
-        html = render_template(f"mail/{name}/body.html", **context)
+        subject = render_template(f"idp/mail/{name}/subject.txt", **context)
+        text = render_template(f"idp/mail/{name}/body.txt", **context)
+        html = render_template(f"idp/mail/{name}/body.html", **context)
     return " ".join(subject.split()), text, html
 
 

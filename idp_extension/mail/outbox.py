@@ -51,10 +51,12 @@ from sqlalchemy import and_, func, or_, select, update
 
 from .. import clock
 from ..db import db
+from ..errors import IdpError
 from ..models import OutboxChannel, OutboxMessage, OutboxStatus
 from ..security import audit
 from ..security.log_redaction import logger_for
 from ..security.sealing import InvalidToken, seal, unseal
+from ..settings import settings
 from ..transaction import in_transaction, operation, transaction
 from .sender import PermanentDeliveryError, TransportUnavailableError
 
@@ -66,12 +68,16 @@ OUTCOMES = ("sent", "retry", "failed")
 CLAIM_SIZE = 10
 
 
-class OutboxMessageNotFoundError(LookupError):
+class OutboxMessageNotFoundError(IdpError, LookupError):
     """No outbox message has this id."""
 
+    code, status = "message_not_found", 404
 
-class MessageNotFailedError(ValueError):
+
+class MessageNotFailedError(IdpError, ValueError):
     """Only a FAILED message can be put back in the queue."""
+
+    code, status = "message_not_failed", 409
 
 
 def _state():
@@ -79,7 +85,7 @@ def _state():
 
 
 def _message_domain() -> str:
-    return current_app.config["IDP_ISSUER"].split("://", 1)[1].split("/")[0].split(":")[0]
+    return settings().base_url.split("://", 1)[1].split("/")[0].split(":")[0]
 
 
 def enqueue(
@@ -118,11 +124,10 @@ def enqueue(
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff after ``attempts`` failures: base, 2×base, 4×base ... capped."""
-    config = current_app.config
-    base = config["IDP_MAIL_RETRY_BASE_SECONDS"]
-    cap = config["IDP_MAIL_RETRY_MAX_SECONDS"]
+    base = settings().mail_retry_base_seconds
+    cap = settings().mail_retry_max_seconds
     exponent = min(max(attempts - 1, 0), 32)  # keeps the integer small for huge counts
-    return timedelta(seconds=min(base * 2**exponent, cap))
+    return min(base * 2**exponent, cap)
 
 
 def _due(cutoff: datetime):
@@ -160,7 +165,7 @@ def claim_due(
         # own statement: inside ``UPDATE ... WHERE id IN (subquery)`` PostgreSQL may run the
         # subquery more than once and claim far more than ``limit`` rows.)
         candidates = candidates.with_for_update(skip_locked=True)
-    lease = timedelta(seconds=current_app.config["IDP_MAIL_LEASE_SECONDS"])
+    lease = settings().mail_lease_seconds
     # Its own operation, committed before any SMTP talk: the lease is what other senders see.
     with transaction():
         candidate_ids = db.session.scalars(candidates).all()
@@ -213,7 +218,7 @@ def release(messages: list[OutboxMessage]) -> None:
 def _reschedule(message: OutboxMessage, now: datetime, error: str) -> str:
     message.last_error = error[:500]
     message.lease_expires_at = None
-    if message.attempts >= current_app.config["IDP_MAIL_MAX_ATTEMPTS"]:
+    if message.attempts >= settings().mail_max_attempts:
         message.status = OutboxStatus.FAILED
         log.warning("mail %s failed after %s attempts", message.id, message.attempts)
         return "failed"
@@ -276,15 +281,14 @@ class Attempt(NamedTuple):
 @operation
 def attempt(message: OutboxMessage, send: Callable[..., None]) -> Attempt:
     """Send one claimed message with ``send`` and commit its new state."""
-    config = current_app.config
     now = clock.now()
     unavailable = False
     try:
-        key = config["SECRET_KEY"]
+        key = current_app.config["SECRET_KEY"]
         body_text = unseal(key, message.body_text)
         body_html = unseal(key, message.body_html) if message.body_html else None
         send(
-            sender=config["IDP_MAIL_SENDER"],
+            sender=settings().mail_sender,
             recipient=message.recipient,
             subject=message.subject,
             body_text=body_text,
@@ -337,7 +341,7 @@ def _transport_session(channel: OutboxChannel = OutboxChannel.MAIL):
 
 def _lease_too_short(message: OutboxMessage) -> bool:
     """True when the claim may run out during the send (someone else could then take it)."""
-    margin = timedelta(seconds=2 * current_app.config["IDP_MAIL_TIMEOUT"])
+    margin = timedelta(seconds=2 * settings().mail_timeout)
     assert message.lease_expires_at is not None  # a claimed message carries its lease
     return clock.now() + margin >= message.lease_expires_at
 
@@ -402,21 +406,21 @@ def _deliver_channel(channel, counts, ids, limit, handled_before, should_stop, c
     return handled - handled_before
 
 
-def send_after_response(response, ids: list[int]):
+def send_after_response(response, ids: Iterable[int | None]):
     """Try the given messages once, after the response has gone to the browser.
 
     Call it after committing the change that wrote them; whatever fails waits for the worker.
     """
     response = make_response(response)
-    ids = [message_id for message_id in ids if message_id is not None]
-    if not ids or not current_app.config["IDP_MAIL_SEND_AFTER_REQUEST"]:
+    due = [message_id for message_id in ids if message_id is not None]
+    if not due or not settings().mail_send_after_request:
         return response
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as what it stands for
 
     def deliver():
         with app.app_context():
             try:
-                deliver_due(ids=ids, limit=len(ids))
+                deliver_due(ids=due, limit=len(due))
             except Exception:  # noqa: BLE001 - the worker will send it later
                 log.exception("sending right after the request failed; the worker will retry")
                 db.session.rollback()

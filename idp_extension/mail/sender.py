@@ -24,6 +24,8 @@ from email.utils import parsedate_to_datetime
 from flask import current_app
 from flask_mail import BadHeaderError, Connection, Mail, Message
 
+from ..settings import settings
+
 
 def mail_state(settings: dict):
     """Flask-Mail's connection settings for the provider, not registered on the application."""
@@ -55,12 +57,11 @@ class _Connection(Connection):
     """
 
     def configure_host(self) -> smtplib.SMTP:
-        config = current_app.config
-        timeout = config["IDP_MAIL_TIMEOUT"]
+        timeout = settings().mail_timeout
         state = self.mail
         context = None
         if state.use_ssl or state.use_tls:
-            context = ssl.create_default_context(cafile=config.get("IDP_MAIL_CA_FILE") or None)
+            context = ssl.create_default_context(cafile=settings().mail_ca_file or None)
         host: smtplib.SMTP
         try:
             if state.use_ssl:

@@ -64,7 +64,7 @@ class MailWorker:
                 log.info("mail server reachable again")
             self.probe_delay = None
             return
-        ceiling = float(self.app.config["IDP_MAIL_PROBE_MAX_SECONDS"])
+        ceiling = self.app.extensions["idp"].settings.mail_probe_max_seconds.total_seconds()
         if self.probe_delay is None:
             self.probe_delay = min(self.interval, ceiling)
             log.warning("mail server unavailable; probing every %ss at most", ceiling)

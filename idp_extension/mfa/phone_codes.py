@@ -14,18 +14,22 @@ from sqlalchemy import select, update
 
 from ..clock import as_utc
 from ..db import db, rowcount
+from ..errors import IdpError
 from ..models import Account, PhoneCode, PhoneCodePurpose
 from ..security import codes
 from ..security.audit import record
 from ..security.ratelimit import hit
+from ..settings import settings
 from ..sms import messages
 
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
 
 
-class PhoneCodeError(Exception):
+class PhoneCodeError(IdpError):
     """The code typed cannot be accepted; ``reason``: wrong, expired, exhausted or missing."""
+
+    code, status = "phone_code_refused", 422
 
     def __init__(self, reason: str, tries_left: int = 0):
         super().__init__(reason)
@@ -44,10 +48,9 @@ def issue(
 
     Raises ``TooManyAttemptsError`` when the account or the address asked too often.
     """
-    config = current_app.config
-    hit("sms-account", str(account.id), config["IDP_SMS_LIMIT_PER_ACCOUNT"])
+    hit("sms-account", str(account.id), settings().sms_limit_per_account)
     if ip_address:
-        hit("sms-ip", ip_address, config["IDP_SMS_LIMIT_PER_IP"])
+        hit("sms-ip", ip_address, settings().sms_limit_per_ip)
     db.session.execute(
         update(PhoneCode)
         .where(
@@ -64,7 +67,9 @@ def issue(
             account_id=account.id,
             purpose=purpose,
             phone=account.phone,
-            digest=codes.digest(config["SECRET_KEY"], _scope(account.id, purpose), code),
+            digest=codes.digest(
+                current_app.config["SECRET_KEY"], _scope(account.id, purpose), code
+            ),
             created_at=now,
             expires_at=now + CODE_TTL,
             attempts=0,

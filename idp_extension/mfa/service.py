@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import delete, select, update
 
 from ..account.service import LOCKED, WRONG, counted_check, is_locked
 from ..db import db, rowcount
+from ..errors import IdpError
 from ..models import (
     Account,
     PhoneCodePurpose,
@@ -22,6 +22,7 @@ from ..models import (
     TotpAuthenticator,
 )
 from ..security.audit import record
+from ..settings import settings
 from ..sms.messages import organisation_name
 from ..transaction import operation, transaction
 from . import phone_codes, recovery, totp
@@ -30,8 +31,10 @@ from .phone_codes import PhoneCodeError
 __all__ = ["PhoneCodeError"]
 
 
-class SecondFactorError(Exception):
+class SecondFactorError(IdpError):
     """A second-factor code was refused; ``reason`` says why (wrong, locked, expired...)."""
+
+    code, status = "second_factor_refused", 422
 
     def __init__(self, reason: str, tries_left: int = 0):
         super().__init__(reason)
@@ -39,8 +42,10 @@ class SecondFactorError(Exception):
         self.tries_left = tries_left
 
 
-class NotAvailableError(Exception):
+class NotAvailableError(IdpError):
     """The action does not apply to this account now (no phone verified, app already set up)."""
+
+    code, status = "second_factor_not_available", 409
 
 
 # --- Phone verification ----------------------------------------------------------------------
@@ -278,7 +283,7 @@ def remove_second_factor(
 
 
 def policy() -> str:
-    return current_app.config["IDP_MFA"]
+    return settings().mfa
 
 
 def find_account(account_id) -> Account | None:

@@ -6,10 +6,11 @@ Views stay thin: they read the form, call one function of ``service``, render or
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -24,6 +25,7 @@ from ..account.service import is_locked
 from ..mail.outbox import send_after_response
 from ..models import Account, PhoneCodePurpose
 from ..security.ratelimit import TooManyAttemptsError, configured, limited
+from ..settings import settings
 from . import phone_codes, policy, recovery, service
 from .forms import AppCodeForm, ButtonForm, RecoveryCodeForm, SetupCodeForm, SmsCodeForm
 
@@ -32,12 +34,12 @@ bp = Blueprint("mfa", __name__)
 # A sign-in whose password was right and whose second factor is awaited (never a session).
 PENDING_KEY = "mfa_pending"
 PENDING_SECONDS = int(phone_codes.CODE_TTL.total_seconds())
-FORMS = {"sms": SmsCodeForm, "otp": AppCodeForm, "recovery": RecoveryCodeForm}
+FORMS: dict[str, type[SmsCodeForm | AppCodeForm | RecoveryCodeForm]] = {
+    "sms": SmsCodeForm,
+    "otp": AppCodeForm,
+    "recovery": RecoveryCodeForm,
+}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def _now():
-    return clock.now()
 
 
 def _ip() -> str | None:
@@ -45,17 +47,24 @@ def _ip() -> str | None:
 
 
 def _policy() -> str:
-    return current_app.config["IDP_MFA"]
+    return settings().mfa
 
 
 def begin_second_step(account: Account):
-    """After the right password: keep the sign-in pending and ask for the second factor."""
+    """After the right password: keep the sign-in pending and ask for the second factor.
+
+    The first SMS code leaves with this POST (the password's), never with a GET of the
+    second-step page: prefetches, link scanners and reloads must not send paid SMS.
+    """
     session[PENDING_KEY] = {
         "account_id": account.id,
-        "since": int(_now().timestamp()),
+        "since": int(clock.now().timestamp()),
         "stamp": sso.password_stamp(account),
     }
-    return redirect(url_for("mfa.second_factor"))
+    outbox_ids: list[int] = []
+    if policy.login_method(account) == "sms" and _code_needed(account):
+        outbox_ids = _send_code(account, PhoneCodePurpose.LOGIN)
+    return send_after_response(redirect(url_for("mfa.second_factor")), outbox_ids)
 
 
 def _pending_account() -> Account | None:
@@ -63,7 +72,7 @@ def _pending_account() -> Account | None:
     if not isinstance(pending, dict):
         return None
     account = service.find_account(pending.get("account_id"))
-    fresh = int(_now().timestamp()) - int(pending.get("since") or 0) < PENDING_SECONDS
+    fresh = int(clock.now().timestamp()) - int(pending.get("since") or 0) < PENDING_SECONDS
     if (
         account is None
         or not account.is_active
@@ -91,8 +100,8 @@ ERRORS = {
     "locked": lambda _e: _(
         "Après %(count)s essais infructueux, la connexion à un compte est suspendue pendant "
         "%(minutes)s minutes.",
-        count=current_app.config["IDP_LOCKOUT_THRESHOLD"],
-        minutes=max(current_app.config["IDP_LOCKOUT_SECONDS"] // 60, 1),
+        count=settings().lockout_threshold,
+        minutes=max(settings().lockout_seconds // timedelta(minutes=1), 1),
     ),
 }
 
@@ -110,7 +119,7 @@ def _error_text(error) -> str:
 def _send_code(account: Account, purpose: PhoneCodePurpose) -> list[int]:
     """Send a code now; the outbox ids (none when the limits refuse, with a message)."""
     try:
-        message_id = service.send_phone_code(account, purpose, now=_now(), ip_address=_ip())
+        message_id = service.send_phone_code(account, purpose, now=clock.now(), ip_address=_ip())
     except TooManyAttemptsError:
         flash(
             _("Trop de codes demandés. Merci de patienter avant d'en demander un autre."), "error"
@@ -135,40 +144,44 @@ def second_factor():
     if method not in FORMS or (method == "otp" and not has_app):
         method = "sms"
     form = FORMS[method]()
-    outbox_ids: list[int] = []
     if form.validate_on_submit():
         try:
             amr = service.check_second_factor(
-                account, method, form.code.data, now=_now(), ip_address=_ip()
+                account, method, form.code.data, now=clock.now(), ip_address=_ip()
             )
         except service.SecondFactorError as error:
             form.code.errors.append(_error_text(error))
         else:
             return _second_step_done(account, pending, amr)
-    elif request.method == "GET" and method == "sms" and _code_needed(account):
-        outbox_ids = _send_code(account, PhoneCodePurpose.LOGIN)
+    # A GET sends nothing: with no code to type, the page offers a button to send one.
     response = render_template(
-        "mfa/second_factor.html",
+        "idp/mfa/second_factor.html",
         form=form,
         method=method,
         has_app=has_app,
         phone=service.masked_phone(account.phone),
         resend_form=ButtonForm(),
+        code_asked=method != "sms" or _code_shown(account, PhoneCodePurpose.LOGIN),
     )
     status = 422 if request.method == "POST" else 200
-    return send_after_response((response, status, NO_STORE), outbox_ids)
+    return response, status, NO_STORE
+
+
+def _code_shown(account: Account, purpose: PhoneCodePurpose) -> bool:
+    """Whether the page asks for an SMS code: one can be typed, or a typed one was refused."""
+    return request.method == "POST" or phone_codes.live_code_exists(account, purpose, clock.now())
 
 
 def _code_needed(account: Account) -> bool:
-    """Opening the SMS page sends a code, unless one can still be typed (a reload sends none)."""
-    now = _now()
+    """Signing in sends a code, unless one can still be typed or the account is locked."""
+    now = clock.now()
     return not is_locked(account, now) and not phone_codes.live_code_exists(
         account, PhoneCodePurpose.LOGIN, now
     )
 
 
 def _second_step_done(account: Account, pending: bool, amr: str):
-    now = _now()
+    now = clock.now()
     if pending:
         session.pop(PENDING_KEY, None)
         sso.sign_in(account, now, methods=policy.methods_after(["pwd"], amr))
@@ -203,7 +216,10 @@ def _signed_in_or_login():
 @bp.route("/telephone/verification", methods=["GET", "POST"])
 @limited(configured("IDP_LOGIN_LIMIT_PER_IP"), methods=["POST"])
 def verify_phone():
-    """``Code reçu par SMS``, ``Valider``, ``Renvoyer un code``; the member may postpone."""
+    """``Code reçu par SMS``, ``Valider``, ``Renvoyer un code``; the member may postpone.
+
+    A GET sends nothing (the first code left with the POST that set the first password, or
+    leaves with the ``Envoyer un code`` button)."""
     account = _signed_in_or_login()
     if account is None:
         return redirect(url_for("account.login"))
@@ -213,17 +229,18 @@ def verify_phone():
     form = SmsCodeForm()
     if form.validate_on_submit():
         try:
-            service.verify_phone(account, form.code.data, now=_now(), ip_address=_ip())
+            service.verify_phone(account, form.code.data, now=clock.now(), ip_address=_ip())
         except service.PhoneCodeError as error:
             form.code.errors.append(_error_text(error))
         else:
             flash(_("Votre numéro de téléphone portable est vérifié."), "success")
             return redirect(sso.pop_next(url_for("account.home")))
     return render_template(
-        "mfa/verify_phone.html",
+        "idp/mfa/verify_phone.html",
         form=form,
         phone=service.masked_phone(account.phone),
         button_form=ButtonForm(),
+        code_asked=_code_shown(account, PhoneCodePurpose.VERIFY_PHONE),
     ), 422 if request.method == "POST" else 200
 
 
@@ -284,7 +301,7 @@ def security():
     if refused:
         return refused
     return render_template(
-        "mfa/security.html",
+        "idp/mfa/security.html",
         account=account,
         has_app=service.confirmed_authenticator(account.id) is not None,
         recovery_left=recovery.remaining(account.id),
@@ -305,7 +322,7 @@ def start_app_setup():
         return refused
     ButtonForm().validate_on_submit()
     try:
-        service.start_app_setup(account, now=_now(), ip_address=_ip())
+        service.start_app_setup(account, now=clock.now(), ip_address=_ip())
     except service.NotAvailableError:
         flash(_("Une application d'authentification est déjà configurée."), "info")
         return redirect(url_for("mfa.security"))
@@ -324,19 +341,21 @@ def app_setup():
     form = SetupCodeForm()
     if form.validate_on_submit():
         try:
-            shown = service.confirm_app_setup(account, form.code.data, now=_now(), ip_address=_ip())
+            shown = service.confirm_app_setup(
+                account, form.code.data, now=clock.now(), ip_address=_ip()
+            )
         except service.SecondFactorError:
             form.code.errors.append(
                 _("Ce code ne correspond pas. Vérifiez l'heure de votre téléphone et réessayez.")
             )
         else:
             sso.add_methods(
-                account, policy.methods_after(sso.session_methods(), "otp"), _now(), "otp"
+                account, policy.methods_after(sso.session_methods(), "otp"), clock.now(), "otp"
             )
             return _recovery_codes_page(
                 shown, _("Votre application d'authentification est activée.")
             )
-    response = render_template("mfa/app_setup.html", form=form, setup=setup)
+    response = render_template("idp/mfa/app_setup.html", form=form, setup=setup)
     return response, 422 if request.method == "POST" else 200, NO_STORE
 
 
@@ -358,7 +377,7 @@ def enable_sms():
         return refused
     ButtonForm().validate_on_submit()
     try:
-        shown = service.enable_sms(account, now=_now(), ip_address=_ip())
+        shown = service.enable_sms(account, now=clock.now(), ip_address=_ip())
     except service.NotAvailableError:
         flash(_("Vérifiez d'abord votre numéro de téléphone portable."), "error")
         return redirect(url_for("mfa.security"))
@@ -372,7 +391,7 @@ def new_recovery_codes():
         return refused
     ButtonForm().validate_on_submit()
     try:
-        shown = service.new_recovery_codes(account, now=_now(), ip_address=_ip())
+        shown = service.new_recovery_codes(account, now=clock.now(), ip_address=_ip())
     except service.NotAvailableError:
         return redirect(url_for("mfa.security"))
     return _recovery_codes_page(shown, _("Vos nouveaux codes de secours remplacent les anciens."))
@@ -394,7 +413,7 @@ def remove_second_factor():
 
 def _recovery_codes_page(shown: list[str], message: str):
     """The ten codes, once: never cached, never shown again."""
-    response = render_template("mfa/recovery_codes.html", codes=shown, message=message)
+    response = render_template("idp/mfa/recovery_codes.html", codes=shown, message=message)
     return response, 200, NO_STORE
 
 

@@ -18,9 +18,6 @@ from ..security.tokens import matches
 from .account import Account
 from .types import UTCDateTime, utcnow
 
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
-ID_TOKEN_ALGORITHMS = ("RS256", "ES256")
-
 
 def new_client_id() -> str:
     return secrets.token_urlsafe(18)

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from .. import clock
+
 
 class UTCDateTime(TypeDecorator):
     """A timezone-aware UTC datetime on every backend (SQLite drops the zone, this restores it)."""
@@ -28,4 +30,5 @@ class UTCDateTime(TypeDecorator):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Column defaults are business time too: the application's clock (``clock.now()``)."""
+    return clock.now()

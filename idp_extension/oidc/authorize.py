@@ -12,14 +12,16 @@ import hashlib
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from flask import current_app, session
+from flask import session
 from werkzeug.datastructures import MultiDict
 
 from .. import clock, sso
+from ..errors import IdpError
 from ..i18n import N_
 from ..mfa import policy
 from ..models import Account
 from ..models.oauth import OAuthClient
+from ..settings import settings
 from . import claims as oidc_claims
 from . import keys
 from .consent import consent_needed, grant_consent, record_refusal
@@ -47,6 +49,21 @@ MAX_LENGTHS = {
 DEFAULT_MAX_LENGTH = 1024
 PENDING_KEY = "pending_authorization"
 AWAITING_SIGN_IN_KEY = "oidc_awaiting_sign_in"
+
+
+class RelyingPartyRequestError(IdpError):
+    """An authorization or logout request that cannot be answered to its relying party (no
+    trusted redirect URI): shown at the provider, with the technical ``detail`` in English."""
+
+    code, status = "invalid_request", 400
+    message = N_("La demande de connexion est invalide.")
+    template = "idp/oidc/error.html"
+
+    def __init__(self, message: str | None = None, detail: str = ""):
+        super().__init__(detail)
+        if message:
+            self.message = message
+        self.detail = detail
 
 
 @dataclass
@@ -309,7 +326,7 @@ def _too_old(auth_time: int | None, max_age: int | None, now: int) -> bool:
 def _second_factor_wanted(values: MultiDict, claims_request: dict | None) -> bool:
     """Whether this request needs ``acr`` ``mfa`` (OIDC Core 3.1.2.1 ``acr_values``, 5.5.1.1
     an ``acr`` claim request), or the policy asks it of every sign-in."""
-    config_policy = current_app.config["IDP_MFA"]
+    config_policy = settings().mfa
     if not policy.enabled(config_policy):
         return False
     if config_policy == "required":

@@ -6,6 +6,7 @@ import json
 
 from flask_babel import lazy_gettext as _l
 
+from ..errors import IdpError
 from ..models import Account
 
 # Refresh tokens go to every client allowed the refresh_token grant, so no offline_access.
@@ -54,8 +55,10 @@ ACCOUNT_CLAIMS = frozenset(CLAIM_DESCRIPTIONS)
 MAX_CLAIMS_PARAMETER = 4000
 
 
-class ClaimsRequestError(ValueError):
+class ClaimsRequestError(IdpError, ValueError):
     """The ``claims`` parameter is not a valid OIDC Core 5.5 request."""
+
+    code, status = "invalid_request", 400
 
 
 def parse_claims_request(raw: str | None) -> dict | None:

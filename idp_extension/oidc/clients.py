@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from ..db import db
+from ..errors import IdpError
 from ..models.oauth import OAuthClient
 from ..security.audit import record
 from ..security.tokens import digest, new_token
@@ -16,8 +17,11 @@ CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
-class ClientRegistrationError(ValueError):
+class ClientRegistrationError(IdpError, ValueError):
     """The client's settings cannot be accepted; the message says which and why."""
+
+    # RFC 7591 3.2.2's code; 422 as the console answers the form.
+    code, status = "invalid_client_metadata", 422
 
 
 def validate_redirect_uri(uri: str) -> str:

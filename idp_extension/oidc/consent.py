@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from ..db import db, rowcount
+from ..errors import IdpError
+from ..i18n import N_
 from ..models import Account
 from ..models.oauth import Consent, OAuthClient
 from ..security.audit import record
@@ -17,8 +19,11 @@ from .claims import SCOPE_DESCRIPTIONS
 from .revocation import revoke_grants
 
 
-class ConsentNotFoundError(LookupError):
+class ConsentNotFoundError(IdpError, LookupError):
     """The member has no remembered consent for this client (never given, or withdrawn)."""
+
+    code, status = "consent_not_found", 404
+    message = N_("Cette application n'a pas, ou plus, votre autorisation.")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from ..db import db
 from ..models.keys import SigningKey
 from ..security.audit import record
 from ..security.sealing import seal, unseal
+from ..settings import settings
 from ..transaction import after_commit, operation
 from .published import JWKS_MAX_AGE, JWKS_SERVER_CACHE_SECONDS, forget_jwks, published
 
@@ -61,8 +62,8 @@ class KeyState:
 
 def publish_delay() -> timedelta:
     """How long a rotated-in key is published before it signs: longer than any cached JWKS."""
-    margin = int(current_app.config["IDP_KEY_PUBLISH_MARGIN_SECONDS"])
-    return timedelta(seconds=JWKS_SERVER_CACHE_SECONDS + JWKS_MAX_AGE + margin)
+    caches = timedelta(seconds=JWKS_SERVER_CACHE_SECONDS + JWKS_MAX_AGE)
+    return caches + settings().key_publish_margin_seconds
 
 
 def _signs_from(key: SigningKey) -> datetime:
@@ -71,7 +72,7 @@ def _signs_from(key: SigningKey) -> datetime:
 
 def key_states(now: datetime) -> list[KeyState]:
     """Every key with its state at ``now``, oldest first (see the module's docstring)."""
-    ttl = timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
+    ttl = settings().id_token_ttl
     keys = db.session.scalars(db.select(SigningKey).order_by(SigningKey.id)).all()
     states = []
     for key in keys:
@@ -194,7 +195,7 @@ def next_key_set_change(now: datetime) -> datetime | None:
 
 
 def _next_change(states: list[KeyState], now: datetime) -> datetime | None:
-    ttl = timedelta(seconds=current_app.config["IDP_ID_TOKEN_TTL"])
+    ttl = settings().id_token_ttl
     upcoming = [s.signs_from for s in states if s.state == PUBLISHED]
     leaving = [s.retired_at + ttl for s in states if s.in_jwks and s.retired_at]
     # A published key starting to sign retires its predecessor: that sets when it leaves.

@@ -23,6 +23,7 @@ from authlib.oidc.core.errors import (
 )
 from flask import Flask, current_app
 
+from ..errors import json_error
 from .endpoints import (
     AccessTokenValidator,
     BearerProtector,
@@ -50,11 +51,23 @@ __all__ = [
 ]
 
 
+class ProviderServer(AuthorizationServer):
+    """Authlib's server, its JSON errors written by the provider's one writer."""
+
+    def handle_error_response(self, request, error: OAuth2Error):
+        """RFC 6749 5.2 through ``errors.json_error``, with the error's own challenge
+        (``WWW-Authenticate``); an error carried back to a redirect URI stays Authlib's."""
+        if error.redirect_uri:
+            return super().handle_error_response(request, error)
+        challenge = {k: v for k, v in error.get_headers() if k.lower() == "www-authenticate"}
+        return json_error(error.error, error.get_error_description(), error.status_code, challenge)
+
+
 @dataclass
 class OidcServer:
     """One application's Authlib server parts, kept in ``app.extensions["idp"].oidc``."""
 
-    authorization: AuthorizationServer
+    authorization: ProviderServer
     bearer: BearerProtector
     issuer: Issuer
 
@@ -66,7 +79,7 @@ def init_server(app: Flask) -> OidcServer:
     authlib_log = logging.getLogger("authlib")
     if authlib_log.level == logging.NOTSET:
         authlib_log.setLevel(logging.INFO)
-    server = AuthorizationServer()
+    server = ProviderServer()
     server.init_app(app, query_client=query_client, save_token=save_token)
     server.register_token_generator("default", generate_bearer_token)
     server.register_grant(

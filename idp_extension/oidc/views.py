@@ -10,19 +10,21 @@ from flask import (
     Blueprint,
     Response,
     current_app,
-    json,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from .. import sso, urls
+from ..errors import answers_json, json_error
+from ..i18n import N_
 from ..mfa.policy import ACR_VALUES
+from ..settings import settings
 from . import authorize as authorization
 from . import keys, server_metadata
+from .authorize import RelyingPartyRequestError
 from .claims import CLAIM_DESCRIPTIONS, SCOPE_DESCRIPTIONS, SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from .published import published
 from .server import OAuth2Error, current_server
@@ -30,35 +32,28 @@ from .server import OAuth2Error, current_server
 bp = Blueprint("oidc", __name__)
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+LOGOUT_INVALID = N_("La demande de déconnexion est invalide.")
 
 
 class ConfirmForm(FlaskForm):
     """Carries the CSRF token of the consent and logout confirmation pages."""
 
 
-def _json_error(error: str, description: str, status: int = 400, headers=None) -> Response:
-    body = json.dumps({"error": error, "error_description": description})
-    response = Response(body, status=status, mimetype="application/json")
-    response.headers.update(NO_STORE)
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
 def _check_form_post() -> Response | None:
     """Shape checks shared by the back-channel endpoints (RFC 6749 3.2, 7009 2.1, 7662 2.1)."""
     if request.mimetype != FORM_CONTENT_TYPE:
-        return _json_error("invalid_request", f"The body must be {FORM_CONTENT_TYPE}.")
+        return json_error("invalid_request", f"The body must be {FORM_CONTENT_TYPE}.")
     if request.args:
-        return _json_error("invalid_request", "Parameters must be sent in the request body.")
+        return json_error("invalid_request", "Parameters must be sent in the request body.")
     for name in request.form:
         if len(request.form.getlist(name)) > 1:
-            return _json_error("invalid_request", f"Repeated parameter: {name}.")
+            return json_error("invalid_request", f"Repeated parameter: {name}.")
     header = request.headers.get("Authorization", "")
     if header and "client_secret" in request.form:
         # RFC 6749 2.3: one client authentication method per request.
-        return _json_error("invalid_request", "Use one client authentication method.")
+        return json_error("invalid_request", "Use one client authentication method.")
     scheme, *credentials = header.split(None, 1) or [""]  # as Authlib splits it
     if scheme.lower() == "basic":
         try:
@@ -67,7 +62,7 @@ def _check_form_post() -> Response | None:
                 raise ValueError("no credentials")
             base64.b64decode(credentials[0].strip(), validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
-            return _json_error(
+            return json_error(
                 "invalid_client",
                 "Malformed Basic credentials.",
                 401,
@@ -77,6 +72,7 @@ def _check_form_post() -> Response | None:
 
 
 @bp.get("/.well-known/openid-configuration")
+@answers_json
 def discovery():
     """OpenID Connect Discovery 1.0 section 3 (and RFC 8414 fields), built once per app."""
     return published().discovery(_discovery_document).response(request)
@@ -105,13 +101,14 @@ def _discovery_document() -> dict:
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
         "acr_values_supported": list(ACR_VALUES),
-        "ui_locales_supported": list(current_app.config["IDP_LANGUAGES"]),
+        "ui_locales_supported": list(settings().languages),
         "claim_types_supported": ["normal"],
         "display_values_supported": ["page", "popup", "touch"],
     }
 
 
 @bp.get("/jwks.json")
+@answers_json
 def jwks():
     """The public keys verifying our ID tokens (RFC 7517), retired ones until their tokens end."""
     now = current_app.extensions["idp"].clock.now()
@@ -126,9 +123,7 @@ def _outcome_response(outcome: authorization.Outcome):
     if isinstance(outcome, authorization.RedirectToRP):
         return outcome.response
     if isinstance(outcome, authorization.ErrorPage):
-        return render_template(
-            "oidc/error.html", message=_(outcome.message), detail=outcome.detail
-        ), 400
+        raise RelyingPartyRequestError(outcome.message, outcome.detail)
     if isinstance(outcome, authorization.SignInNeeded):
         hint = outcome.login_hint
         return redirect(
@@ -142,7 +137,7 @@ def _outcome_response(outcome: authorization.Outcome):
     # Claims the relying party asked for by name (OIDC Core 5.5), beyond its scopes.
     descriptions += [CLAIM_DESCRIPTIONS[name] for name in outcome.claims]
     return render_template(
-        "oidc/consent.html",
+        "idp/oidc/consent.html",
         client=outcome.client,
         descriptions=descriptions,
         params=outcome.params,
@@ -154,11 +149,7 @@ def _outcome_response(outcome: authorization.Outcome):
 def authorize():
     """OIDC Core 3.1.2.1: GET or a form POST from the relying party (hence no CSRF token)."""
     if request.method == "POST" and request.mimetype != FORM_CONTENT_TYPE:
-        return render_template(
-            "oidc/error.html",
-            message=_("La demande de connexion est invalide."),
-            detail="The body must be form-encoded.",
-        ), 400
+        raise RelyingPartyRequestError(detail="The body must be form-encoded.")
     outcome = authorization.decide(
         request.values,
         sso.signed_in_account(),
@@ -184,17 +175,19 @@ def decide_consent():
 
 
 @bp.post("/token")
+@answers_json
 def token():
     """RFC 6749 3.2: authorization_code and refresh_token grants."""
     refused = _check_form_post()
     if refused is not None:
         return refused
     if not request.form.get("grant_type"):
-        return _json_error("invalid_request", "Missing 'grant_type'.")
+        return json_error("invalid_request", "Missing 'grant_type'.")
     return current_server().authorization.create_token_response()
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
+@answers_json
 def userinfo():
     """OIDC Core 5.3, bearer token in the header or (form POST) in the body."""
     if (
@@ -202,17 +195,19 @@ def userinfo():
         and request.content_length
         and request.mimetype != FORM_CONTENT_TYPE
     ):
-        return _json_error("invalid_request", f"The body must be {FORM_CONTENT_TYPE}.")
+        return json_error("invalid_request", f"The body must be {FORM_CONTENT_TYPE}.")
     return current_server().authorization.create_endpoint_response("userinfo")
 
 
 @bp.post("/revoke")
+@answers_json
 def revoke():
     """RFC 7009."""
     return _form_endpoint("revocation")
 
 
 @bp.post("/introspect")
+@answers_json
 def introspect():
     """RFC 7662."""
     return _form_endpoint("introspection")
@@ -233,17 +228,13 @@ def end_session():
     try:
         logout_request = server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
-        return render_template(
-            "oidc/error.html",
-            message=_("La demande de déconnexion est invalide."),
-            detail=error.description or "",
-        ), 400
+        raise RelyingPartyRequestError(LOGOUT_INVALID, error.description or "") from error
     account = sso.signed_in_account()
     claims = logout_request.id_token_claims
     if claims is None or (account is not None and claims.get("sub") != account.subject):
         params = authorization.request_params(request.values)
         return render_template(
-            "oidc/logout.html", client=logout_request.client, params=params, form=ConfirmForm()
+            "idp/oidc/logout.html", client=logout_request.client, params=params, form=ConfirmForm()
         )
     return _finish_logout(logout_request)
 
@@ -255,11 +246,7 @@ def confirm_logout():
     try:
         logout_request = server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
-        return render_template(
-            "oidc/error.html",
-            message=_("La demande de déconnexion est invalide."),
-            detail=error.description or "",
-        ), 400
+        raise RelyingPartyRequestError(LOGOUT_INVALID, error.description or "") from error
     return _finish_logout(logout_request)
 
 
@@ -269,7 +256,7 @@ def _finish_logout(logout_request):
     )
     if response is not None:
         return response
-    return render_template("oidc/logged_out.html")
+    return render_template("idp/oidc/logged_out.html")
 
 
 # A host's own CSRFProtect must leave these alone (security.csrf.EXEMPT_ENDPOINTS are ours).

@@ -29,6 +29,7 @@ from flask import Flask, abort, current_app, g, request
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
+from ..settings import settings
 from .log_redaction import logger_for
 
 log = logger_for(__name__)
@@ -108,7 +109,7 @@ def protect_form() -> None:
         except ValidationError as error:
             raise CSRFError(error.args[0]) from None
         g.csrf_valid = True
-    refuse_cross_site(current_app.config["IDP_ISSUER"])
+    refuse_cross_site(settings().base_url)
 
 
 def exempt_on_host(app: Flask, views) -> None:

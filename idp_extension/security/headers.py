@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
+
+from ..settings import settings
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -39,7 +41,7 @@ def add_security_headers(response):
     headers.setdefault("Referrer-Policy", referrer_policy())
     # HSTS when the public address is https, even if a misconfigured proxy hides the scheme
     # (browsers ignore the header on a plain-http answer, RFC 6797 8.1).
-    if request.is_secure or current_app.config["IDP_ISSUER"].startswith("https://"):
+    if request.is_secure or settings().base_url.startswith("https://"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if request.endpoint != "static":
         headers.setdefault("Cache-Control", "no-store")

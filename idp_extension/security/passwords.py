@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask_babel import gettext
 
+from ..errors import IdpError
 from ..i18n import N_
 
 # Longer input is refused before hashing: argon2 cost grows with it and nobody types this much.
@@ -46,17 +48,22 @@ _CHECKS = {
 
 def translated_rules() -> list[tuple[str, str]]:
     """(code, label in the current language) for each rule: the pages' checklist."""
-    from flask_babel import gettext
-
     return [(rule.code, gettext(rule.label)) for rule in RULES]
 
 
-class PasswordPolicyError(ValueError):
+class PasswordPolicyError(IdpError, ValueError):
     """The password breaks the rules listed in ``unmet`` (checklist order); 422 with the form."""
+
+    code, status = "password_policy", 422
+    message = N_("Le mot de passe ne respecte pas toutes les conditions : %(rules)s.")
 
     def __init__(self, unmet: list[PasswordRule]):
         super().__init__(", ".join(rule.code for rule in unmet))
         self.unmet = unmet
+
+    def describe(self) -> str:
+        rules = ", ".join(gettext(rule.label).lower() for rule in self.unmet)
+        return gettext(self.message, rules=rules)
 
 
 def unmet_rules(password: str) -> list[PasswordRule]:

@@ -17,11 +17,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask import current_app, request
+from flask_babel import ngettext
 from limits import parse_many
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from ..config import ConfigurationError
+from ..errors import IdpError
+from ..i18n import N_
+from ..settings import attribute_name, settings
 from .log_redaction import logger_for
 
 log = logger_for(__name__)
@@ -83,13 +87,29 @@ class SharedCounters(Storage):
         return FixedWindowRateLimiter(self)
 
 
-class TooManyAttemptsError(Exception):
-    """An address or an identity (member number, email) was tried too often; the view answers
-    429, saying how long to wait (``retry_after``, seconds)."""
+class TooManyAttemptsError(IdpError):
+    """An address or an identity (member number, email) was tried too often; the answer is a
+    429 saying how long to wait (``retry_after``, seconds)."""
+
+    # RFC 6749 registers no code for 429; this is the one OAuth clients know to retry later.
+    code, status = "temporarily_unavailable", 429
+    message = N_("Trop de tentatives. Merci de patienter quelques minutes avant de réessayer.")
 
     def __init__(self, scope: str, retry_after: int | None = None):
         super().__init__(scope)
         self.retry_after = retry_after
+
+    def describe(self) -> str:
+        if not self.retry_after:
+            return super().describe()
+        return ngettext(
+            "Trop de tentatives. Merci de réessayer dans %(num)d minute.",
+            "Trop de tentatives. Merci de réessayer dans %(num)d minutes.",
+            max(1, math.ceil(self.retry_after / 60)),
+        )
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
 @dataclass
@@ -123,12 +143,15 @@ class RateLimits:
 
 def seconds_until(moment: float) -> int:
     """Whole seconds from now until ``moment`` (a Unix time), at least one."""
+    # The ``limits`` library's windows run on the system time, not the application's clock.
     return max(1, math.ceil(moment - time.time()))
 
 
 def configured(key: str) -> Callable[[], str]:
-    """The limit set under config ``key``, read per request: ``@limited(configured(K))``."""
-    return lambda: current_app.config[key]
+    """The limit set under ``key`` (an IDP_* setting), read per request:
+    ``@limited(configured(K))``."""
+    name = attribute_name(key)
+    return lambda: getattr(settings(), name)
 
 
 def hit(scope: str, identity: str, limit: str) -> None:
@@ -159,8 +182,3 @@ def limited(limit: str | Callable[[], str], *, methods: Iterable[str] | None = N
         return wrapper
 
     return decorator
-
-
-def identity_counters() -> FixedWindowRateLimiter:
-    """The application's limiter, on the storage resolved at start-up."""
-    return current_app.extensions["idp"].rate_limits.limiter

@@ -3,17 +3,17 @@ outbox of the current transaction (the caller commits it with its change)."""
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..mail import outbox
 from ..mail.messages import locale_for
 from ..models import Account, OutboxChannel, OutboxMessage
+from ..settings import settings
 
 
 def organisation_name() -> str:
-    return current_app.config["IDP_ORGANISATION_NAME"] or _("Mutuelle Santé")
+    return settings().organisation_name or _("Mutuelle Santé")
 
 
 def phone_code(account: Account, code: str, valid_minutes: int) -> OutboxMessage:

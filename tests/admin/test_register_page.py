@@ -15,7 +15,7 @@ from idp_extension.db import db
 from idp_extension.models import Account, AccountStatus, AuditEvent, MemberRecord, MemberStatus
 
 from ..account.helpers import PASSWORD, finished, login, make_account
-from ..conftest import both_databases, csrf_token, page_text
+from ..conftest import both_databases, configure, csrf_token, page_text
 from .test_console import admin_actions, press
 
 HEADER = "member_number;last_name;first_name;birth_date;status\n"
@@ -109,7 +109,7 @@ def test_a_full_export_preview_names_the_members_it_would_terminate(app, admin_b
     assert refused.status_code == 422
     assert "1 des 2 adhérents actifs (plus de 5 %)" in page_text(refused)
 
-    app.config["IDP_IMPORT_TERMINATE_MAX_PERCENT"] = 60
+    configure(app, IDP_IMPORT_TERMINATE_MAX_PERCENT=60)
     preview = upload(admin_browser, data.encode(), terminate_missing="y")
     text = page_text(preview)
     assert "1 adhésions résiliées (dont 1 absentes du fichier)" in text

@@ -46,7 +46,16 @@ def test_phone_verification_then_sms_and_app_at_sign_in(page, provider, sms_gate
     expect(page.get_by_role("heading", name="Sécurité de mon compte")).to_be_visible()
     page.step("security-page")
 
+    # Opening the verification page sends nothing (prefetches, reloads): a button asks.
+    page.goto(f"{provider.url}/telephone/verification")
+    expect(page.get_by_role("button", name="Envoyer un code")).to_be_visible()
+    expect(page.get_by_label("Code reçu par SMS")).to_have_count(0)
+    page.step("verify-phone-ask")
+    page.reload()
+    assert sms_gateway.received == []
+
     # The mobile number: a code by SMS, typed back.
+    page.goto(f"{provider.url}/securite")
     page.get_by_role("button", name="Vérifier mon numéro").click()
     expect(page.get_by_role("button", name="Renvoyer un code")).to_be_visible()
     page.step("verify-phone")

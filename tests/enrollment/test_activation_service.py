@@ -11,6 +11,7 @@ from idp_extension.mail.outbox import deliver_due
 from idp_extension.models import Account, AuditEvent, OneTimeToken, OutboxMessage
 from idp_extension.security import tokens
 
+from ..conftest import configure
 from ..mailparse import link_labelled, text_part
 
 GOOD_PASSWORD = "Printemps#2026"
@@ -82,7 +83,7 @@ def test_link_expires_after_24_hours_and_one_second(pending, clock, mailbox):
 
 
 def test_lifetime_is_configurable(app, pending, clock, mailbox):
-    app.config["IDP_ACTIVATION_TTL"] = 3600
+    configure(app, IDP_ACTIVATION_TTL=3600)
     token = issued_token(pending, mailbox)
     assert "valable 1 heure" in text_part(mailbox.messages[-1])
     clock.advance(hours=1, seconds=1)
@@ -182,8 +183,7 @@ def test_renew_from_an_expired_link_sends_a_working_one(pending, clock, mailbox)
 
 def test_links_are_built_outside_any_request(app, members, mailbox):
     """Commands and workers have no request (and often no SERVER_NAME): links use the issuer."""
-    app.config["SERVER_NAME"] = None
-    app.config["IDP_ISSUER"] = "https://compte.mutuelle.example"
+    configure(app, SERVER_NAME=None, IDP_ISSUER="https://compte.mutuelle.example")
     with app.app_context():
         result = service.enroll(
             first_name="Zoé",

@@ -1,6 +1,7 @@
 """Races and floods: the unique member number decides parallel sign-ups; limits stop floods."""
 
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -8,7 +9,8 @@ from sqlalchemy import select
 from idp_extension.db import db
 from idp_extension.models import Account
 
-from ..conftest import page_text
+from ..conftest import csrf_token, page_text
+from ..mailparse import link_labelled
 from .conftest import counts, submit_sign_up
 
 
@@ -66,8 +68,15 @@ def test_two_sign_ups_at_once_end_with_one_account(app, members, smtp, round_):
 
 
 @pytest.fixture
-def app_config(app_config):
-    return {**app_config, "IDP_RATELIMIT_ENABLED": True, "IDP_RATELIMIT_STORAGE_URL": "memory://"}
+def app_config(app_config, request):
+    """Limits on, counted per process; a test may set limits of its own (indirect param)."""
+    limits = getattr(request, "param", {})
+    return {
+        **app_config,
+        "IDP_RATELIMIT_ENABLED": True,
+        "IDP_RATELIMIT_STORAGE_URL": "memory://",
+        **limits,
+    }
 
 
 def test_sign_ups_for_one_member_number_are_limited(app, client, members):
@@ -100,3 +109,37 @@ def test_sign_up_posts_are_limited_per_address(app, client, members):
     response = submit_sign_up(client, member_number="87654321")
     assert response.status_code == 429
     assert client.get("/inscription").status_code == 200  # reading the form stays possible
+
+
+@pytest.mark.parametrize(
+    "app_config", [{"IDP_NEW_LINK_LIMIT_PER_SIGN_UP": "2/hour"}], indirect=True
+)
+def test_the_new_link_limit_set_at_start_up_is_obeyed(app, client, members):
+    assert submit_sign_up(client).status_code == 302
+    token = csrf_token(client.get("/inscription/email-envoye").get_data(as_text=True))
+    answers = [
+        client.post("/inscription/nouveau-lien", data={"csrf_token": token}).status_code
+        for _ in range(3)
+    ]
+    assert answers == [302, 302, 429]  # 2 per hour here, not the default 5
+    assert counts(app) == (1, 3)  # the refused request mailed nothing
+
+
+@pytest.mark.parametrize("app_config", [{"IDP_ACTIVATION_LIMIT_PER_IP": "3/hour"}], indirect=True)
+def test_the_activation_limit_set_at_start_up_is_obeyed(app, client, members, smtp):
+    signed_up = submit_sign_up(client)
+    assert signed_up.status_code == 302
+    signed_up.close()  # the mail leaves once the response is closed
+    path = urlsplit(link_labelled(smtp.messages[-1], "Activer mon compte")).path
+    token = csrf_token(client.get(path).get_data(as_text=True))
+
+    def choose(password):
+        data = {"csrf_token": token, "password": password, "password_confirm": password}
+        return client.post(path, data=data)
+
+    assert [choose("faible").status_code for _ in range(3)] == [422, 422, 422]
+    refused = choose("Printemps#2026")  # the right kind of password, one attempt too many
+    assert refused.status_code == 429
+    assert "Trop de tentatives" in page_text(refused)
+    with app.app_context():
+        assert db.session.scalars(select(Account.status)).one() == "pending"

@@ -7,7 +7,7 @@ import pytest
 from idp_extension.db import db
 from idp_extension.models import Account
 
-from ..conftest import csrf_token, page_text
+from ..conftest import configure, csrf_token, page_text
 from .conftest import SIGN_UP, counts, labels_in_order, submit_sign_up, valid_form
 
 TERMS = (
@@ -105,7 +105,7 @@ def test_terms_link_to_both_documents(client, app):
 
 
 def test_terms_links_can_point_to_the_insurers_documents(app, client):
-    app.config["IDP_TERMS_URL"] = "https://mutuelle.example/cgu.pdf"
+    configure(app, IDP_TERMS_URL="https://mutuelle.example/cgu.pdf")
     html = client.get(SIGN_UP).get_data(as_text=True)
     assert 'href="https://mutuelle.example/cgu.pdf"' in html
 

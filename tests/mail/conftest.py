@@ -24,7 +24,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 @pytest.fixture
 def notice_template(app):
-    """Make ``templates/mail/notice`` of the tests available, behind the real templates."""
+    """Make ``templates/idp/mail/notice`` of the tests available, behind the real templates."""
     app.jinja_loader.loaders.append(jinja2.FileSystemLoader(str(TEMPLATES)))
     return "notice"
 

@@ -22,7 +22,7 @@ from idp_extension.mail.sender import MailboxTransport
 from idp_extension.models import AuditEvent, OutboxMessage, OutboxStatus
 from idp_extension.security.sealing import unseal
 
-from ..conftest import both_databases
+from ..conftest import both_databases, configure
 from .conftest import TEMPLATES, make_account, message_ids
 
 PACKAGE = Path(__file__).resolve().parents[2] / "idp_extension"
@@ -117,7 +117,7 @@ def test_send_after_response_tries_only_the_requests_own_messages(
 def test_send_after_response_can_be_switched_off_for_a_worker_only_setup(
     app, client, smtp, notice_template
 ):
-    app.config["IDP_MAIL_SEND_AFTER_REQUEST"] = False
+    configure(app, IDP_MAIL_SEND_AFTER_REQUEST=False)
 
     def view():
         message = messages.to_account("notice", make_account(1), link="http://localhost/l/1")

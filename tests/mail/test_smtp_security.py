@@ -17,6 +17,8 @@ from idp_extension.db import db
 from idp_extension.mail import outbox
 from idp_extension.models import OutboxMessage, OutboxStatus
 
+from ..conftest import configure
+
 USERNAME, PASSWORD = "idp-relay", "relay-password-s3cret"
 
 
@@ -115,7 +117,7 @@ def starttls_server(own_smtp, certificate):
 
 
 def test_starttls_with_a_checked_certificate_and_login(app, starttls_server, certificate):
-    app.config["IDP_MAIL_CA_FILE"] = str(certificate[0])
+    configure(app, IDP_MAIL_CA_FILE=str(certificate[0]))
     use_server(app, starttls_server.port, tls=True, username=USERNAME, password=PASSWORD)
     message_id = write_one(app)
     with app.app_context():
@@ -138,7 +140,7 @@ def test_an_unknown_certificate_is_refused_and_the_mail_waits(app, starttls_serv
 
 
 def test_a_refused_login_waits_and_never_records_the_password(app, starttls_server, certificate):
-    app.config["IDP_MAIL_CA_FILE"] = str(certificate[0])
+    configure(app, IDP_MAIL_CA_FILE=str(certificate[0]))
     use_server(app, starttls_server.port, tls=True, username=USERNAME, password="wrong-pass")
     message_id = write_one(app)
     with app.app_context():
@@ -152,7 +154,7 @@ def test_a_refused_login_waits_and_never_records_the_password(app, starttls_serv
 
 def test_implicit_tls(app, own_smtp, certificate):
     server = own_smtp(ssl_context=server_context(certificate))
-    app.config["IDP_MAIL_CA_FILE"] = str(certificate[0])
+    configure(app, IDP_MAIL_CA_FILE=str(certificate[0]))
     use_server(app, server.port, ssl=True)
     write_one(app)
     with app.app_context():

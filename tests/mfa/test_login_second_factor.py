@@ -9,10 +9,18 @@ import pyotp
 from sqlalchemy import select
 
 from idp_extension.db import db
-from idp_extension.models import Account, AuditEvent, RecoveryCode, SsoSession, TotpAuthenticator
+from idp_extension.models import (
+    Account,
+    AuditEvent,
+    OutboxChannel,
+    OutboxMessage,
+    RecoveryCode,
+    SsoSession,
+    TotpAuthenticator,
+)
 
 from ..account.helpers import PASSWORD, finished, login, make_account
-from ..conftest import csrf_token, page_text
+from ..conftest import configure, csrf_token, page_text
 from .helpers import PHONE, press
 
 EMAIL = "helene@example.org"
@@ -78,16 +86,16 @@ def test_sms_as_second_factor_end_to_end(app, client, clock, sms_gateway):
     assert len(shown_codes(enabled)) == 10
     sign_out(client)
 
+    # The right password (a POST) sends the code; the page it leads to sends nothing.
     password_done = login(client, EMAIL, PASSWORD, second_factor=False)
     assert password_done.headers["Location"] == "/connexion/verification"
+    code = sms_gateway.wait_for_code(PHONE)
     assert client.get("/").status_code == 302  # not signed in before the second factor
     page = finished(client.get("/connexion/verification"))
     text = page_text(page)
     assert "Code reçu par SMS" in text and "Valider" in text and "Renvoyer un code" in text
     assert "Utiliser un code de secours" in text
-    code = sms_gateway.wait_for_code(PHONE)
-    # A reload sends nothing new while the code can still be typed.
-    finished(client.get("/connexion/verification"))
+    finished(client.get("/connexion/verification"))  # a reload
     assert len(sms_gateway.messages_to(PHONE)) == 1
 
     done = second_step(client, code)
@@ -181,18 +189,17 @@ def test_guessing_app_codes_locks_the_account(app, client, clock):
 
 def test_policy_required_asks_every_member_and_off_asks_nobody(app, client, clock, sms_gateway):
     make_account(app, clock)
-    app.config["IDP_MFA"] = "required"
+    configure(app, IDP_MFA="required")
     assert login(client, EMAIL, PASSWORD, second_factor=False).headers["Location"] == (
         "/connexion/verification"
     )
-    finished(client.get("/connexion/verification"))
     assert second_step(client, sms_gateway.wait_for_code(PHONE)).headers["Location"] == "/"
     with app.app_context():
         # The SMS reached the member: the number is theirs.
         assert db.session.scalars(select(Account.phone_verified)).one()
     sign_out(client)
 
-    app.config["IDP_MFA"] = "off"
+    configure(app, IDP_MFA="off")
     assert login(client, EMAIL, PASSWORD, second_factor=False).headers["Location"] == "/"
 
 
@@ -235,7 +242,7 @@ def test_an_admin_resets_a_members_second_factor(app, client, clock):
 
 def test_an_admin_session_without_its_second_factor_is_stepped_up(app, client, clock):
     make_account(app, clock, email="admin@example.org", is_admin=True)
-    app.config["IDP_MFA"] = "optional"
+    configure(app, IDP_MFA="optional")
     login(client, "admin@example.org", PASSWORD)
     assert client.get("/admin/").status_code == 200
     with app.app_context():
@@ -243,3 +250,38 @@ def test_an_admin_session_without_its_second_factor_is_stepped_up(app, client, c
         row.amr = ["pwd"]  # a session from before the admin's app was set up
         db.session.commit()
     assert client.get("/admin/comptes").headers["Location"] == "/connexion/verification"
+
+
+def sms_outbox(app) -> list[str]:
+    with app.app_context():
+        return db.session.scalars(
+            select(OutboxMessage.kind).where(OutboxMessage.channel == OutboxChannel.SMS)
+        ).all()
+
+
+def test_opening_the_sms_step_sends_nothing_until_the_member_asks(app, client, clock, sms_gateway):
+    """Prefetches, link scanners and reloads GET pages: a GET never sends a paid SMS."""
+    account_id = make_account(app, clock)
+    with app.app_context():
+        db.session.get(Account, account_id).phone_verified = True
+        db.session.commit()
+    login(client, EMAIL, PASSWORD)
+    set_up_app(client, clock)
+    sign_out(client)
+
+    # The app is the first factor asked: the password sends no SMS.
+    assert login(client, EMAIL, PASSWORD, second_factor=False).status_code == 302
+    for _reload in range(3):
+        page = finished(client.get("/connexion/verification?methode=sms"))
+        assert page.status_code == 200
+    assert sms_outbox(app) == [] and sms_gateway.received == []
+    text = page_text(page)
+    assert "Envoyer un code" in text and "Code reçu par SMS" not in text
+
+    sent = press(client, "/connexion/verification?methode=sms", "/connexion/verification/renvoyer")
+    assert sent.headers["Location"] == "/connexion/verification?methode=sms"
+    code = sms_gateway.wait_for_code(PHONE)
+    text = page_text(client.get("/connexion/verification?methode=sms"))
+    assert "Code reçu par SMS" in text and "Renvoyer un code" in text
+    assert len(sms_outbox(app)) == 1
+    assert second_step(client, code, method="sms").headers["Location"] == "/"

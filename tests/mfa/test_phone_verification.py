@@ -4,7 +4,7 @@ the member types it, the claim says so; brute force, expiry, postponing."""
 from sqlalchemy import select
 
 from idp_extension.db import db
-from idp_extension.models import Account, AuditEvent, PhoneCode
+from idp_extension.models import Account, AuditEvent, OutboxMessage, PhoneCode
 
 from ..account.helpers import PASSWORD, finished, login, make_account
 from ..conftest import page_text
@@ -153,3 +153,26 @@ def test_sms_sends_are_limited_per_account(app_config, clock, tmp_path, sms_gate
     with app.app_context():
         db.session.remove()
         db.drop_all()
+
+
+def test_opening_the_page_sends_nothing_the_button_does(app, client, clock, sms_gateway):
+    """Prefetches, link scanners and reloads GET pages: a GET never sends a paid SMS."""
+    make_account(app, clock)
+    login(client, "helene@example.org", PASSWORD)
+    for _reload in range(3):
+        page = finished(client.get("/telephone/verification"))
+        assert page.status_code == 200
+    with app.app_context():
+        assert db.session.scalars(select(OutboxMessage)).all() == []
+    assert sms_gateway.received == []
+    text = page_text(page)
+    assert "Envoyer un code" in text and "Plus tard" in text
+    assert "Code reçu par SMS" not in text  # no field for a code that was never sent
+
+    sent = press(client, "/telephone/verification", "/telephone/verification/envoyer")
+    assert sent.headers["Location"] == "/telephone/verification"
+    code = sms_gateway.wait_for_code(PHONE)
+    text = page_text(client.get("/telephone/verification"))
+    for words in ("Code reçu par SMS", "Valider", "Renvoyer un code", "Plus tard"):
+        assert words in text
+    assert type_code(client, code).headers["Location"] == "/"

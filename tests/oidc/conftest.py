@@ -17,9 +17,12 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, RSAKey
 
+from idp_extension.db import db
+from idp_extension.models.keys import SigningKey
 from idp_extension.oidc.clients import create_client
+from idp_extension.security.sealing import seal
 
 from ..conftest import csrf_token
 from ..factories import create_account
@@ -30,6 +33,47 @@ from ..sms_gateway import sms_gateway  # noqa: F401 - fixture
 PASSWORD = "Correct#Horse7"
 RP_CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the browser stops before it
 RP_LOGOUT = "http://127.0.0.1:9/logged-out"
+
+
+@pytest.fixture(scope="session")
+def session_rsa_key() -> RSAKey:
+    """One RS256 key for the whole run: generating one (and importing it back at the first
+    signature) costs about 0.1 s of CPU, which every test that signs a token used to pay."""
+    parameters = {"kid": secrets.token_urlsafe(12), "use": "sig", "alg": "RS256"}
+    return RSAKey.generate_key(2048, parameters=parameters, private=True)
+
+
+@pytest.fixture(scope="session")
+def _sealed_session_pems(session_rsa_key) -> dict[str, str]:
+    # Sealed once per secret: the provider's cache of imported keys is keyed by the sealed text.
+    return {}
+
+
+@pytest.fixture(autouse=True)
+def _session_signing_key(request, session_rsa_key, _sealed_session_pems):
+    """Install the run's RS256 key in the provider under test, as if it had created it.
+
+    Tests of key generation and rotation opt out with ``@pytest.mark.fresh_signing_keys``:
+    they start, as a new deployment does, without any key."""
+    if "app" not in request.fixturenames or request.node.get_closest_marker("fresh_signing_keys"):
+        return
+    app = request.getfixturevalue("app")
+    secret = app.config["SECRET_KEY"]
+    if secret not in _sealed_session_pems:
+        pem = session_rsa_key.as_pem(private=True).decode("ascii")
+        _sealed_session_pems[secret] = seal(secret, pem)
+    with app.app_context():
+        db.session.add(
+            SigningKey(
+                kid=session_rsa_key.kid,
+                alg="RS256",
+                active=True,
+                created_at=request.getfixturevalue("clock").now(),
+                private_key_sealed=_sealed_session_pems[secret],
+                public_jwk=session_rsa_key.as_dict(private=False),
+            )
+        )
+        db.session.commit()
 
 
 @pytest.fixture

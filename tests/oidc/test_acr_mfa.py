@@ -18,7 +18,14 @@ def app_config(app_config, sms_gateway):
 
 
 def give_sms_code(browser, relying_party, page, sms_gateway, count=1):
-    """On the second-factor page: the code the gateway received, then back to the RP."""
+    """On the second-factor page: ask for a code (opening the page sent none), type the code
+    the gateway received, then back to the RP."""
+    assert "Envoyer un code" in page.text and len(sms_gateway.received) == count - 1
+    sent = browser.post(
+        "/connexion/verification/renvoyer", data={"csrf_token": csrf_token(page.text)}
+    )
+    assert sent.status_code == 302
+    page = browser.get("/connexion/verification")
     assert "Code reçu par SMS" in page.text
     code = sms_gateway.wait_for_code(PHONE, count=count)
     answer = browser.post(

@@ -95,6 +95,7 @@ def test_es256_for_a_client_that_asks_for_it(member, browser, register_client, p
     assert claims.header["alg"] == "ES256"
 
 
+@pytest.mark.fresh_signing_keys
 def test_rotation_keeps_old_key_until_its_tokens_expire(app, member, browser, relying_party, clock):
     signed_in(browser)
     flow = relying_party.run(browser, relying_party.start())
@@ -124,6 +125,7 @@ def test_rotation_keeps_old_key_until_its_tokens_expire(app, member, browser, re
     assert {k.kid for k in relying_party.jwks().keys} == {new_kid}
 
 
+@pytest.mark.fresh_signing_keys
 def test_rotate_keys_one_line_summary(app):
     result = app.test_cli_runner().invoke(rotate_keys_command, [])
     assert result.exit_code == 0
@@ -131,6 +133,7 @@ def test_rotate_keys_one_line_summary(app):
     assert "retired" in result.output
 
 
+@pytest.mark.fresh_signing_keys
 def test_private_keys_are_sealed_in_the_database(app, provider_url):
     from idp_extension.db import db
     from idp_extension.models.keys import SigningKey
@@ -160,6 +163,7 @@ def test_every_advertised_endpoint_answers(provider_url):
         assert "error" in reply.json()
 
 
+@pytest.mark.fresh_signing_keys
 def test_rotation_of_both_algorithms_keeps_kids_unique_and_public(
     app, member, browser, register_client, provider_url, clock
 ):
@@ -182,6 +186,7 @@ def test_rotation_of_both_algorithms_keeps_kids_unique_and_public(
     assert claims.header["alg"] == "ES256"
 
 
+@pytest.mark.fresh_signing_keys
 def test_a_token_of_a_dropped_key_no_longer_verifies(app, member, browser, relying_party, clock):
     signed_in(browser)
     old = relying_party.exchange(relying_party.run(browser, relying_party.start()))["id_token"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from joserfc import jwt
+
+from idp_extension.oidc import keys
 
 from ..conftest import csrf_token
 from .conftest import RP_LOGOUT, signed_in
@@ -112,6 +115,31 @@ def test_invalid_id_token_hint_is_an_error_page(member, browser, rp_client, para
     reply = browser.get("/logout?" + urlencode({**params, "post_logout_redirect_uri": RP_LOGOUT}))
     assert reply.status_code == 400 and "Location" not in reply.headers
     assert still_signed_in(browser, rp_client)
+
+
+def test_hint_of_another_issuer_signed_with_our_key_is_refused(
+    app, browser, rp_client, relying_party, id_token
+):
+    # Another issuer on the same keys (the provider mounted twice on one database): its ID
+    # tokens verify, but RP-Initiated Logout 2 wants the hint to be *this* issuer's.
+    claims = dict(jwt.decode(id_token, relying_party.jwks()).claims)
+    with app.app_context():
+        key = keys.active_key()
+        foreign = jwt.encode(
+            {"alg": key.alg, "kid": key.kid},
+            {**claims, "iss": "https://other-issuer.example"},
+            keys.private_key(key),
+        )
+    reply = browser.get(
+        "/logout?" + urlencode({"id_token_hint": foreign, "post_logout_redirect_uri": RP_LOGOUT})
+    )
+    assert reply.status_code == 400 and "Location" not in reply.headers
+    assert still_signed_in(browser, rp_client)
+    # The same request with this issuer's own hint is followed.
+    reply = browser.get(
+        "/logout?" + urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": RP_LOGOUT})
+    )
+    assert reply.status_code == 302 and reply.headers["Location"] == RP_LOGOUT
 
 
 def test_client_id_must_match_the_hint_audience(browser, rp_client, id_token, register_client):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from joserfc import jwt
 
 from idp_extension import create_app
@@ -16,6 +17,9 @@ from idp_extension.oidc.commands import rotate_keys_command
 from idp_extension.oidc.published import JWKS_MAX_AGE, JWKS_SERVER_CACHE_SECONDS
 
 from .conftest import signed_in
+
+# A new deployment's first key is made on demand, then rotated: not the run's shared key.
+pytestmark = pytest.mark.fresh_signing_keys
 
 
 def kid_of(id_token: str, relying_party) -> str:

@@ -52,6 +52,7 @@ def test_repeated_answers_read_nothing_from_the_database(app, client):
     assert statements == []
 
 
+@pytest.mark.fresh_signing_keys
 def test_a_rotation_here_is_published_at_once(app, client):
     before = client.get(JWKS)
     result = app.test_cli_runner().invoke(rotate_keys_command, [])
@@ -62,6 +63,7 @@ def test_a_rotation_here_is_published_at_once(app, client):
     assert kids(before) < kids(after) and len(kids(after)) == 2
 
 
+@pytest.mark.fresh_signing_keys
 def test_a_rotation_by_another_instance_is_published_within_the_cache_time(
     app, app_config, client, clock
 ):
@@ -77,6 +79,7 @@ def test_a_rotation_by_another_instance_is_published_within_the_cache_time(
         db.engine.dispose()
 
 
+@pytest.mark.fresh_signing_keys
 def test_a_retired_key_leaves_at_its_time_even_inside_the_cache_time(app, client, clock):
     client.get(JWKS)
     assert app.test_cli_runner().invoke(rotate_keys_command, []).exit_code == 0
