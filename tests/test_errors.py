@@ -104,6 +104,16 @@ def test_too_many_attempts_says_how_long_to_wait(app):
     assert "Merci de réessayer dans 3 minutes." in page
 
 
+def test_an_oauth_endpoint_refusing_too_many_attempts_answers_oauth_json(app):
+    with app.test_request_context("/token", method="POST"):
+        answer = error_pages.idp_error(TooManyAttemptsError("ip:oidc.token", 30))
+    assert answer.status_code == 429 and answer.headers["Retry-After"] == "30"
+    body = answer.get_json()
+    assert body["error"] == "temporarily_unavailable"
+    assert DESCRIPTION.match(body["error_description"])  # English, not the page's French
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
 # A malformed request to each OAuth JSON endpoint: the provider's own checks, Authlib's
 # refusals, and HTTP errors (a body too large) alike.
 MALFORMED = {

@@ -147,26 +147,6 @@ def _set_membership(member_number: str, *, active: bool):
 # --- Import: preview, then apply ---------------------------------------------------------
 
 
-def _unreadable(form, error: Exception) -> None:
-    form.file.errors.append(
-        _(
-            "Ce fichier ne peut pas être lu comme un registre d'adhérents (%(reason)s). "
-            "Rien n'a été importé.",
-            reason=str(error),
-        )
-    )
-
-
-def _guard_refused(error: TerminationGuardError) -> str:
-    return _(
-        "%(count)s des %(active)s adhérents actifs (plus de %(max)s %%) ne figurent pas dans le "
-        "fichier : l'export est-il tronqué ? Rien n'a été importé.",
-        count=error.would_terminate,
-        active=error.active,
-        max=error.max_percent,
-    )
-
-
 @bp.post("/membres/import", endpoint="preview_import")
 def preview_import():
     form = MemberImportForm()
@@ -181,11 +161,11 @@ def preview_import():
         )
     except ImportFileError as error:
         store.discard(token)
-        _unreadable(form, error)
+        form.file.errors.append(error.describe())
         return _list(form, 422)
     except TerminationGuardError as error:
         store.discard(token)
-        form.terminate_missing.errors.append(_guard_refused(error))
+        form.terminate_missing.errors.append(error.describe())
         return _list(form, 422)
     apply_form = ApplyImportForm(
         formdata=None, upload=token, terminate_missing="1" if terminate_missing else ""
@@ -216,8 +196,7 @@ def apply_import():
     except AdminActionError as error:
         return _action_failed(error, "admin.members")
     except (ImportFileError, TerminationGuardError) as error:
-        message = _guard_refused(error) if isinstance(error, TerminationGuardError) else str(error)
-        flash(message, "error")
+        flash(error.describe(), "error")
         return redirect(url_for("admin.members"))
     store.discard(form.upload.data)
     flash(

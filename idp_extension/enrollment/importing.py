@@ -32,9 +32,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, BinaryIO
 
 from flask import current_app
+from flask_babel import gettext
 
 from ..db import db
 from ..errors import IdpError
+from ..i18n import N_
 from ..models import MemberStatus
 from ..security.audit import record
 from ..transaction import operation
@@ -67,15 +69,27 @@ _DUPLICATES_RESOLVED = 10_000
 
 
 class ImportFileError(IdpError):
-    """The file as a whole cannot be read as a member register (nothing was imported)."""
+    """The file as a whole cannot be read as a member register (nothing was imported); the
+    error's text, in English, says why."""
 
     code, status = "import_file_invalid", 422
+    message = N_(
+        "Ce fichier ne peut pas être lu comme un registre d'adhérents (%(reason)s). "
+        "Rien n'a été importé."
+    )
+
+    def describe(self) -> str:
+        return gettext(self.message, reason=str(self))
 
 
 class TerminationGuardError(IdpError):
     """``terminate_missing`` would end more of the register than allowed (nothing was written)."""
 
     code, status = "termination_guard", 422
+    message = N_(
+        "%(count)s des %(active)s adhérents actifs (plus de %(max)s %%) ne figurent pas dans le "
+        "fichier : l'export est-il tronqué ? Rien n'a été importé."
+    )
 
     def __init__(self, would_terminate: int, active: int, max_percent: float):
         self.would_terminate = would_terminate
@@ -86,6 +100,11 @@ class TerminationGuardError(IdpError):
             f"{would_terminate} of {active} active members ({share:.1f} %) are absent from the "
             f"file, more than the {max_percent:g} % allowed: is the export truncated? "
             "Nothing was written (use --force if this is intended)"
+        )
+
+    def describe(self) -> str:
+        return gettext(
+            self.message, count=self.would_terminate, active=self.active, max=self.max_percent
         )
 
 
