@@ -7,16 +7,20 @@ They are the provider's own Alembic history with their own version table
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from flask.cli import with_appcontext
 
 from .cli import idp_group
 from .db import VERSION_TABLE
 from .resources import resource_folder
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported where a migration runs: ~10 MB a server worker never uses.
 
 LEGACY_VERSION_TABLE = "alembic_version"
 
@@ -27,6 +31,8 @@ def migrations_folder() -> Path:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     folder = migrations_folder()
     config = Config(str(folder / "alembic.ini"))
     config.set_main_option("script_location", str(folder))
@@ -35,10 +41,14 @@ def alembic_config() -> Config:
 
 def upgrade(revision: str = "head") -> None:
     """Bring the provider's tables to ``revision`` (inside an application context)."""
+    from alembic import command
+
     command.upgrade(alembic_config(), revision)
 
 
 def downgrade(revision: str) -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(), revision)
 
 

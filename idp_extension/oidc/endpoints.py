@@ -26,6 +26,7 @@ from ..models import Account
 from ..models.oauth import Token
 from ..security.audit import record
 from ..security.tokens import digest
+from ..transaction import operation, transaction
 from . import claims as oidc_claims
 from . import keys
 from .storage import (
@@ -59,6 +60,7 @@ class TokenRevocation(RevocationEndpoint):
             return None
         return token
 
+    @operation
     def revoke_token(self, token: PresentedToken, request) -> None:
         now = clock.now()
         if token.kind == "refresh_token":
@@ -72,7 +74,6 @@ class TokenRevocation(RevocationEndpoint):
             ip_address=client_ip(),
             kind=token.kind,
         )
-        db.session.commit()
 
 
 class TokenIntrospection(IntrospectionEndpoint):
@@ -222,15 +223,16 @@ class EndSession(EndSessionEndpoint):
     def end_session(self, end_session_request) -> None:
         account = sso.signed_in_account()
         client = end_session_request.client
-        if account is not None:
-            record(
-                "logout",
-                account_id=account.id,
-                client_id=client.client_id if client else None,
-                ip_address=client_ip(),
-            )
-            db.session.commit()
-        sso.sign_out()
+        # The audit row and the session's end land together.
+        with transaction():
+            if account is not None:
+                record(
+                    "logout",
+                    account_id=account.id,
+                    client_id=client.client_id if client else None,
+                    ip_address=client_ip(),
+                )
+            sso.sign_out()
 
 
 class Issuer(IssuerParameter):

@@ -20,6 +20,7 @@ from ..models.oauth import AuthorizationCode, OAuthClient, Token
 from ..security.audit import record
 from ..security.tokens import digest
 from ..settings import settings
+from ..transaction import operation, transaction
 from . import claims as oidc_claims
 from . import keys
 from .storage import (
@@ -61,6 +62,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
+    @operation
     def save_authorization_code(self, code: str, request) -> None:
         data = request.payload.data
         context = getattr(request, "oidc_context", {}) or {}
@@ -90,7 +92,6 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             ip_address=client_ip(),
             scope=item.scope,
         )
-        db.session.commit()
 
     def query_authorization_code(self, code: str, client: OAuthClient):
         if len(code) > MAX_SECRET_LENGTH:
@@ -104,19 +105,20 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             return None
         now = clock.now()
         if item.used_at is not None:
-            # RFC 6749 4.1.2: a code used twice revokes what it was exchanged for.
-            families = db.session.scalars(
-                db.select(Token.family_id).filter_by(authorization_code_id=item.id)
-            ).all()
-            revoked = sum(revoke_family(family, now) for family in set(families))
-            record(
-                "code_reuse_detected",
-                account_id=item.account_id,
-                client_id=client.client_id,
-                ip_address=client_ip(),
-                tokens_revoked=revoked,
-            )
-            db.session.commit()
+            # RFC 6749 4.1.2: a code used twice revokes what it was exchanged for. Its own
+            # operation: kept although the request then fails with invalid_grant.
+            with transaction():
+                families = db.session.scalars(
+                    db.select(Token.family_id).filter_by(authorization_code_id=item.id)
+                ).all()
+                revoked = sum(revoke_family(family, now) for family in set(families))
+                record(
+                    "code_reuse_detected",
+                    account_id=item.account_id,
+                    client_id=client.client_id,
+                    ip_address=client_ip(),
+                    tokens_revoked=revoked,
+                )
             return None
         if item.expires_at <= now:
             return None
@@ -127,11 +129,10 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         pass
 
     def create_token_response(self):
-        # One commit once the ID token is signed (Authlib's after-hook): the code's consumption,
-        # the token and its audit land together, and nothing read before is read again.
-        response = super().create_token_response()
-        db.session.commit()
-        return response
+        # One operation, committed once the ID token is signed (Authlib's after-hook): the
+        # code's consumption, the token and its audit land together, or not at all.
+        with transaction():
+            return super().create_token_response()
 
     def authenticate_user(self, authorization_code: AuthorizationCode):
         return grant_holder(authorization_code.account, authorization_code.created_at)
@@ -146,28 +147,32 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def authenticate_refresh_token(self, refresh_token: str):
         if len(refresh_token) > MAX_SECRET_LENGTH:
             return None
-        token = db.session.scalars(
-            db.select(Token)
-            .filter_by(refresh_token_digest=digest(refresh_token))
-            .options(joinedload(Token.account))  # its holder, in the same round trip
+        # The token, its holder and the scope of its whole grant, in one round trip.
+        found = db.session.execute(
+            db.select(Token, AuthorizationCode.scope)
+            .outerjoin(AuthorizationCode, Token.authorization_code_id == AuthorizationCode.id)
+            .where(Token.refresh_token_digest == digest(refresh_token))
+            .options(joinedload(Token.account))
         ).first()
-        if token is None:
+        if found is None:
             return None
+        token, grant_scope = found
         now = clock.now()
         if token.refresh_used_at is not None:
-            revoked = revoke_family(token.family_id, now)
-            record(
-                "refresh_reuse_detected",
-                account_id=token.account_id,
-                client_id=token.client.client_id,
-                ip_address=client_ip(),
-                tokens_revoked=revoked,
-            )
-            db.session.commit()
+            # Its own operation: kept although the request then fails with invalid_grant.
+            with transaction():
+                revoked = revoke_family(token.family_id, now)
+                record(
+                    "refresh_reuse_detected",
+                    account_id=token.account_id,
+                    client_id=token.client.client_id,
+                    ip_address=client_ip(),
+                    tokens_revoked=revoked,
+                )
             return None
         if token.revoked_at is not None or (token.refresh_expires_at or now) <= now:
             return None
-        return PresentedRefreshToken(token)
+        return PresentedRefreshToken(token, grant_scope)
 
     def authenticate_user(self, refresh_token: Token):
         # RFC 6749 5.2: a refresh token that no longer speaks for its member is invalid_grant
@@ -183,9 +188,10 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         pass
 
     def create_token_response(self):
-        response = super().create_token_response()
-        db.session.commit()
-        return response
+        # invalid_grant keeps what was found out on the way: a member the register has
+        # terminated since is suspended (authenticate_user); nothing else is written by then.
+        with transaction(keep_on=(InvalidGrantError,)):
+            return super().create_token_response()
 
 
 class OpenIDConnectCode(OpenIDCode):
@@ -202,12 +208,12 @@ class OpenIDConnectCode(OpenIDCode):
     def get_client_algorithm(self, client: OAuthClient) -> str:
         return client.id_token_signed_response_alg or keys.DEFAULT_ALGORITHM
 
-    def _signing_key(self, client: OAuthClient):
-        # Authlib asks for the key and for the header separately: one read per request.
+    def _signing_key(self, client: OAuthClient) -> keys.Signer:
+        # Authlib asks for the key and for the header separately: one choice per request.
         alg = self.get_client_algorithm(client)
         chosen = g.setdefault("idp_signing_keys", {})
         if alg not in chosen:
-            chosen[alg] = keys.active_key(alg)
+            chosen[alg] = keys.signing_key(alg)
         return chosen[alg]
 
     def resolve_client_private_key(self, client: OAuthClient):

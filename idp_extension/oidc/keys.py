@@ -35,11 +35,20 @@ from ..security.audit import record
 from ..security.sealing import seal, unseal
 from ..settings import settings
 from ..transaction import after_commit, operation
-from .published import JWKS_MAX_AGE, JWKS_SERVER_CACHE_SECONDS, forget_jwks
+from .published import JWKS_MAX_AGE, JWKS_SERVER_CACHE_SECONDS, forget_jwks, published
 
 DEFAULT_ALGORITHM = "RS256"
 SUPPORTED_ALGORITHMS = ("RS256", "ES256")
 PUBLISHED, ACTIVE, RETIRED = "published", "active", "retired"
+
+
+@dataclass(frozen=True)
+class Signer:
+    """What signing needs of a key, kept between requests (no database row)."""
+
+    kid: str
+    alg: str
+    private_key_sealed: str
 
 
 @dataclass(frozen=True)
@@ -118,14 +127,34 @@ def active_key(alg: str = DEFAULT_ALGORITHM) -> SigningKey:
     """The key that signs ``alg`` now, created (and committed) on first need."""
     if alg not in SUPPORTED_ALGORITHMS:
         raise ValueError(f"unsupported signing algorithm {alg!r}")
-    signing = [
-        state.key
-        for state in key_states(clock.now())
-        if state.state == ACTIVE and state.key.alg == alg
-    ]
-    if signing:
-        return signing[-1]
-    return _create_first_key(alg)
+    return _active(key_states(clock.now()), alg) or _create_first_key(alg)
+
+
+def _active(states: list[KeyState], alg: str) -> SigningKey | None:
+    signing = [state.key for state in states if state.state == ACTIVE and state.key.alg == alg]
+    return signing[-1] if signing else None
+
+
+def signing_key(alg: str = DEFAULT_ALGORITHM) -> Signer:
+    """The key that signs ``alg`` now, without reading the key set on every token request.
+
+    Kept per application like the JWKS (``published.signer``): read again after
+    ``JWKS_SERVER_CACHE_SECONDS``, at the next change of the set (a published key's activation),
+    or at once after a rotation on this instance. A rotation made on another instance is seen
+    within the same delay as that instance's JWKS, which a normal rotation's publish delay
+    covers; after an emergency one, this instance may still sign with the withdrawn key for
+    that long (relying parties that fetched the new set reject such tokens: no trust is added).
+    """
+
+    if alg not in SUPPORTED_ALGORITHMS:
+        raise ValueError(f"unsupported signing algorithm {alg!r}")
+
+    def choose(now: datetime) -> tuple[Signer, datetime | None]:
+        states = key_states(now)
+        key = _active(states, alg) or _create_first_key(alg)
+        return Signer(key.kid, key.alg, key.private_key_sealed), _next_change(states, now)
+
+    return published().signer(alg, clock.now(), choose)
 
 
 @operation
@@ -138,7 +167,7 @@ def _create_first_key(alg: str) -> SigningKey:
     return key
 
 
-def private_key(key: SigningKey) -> RSAKey | ECKey:
+def private_key(key: SigningKey | Signer) -> RSAKey | ECKey:
     """The joserfc private key of ``key``, with its ``kid``."""
     return _imported_private_key(
         key.kid, key.alg, key.private_key_sealed, current_app.config["SECRET_KEY"]
@@ -162,9 +191,13 @@ def published_keys() -> list[SigningKey]:
 
 def next_key_set_change(now: datetime) -> datetime | None:
     """When the published set next changes by itself (a retired key leaving), if ever."""
+    return _next_change(key_states(now), now)
+
+
+def _next_change(states: list[KeyState], now: datetime) -> datetime | None:
     ttl = settings().id_token_ttl
-    upcoming = [s.signs_from for s in key_states(now) if s.state == PUBLISHED]
-    leaving = [s.retired_at + ttl for s in key_states(now) if s.in_jwks and s.retired_at]
+    upcoming = [s.signs_from for s in states if s.state == PUBLISHED]
+    leaving = [s.retired_at + ttl for s in states if s.in_jwks and s.retired_at]
     # A published key starting to sign retires its predecessor: that sets when it leaves.
     return min((moment for moment in leaving + upcoming if moment > now), default=None)
 

@@ -5,6 +5,9 @@ its strong ETag (a digest of the bytes, so every instance gives the same tag for
 document) and answered 304 to an ``If-None-Match`` that names it (RFC 9110 13.1.2).
 
 - Discovery depends on configuration only: built once per application.
+- The signing key of each algorithm is kept the same way as the JWKS (``signer``), so a token
+  request does not read the key set; a rotation made elsewhere is seen within the same time,
+  and a rotated-in key starts signing exactly at its activation moment.
 - JWKS depends on the key set in the database. Each instance keeps its serialised set for at
   most ``JWKS_SERVER_CACHE_SECONDS`` (by the application's clock), and no later than the moment a
   retired key leaves it. A rotation made by this instance clears it at once (``forget_jwks``);
@@ -70,6 +73,7 @@ class PublishedDocuments:
         self._lock = threading.Lock()
         self._discovery: Document | None = None
         self._jwks: Document | None = None
+        self._signers: dict[str, tuple[object, datetime]] = {}
 
     def discovery(self, build) -> Document:
         if self._discovery is None:
@@ -93,8 +97,26 @@ class PublishedDocuments:
                 cached = self._jwks = Document.of(key_set, "application/jwk-set+json", fresh_until)
         return cached
 
+    def signer(self, alg: str, now: datetime, choose):
+        """The key signing ``alg``; ``choose(now)`` returns ``(key, moment the set next changes)``
+        and is asked again after ``JWKS_SERVER_CACHE_SECONDS`` or at that moment."""
+        cached = self._signers.get(alg)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        with self._lock:
+            cached = self._signers.get(alg)
+            if cached is not None and now < cached[1]:
+                return cached[0]
+            key, changes_at = choose(now)
+            fresh_until = now + timedelta(seconds=JWKS_SERVER_CACHE_SECONDS)
+            if changes_at is not None:
+                fresh_until = min(fresh_until, changes_at)
+            self._signers[alg] = (key, fresh_until)
+        return key
+
     def forget_jwks(self) -> None:
         self._jwks = None
+        self._signers = {}
 
     def is_current(self, document: Document, now: datetime) -> bool:
         if document is self._discovery:

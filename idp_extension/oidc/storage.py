@@ -107,7 +107,7 @@ def save_token(token: dict, request) -> None:
 
     Two concurrent redemptions of one code (or one refresh token) cannot both win: the
     conditional UPDATE lets exactly one through (RFC 6749 4.1.2, OAuth 2.0 Security BCP 4.14).
-    The grant commits, once its whole response is built.
+    The grant's operation commits, once its whole response is built.
     """
     now = clock.now()
     client: OAuthClient = request.client
@@ -140,7 +140,7 @@ def save_token(token: dict, request) -> None:
         family_id, code_id = previous.family_id, previous.authorization_code_id
         claims_request, auth_time = previous.claims_request, previous.auth_time
     if won != 1:
-        db.session.rollback()
+        # The grant's operation rolls back what this request wrote.
         raise InvalidGrantError("The grant was already used.")
     refresh = token.get("refresh_token")
     row = Token(
@@ -167,7 +167,7 @@ def save_token(token: dict, request) -> None:
         scope=row.scope,
         family=family_id[:8],
     )
-    # Committed by the grant once the response (and its ID token) is complete.
+    # Committed by the grant's operation once the response (and its ID token) is complete.
     db.session.flush()
 
 
@@ -176,22 +176,19 @@ class PresentedRefreshToken:
 
     RFC 6749 section 6: a narrower request narrows the new access token only; the refresh
     token keeps the scope originally granted, which an omitted ``scope`` also means. A row
-    holds the access token's scope, so the grant's is read from the authorization code.
+    holds the access token's scope, so the grant's is the authorization code's
+    (``grant_scope``, read with the row; None when the code is gone).
     """
 
-    def __init__(self, row: Token):
+    def __init__(self, row: Token, grant_scope: str | None = None):
         self.row = row
+        self.grant_scope = grant_scope
 
     def __getattr__(self, name):
         return getattr(self.row, name)
 
     def get_scope(self) -> str:
-        code = (
-            db.session.get(AuthorizationCode, self.row.authorization_code_id)
-            if self.row.authorization_code_id
-            else None
-        )
-        return code.scope if code is not None else self.row.scope
+        return self.grant_scope if self.grant_scope is not None else self.row.scope
 
 
 @dataclass
