@@ -159,14 +159,11 @@ def preview_import():
         report = members.preview_import(
             store.existing(token), terminate_missing=terminate_missing, max_percent=_max_percent()
         )
-    except ImportFileError as error:
+    except (ImportFileError, TerminationGuardError) as error:
         store.discard(token)
-        form.file.errors.append(error.describe())
-        return _list(form, 422)
-    except TerminationGuardError as error:
-        store.discard(token)
-        form.terminate_missing.errors.append(error.describe())
-        return _list(form, 422)
+        field = form.file if isinstance(error, ImportFileError) else form.terminate_missing
+        field.errors.append(error.describe())
+        return _list(form, error.status)
     apply_form = ApplyImportForm(
         formdata=None, upload=token, terminate_missing="1" if terminate_missing else ""
     )
