@@ -14,7 +14,8 @@ from ..settings import settings
 from . import members
 from .errors import AdminActionError
 from .forms import ApplyImportForm, MemberForm, MemberImportForm, SearchForm
-from .views import _action_failed, bp, page_number
+from .pages import Cursor
+from .views import _action_failed, bp
 
 
 @bp.url_value_preprocessor
@@ -53,7 +54,7 @@ def _list(import_form: MemberImportForm, status: int = 200):
         "idp/admin/members.html",
         form=form,
         query=query,
-        page=members.search_members(query, page=page_number()),
+        page=members.search_members(query, Cursor.from_args(request.args)),
         import_form=import_form,
     ), status
 

@@ -24,7 +24,7 @@ from ..security.audit import record
 from ..transaction import operation
 from .accounts import _like
 from .errors import AdminActionError
-from .pages import PAGE_SIZE, Page, paginate
+from .pages import PAGE_SIZE, Cursor, Page, seek
 
 # How many rejected lines the console shows, and rows of each kind in a preview.
 SHOWN_REJECTED = 100
@@ -34,23 +34,20 @@ UPLOAD_LIFETIME_SECONDS = 24 * 3600
 _UPLOAD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
-def search_members(query: str = "", page: int = 1, size: int = PAGE_SIZE) -> Page:
+def search_members(query: str = "", cursor: Cursor | None = None, size: int = PAGE_SIZE) -> Page:
     """Members by number: those whose number starts with ``query`` (digits), or whose names
     contain it."""
-    statement = select(MemberRecord).order_by(MemberRecord.member_number)
+    statement = select(MemberRecord)
+    cursor = cursor or Cursor()
     query = query.strip()
     if query.isascii() and query.isdigit():
         # A number's beginning: a range on the primary key, not a scan of the names.
         if len(query) > 8:
-            return Page(items=[], number=max(1, page), has_next=False)
-        return paginate(
-            statement.where(
-                MemberRecord.member_number.between(query.ljust(8, "0"), query.ljust(8, "9"))
-            ),
-            page,
-            size,
+            return Page(items=[], number=1, has_next=False)
+        statement = statement.where(
+            MemberRecord.member_number.between(query.ljust(8, "0"), query.ljust(8, "9"))
         )
-    if query:
+    elif query:
         pattern = _like(query.lower())
         statement = statement.where(
             or_(
@@ -59,7 +56,7 @@ def search_members(query: str = "", page: int = 1, size: int = PAGE_SIZE) -> Pag
                 func.lower(MemberRecord.first_name).like(pattern, escape="\\"),
             )
         )
-    return paginate(statement, page, size)
+    return seek(statement, MemberRecord.member_number, cursor, size, descending=False)
 
 
 def find_member(member_number: str) -> tuple[MemberRecord, Account | None]:

@@ -1,10 +1,10 @@
 """Pages of the console's lists.
 
-Long lists that grow without bound (accounts, the audit log) page by keyset ("seek"): a page is
-the ``size`` rows next to a cursor on a unique key (the primary key, which also orders them
-newest first), so page 2,000 costs one index range like page 1, where OFFSET reads and drops
-every row before it. The links carry the cursor (``apres``: rows older than this id, ``avant``:
-newer ones) and the page's number, which is only shown. Short lists keep OFFSET (``paginate``).
+Lists that grow without bound (accounts, the audit log, the register) page by keyset ("seek"):
+a page is the ``size`` rows next to a cursor on a unique key (a primary key, which also gives
+the order), so page 2,000 costs one index range like page 1, where OFFSET reads and drops every
+row before it. The links carry the cursor (``apres``: the rows after this key in the list's
+order, ``avant``: those before it) and the page's number, which is only shown.
 """
 
 from __future__ import annotations
@@ -22,24 +22,25 @@ AFTER, BEFORE, NUMBER = "apres", "avant", "page"
 class Cursor:
     """Where a keyset page starts, as its link said; empty for the first page."""
 
-    after: int | None = None  # the rows older than this key (the next page)
-    before: int | None = None  # the rows newer than this key (the previous page)
+    after: str | None = None  # the rows after this key in the list's order (the next page)
+    before: str | None = None  # the rows before it (the previous page)
     number: int = 1  # the page's position as the links counted it (shown, never queried)
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> Cursor:
         """The cursor of a query string; anything not understood is the first page."""
 
-        def whole(name: str, digits: int) -> int | None:
+        def digits(name: str, most: int) -> str | None:
             value = args.get(name, "")
-            return int(value) if value.isdigit() and len(value) <= digits else None
+            return value if value.isascii() and value.isdigit() and len(value) <= most else None
 
-        # A key beyond PostgreSQL's bigint cannot name a row (and would make it raise).
-        before, after = whole(BEFORE, 18), whole(AFTER, 18)
+        # Keys are ids or member numbers: digits, never beyond PostgreSQL's bigint.
+        before, after = digits(BEFORE, 18), digits(AFTER, 18)
+        number = digits(NUMBER, 6)
         return cls(
             after=None if before is not None else after,
             before=before,
-            number=whole(NUMBER, 6) or 1,
+            number=int(number) if number else 1,
         )
 
 
@@ -61,49 +62,40 @@ class Page:
         return {**kept, **(self.next_args if which == "next" else self.previous_args)}
 
 
-def paginate(statement, page: int, size: int = PAGE_SIZE) -> Page:
-    """Run ``statement`` for page ``page`` (from 1) with OFFSET: one row more than shown tells
-    whether a next page exists, without counting the whole table."""
-    page = max(1, page)
-    rows = list(db.session.scalars(statement.limit(size + 1).offset((page - 1) * size)))
-    return Page(
-        items=rows[:size],
-        number=page,
-        has_next=len(rows) > size,
-        has_previous=page > 1,
-        next_args={NUMBER: str(page + 1)},
-        previous_args={NUMBER: str(page - 1)},
-    )
-
-
-def seek(statement, key, cursor: Cursor, size: int = PAGE_SIZE) -> Page:
-    """The page of ``statement`` at ``cursor``, ordered by the unique ``key`` descending."""
+def seek(statement, key, cursor: Cursor, size: int = PAGE_SIZE, *, descending=True) -> Page:
+    """The page of ``statement`` at ``cursor``, ordered by the unique ``key``."""
     statement = statement.order_by(None)
+    forward, backward = (key.desc(), key.asc()) if descending else (key.asc(), key.desc())
+
+    def beyond(value: str, ahead: bool):
+        typed = key.type.python_type(value)  # an id's int, a member number's str
+        return (key < typed) if ahead == descending else (key > typed)
+
     if cursor.before is not None:
-        newer = list(
+        earlier = list(
             db.session.scalars(
-                statement.where(key > cursor.before).order_by(key.asc()).limit(size + 1)
+                statement.where(beyond(cursor.before, False)).order_by(backward).limit(size + 1)
             )
         )
-        if len(newer) <= size:  # back among the newest rows: that is the first page
-            return seek(statement, key, Cursor(), size)
-        rows, has_next, has_previous = newer[:size][::-1], True, True
+        if len(earlier) <= size:  # back among the first rows: that is the first page
+            return seek(statement, key, Cursor(), size, descending=descending)
+        rows, has_next, has_previous = earlier[:size][::-1], True, True
         number = max(2, cursor.number)
     else:
         if cursor.after is not None:
-            statement = statement.where(key < cursor.after)
-        found = list(db.session.scalars(statement.order_by(key.desc()).limit(size + 1)))
+            statement = statement.where(beyond(cursor.after, True))
+        found = list(db.session.scalars(statement.order_by(forward).limit(size + 1)))
         rows, has_next = found[:size], len(found) > size
         has_previous = cursor.after is not None
         number = max(2, cursor.number) if has_previous else 1
-    value = key.key
+    name = key.key
     return Page(
         items=rows,
         number=number,
         has_next=has_next,
         has_previous=has_previous,
-        next_args={AFTER: str(getattr(rows[-1], value)), NUMBER: str(number + 1)} if rows else {},
+        next_args={AFTER: str(getattr(rows[-1], name)), NUMBER: str(number + 1)} if rows else {},
         previous_args=(
-            {BEFORE: str(getattr(rows[0], value)), NUMBER: str(number - 1)} if rows else {}
+            {BEFORE: str(getattr(rows[0], name)), NUMBER: str(number - 1)} if rows else {}
         ),
     )

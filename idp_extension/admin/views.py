@@ -49,12 +49,6 @@ def _action_failed(error: service.AdminActionError, endpoint: str, **values):
     return redirect(url_for(endpoint, **values))
 
 
-def page_number() -> int:
-    """The ``page`` of a list's query string, from 1; anything else is the first page."""
-    number = request.args.get("page", "1")
-    return int(number) if number.isdigit() and len(number) < 7 else 1
-
-
 @bp.context_processor
 def console_context():
     # formdata=None: only its CSRF token is rendered, and reading the request body here would
