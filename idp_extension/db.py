@@ -56,7 +56,12 @@ class Database:
 
     Model = Model
     metadata = Model.metadata
-    select = staticmethod(sa.select)
+
+    @staticmethod
+    def select(*entities: Any, **options: Any) -> sa.Select[Any]:
+        # A wrapper rather than staticmethod(sa.select): type checkers see only the first of
+        # select's overloads through staticmethod() and refuse a select of several columns.
+        return sa.select(*entities, **options)
 
     def __init__(self) -> None:
         self.session = scoped_session(
