@@ -6,7 +6,9 @@
 // plan = { base, clientId, clientSecret, redirectUri, password, emails: [..], signups: [..],
 //          cells: [{ scenario, concurrency, seconds }] }
 // scenarios: discovery, jwks, token, refresh, userinfo, flow (fresh browser: authorize, login
-// page, credentials, code, token), signup (ours only: sign-up form GET, then the timed POST).
+// page, credentials, code, token), signin (ours only: the sign-in form POST alone, valid
+// credentials, no authorization request), signup (ours only: sign-up form GET, then the timed
+// POST).
 // Every answer is checked; a wrong one counts as an error with its first lines kept.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -186,6 +188,29 @@ const scenarios = {
     step: async () => {
       const browser = new Browser();
       await exchange(await authorize(browser, nextEmail()));
+    },
+  },
+  signin: {
+    // The sign-in POST alone: each fresh browser's login page (its CSRF token) is fetched
+    // before the clock starts, so the cell times what a login costs, argon2id included.
+    prepare: async (state, cell) => {
+      state.pages = [];
+      const until = Date.now() + cell.seconds * 1000;
+      while (Date.now() < until) {
+        const browser = new Browser();
+        const page = await browser.fetch('/connexion');
+        expect(page.status === 200, `login page answered ${page.status}`);
+        state.pages.push({ browser, ...formOf(page) });
+      }
+    },
+    step: async (state) => {
+      const page = state.pages.pop();
+      if (!page) return false;
+      const reply = await page.browser.fetch(page.action, {
+        method: 'POST', form: { ...page.fields, email: nextEmail(), password: plan.password },
+      });
+      expect(reply.status === 302 || reply.status === 303, `sign-in answered ${reply.status}: ${reply.text.slice(0, 200)}`);
+      return true;
     },
   },
   signup: {

@@ -8,7 +8,9 @@ peer, and our rate as a ratio to the peer's; then resident memory per worker, th
 figures of ours with 100,000 members and accounts seeded (``flask idp seed``). Scenarios:
 discovery, JWKS, token (authorization_code exchange), refresh, userinfo, the whole flow of a
 fresh browser (authorize, login page, credentials, code, token) with argon2id as configured and
-made near free, and (ours only) the sign-up POST at concurrency 8.
+made near free, and (ours only: the peer hashes nothing) the sign-in POST alone with argon2id as
+configured, set against what argon2id allows on this machine's cores, and the sign-up POST at
+concurrency 8.
 
 Everything listens on 127.0.0.1 only; every process started here is stopped at the end, on
 error and on Ctrl-C; the run gives up after --max-minutes. Needs PostgreSQL (``--postgres URL``,
@@ -65,6 +67,8 @@ SIGNUP_MEMBERS = 2000
 SCENARIOS = ("discovery", "jwks", "token", "refresh", "userinfo", "flow")
 TARGETS = {"discovery": 1.5, "jwks": 1.5, "flow": 1.0, "refresh": 1.0}
 SIGNUP_P99_MS = 50
+# Issue 12: login throughput within 90 % of what argon2id allows with the configured parameters.
+SIGNIN_SHARE_OF_ARGON2 = 0.9
 WORKER_MB = 150
 
 
@@ -421,7 +425,8 @@ def print_table(title: str, ours: list[dict], peer: list[dict]) -> list[str]:
     peers = {key(r): r for r in peer}
     print(f"\n{title}")
     side = f"{'req/s':>10} {'p50':>7} {'p99':>7} {'err':>4}"
-    header = f"{'scenario':<24}{'c':>3} | ours {side} | peer {side} | {'ratio':>5}"
+    width = max([22, *(len(r["label"]) for r in ours)])
+    header = f"{'scenario':<{width}}{'c':>3} | ours {side} | peer {side} | {'ratio':>5}"
     print(header)
     print("-" * len(header))
     for result in ours:
@@ -434,7 +439,8 @@ def print_table(title: str, ours: list[dict], peer: list[dict]) -> list[str]:
             else f"{'n/a':>10} {'':>7} {'':>7} {'':>4}"
         )
         print(
-            f"{result['label']:<22}{result['concurrency']:>3} | {fmt_rate(result['rate']):>10} "
+            f"{result['label']:<{width}}{result['concurrency']:>3} | "
+            f"{fmt_rate(result['rate']):>10} "
             f"{fmt_ms(result['p50']):>7} {fmt_ms(result['p99']):>7} {result['errors']:>4} | "
             f"{peer_cols} | {f'{ratio:.2f}' if ratio is not None else '-':>5}"
         )
@@ -512,6 +518,19 @@ def measure_ours(
                 deadline,
             ),
             f"flow ({argon})",
+        )
+        results += labelled(
+            run_load(
+                processes,
+                plan_for(
+                    ours.base,
+                    fixtures,
+                    fixtures["emails"],
+                    cells(["signin"], concurrencies, seconds),
+                ),
+                deadline,
+            ),
+            f"sign-in POST ({argon})",
         )
         results += labelled(
             run_load(
@@ -672,13 +691,22 @@ def main() -> int:
         )
         missed += [f"worker RSS {m:.0f} MB >= {WORKER_MB} MB" for m in rss if m >= WORKER_MB]
         allowed = (os.cpu_count() or 1) * 1000 / hash_cpu_ms
+        best_signin = max((r["rate"] for r in ours_results if r["scenario"] == "signin"), default=0)
         best_flow = max(
             (r["rate"] for r in ours_results if r["label"].startswith("flow (argon2")), default=0
         )
+        share = best_signin / allowed
         print(
-            f"logins: argon2id allows {allowed:.0f}/s on {os.cpu_count()} cores; the whole flow "
-            f"with login reached {best_flow:.1f}/s ({100 * best_flow / allowed:.0f} %, target 90 %)"
+            f"logins: argon2id allows {allowed:.0f}/s on {os.cpu_count()} cores; sign-in POST "
+            f"reached {best_signin:.1f}/s ({100 * share:.0f} %, target "
+            f"{100 * SIGNIN_SHARE_OF_ARGON2:.0f} %)  (the whole flow with login: "
+            f"{best_flow:.1f}/s)"
         )
+        if share < SIGNIN_SHARE_OF_ARGON2:
+            missed.append(
+                f"sign-in POST {best_signin:.1f}/s is {100 * share:.0f} % of the {allowed:.0f}/s "
+                f"argon2id allows (target {100 * SIGNIN_SHARE_OF_ARGON2:.0f} %)"
+            )
         if args.seeded:
             took = ours.seed(args.seeded)
             print(f"\nseeded {args.seeded:,} members and accounts in {took:.1f} s", flush=True)
