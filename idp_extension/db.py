@@ -64,8 +64,15 @@ class Database:
         return sa.select(*entities, **options)
 
     def __init__(self) -> None:
+        # expire_on_commit=False: a request is several operations (the counted login, its
+        # outcome, the SSO session), and expiring every object at each commit read the account
+        # again after each one. What a session loaded stays as loaded: code that changes rows
+        # behind the ORM (an UPDATE with synchronize_session=False, a Core statement) expires or
+        # refreshes the objects it bypassed, and a long-lived session wanting other processes'
+        # changes reads with populate_existing (the mail claim does).
         self.session = scoped_session(
-            sessionmaker(class_=ProviderSession), scopefunc=_app_context_id
+            sessionmaker(class_=ProviderSession, expire_on_commit=False),
+            scopefunc=_app_context_id,
         )
 
     @property

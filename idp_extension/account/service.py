@@ -196,6 +196,7 @@ def counted_check(
             .returning(Account.locked_until)
             .execution_options(synchronize_session=False)
         ).first()
+    _forget_lockout_state(account)
     if claimed is None:
         when_locked()
         return LOCKED
@@ -218,8 +219,14 @@ def counted_check(
         .values(failed_logins=0, locked_until=None)
         .execution_options(synchronize_session=False)
     )
-    db.session.refresh(account)
+    _forget_lockout_state(account)
     return RIGHT
+
+
+def _forget_lockout_state(account: Account) -> None:
+    """Drop the count and lock held in memory, which the UPDATEs above bypassed: they are read
+    again if used, and an assignment of the same value (``_set_password``) still writes."""
+    db.session.expire(account, ["failed_logins", "locked_until"])
 
 
 @operation(keep_on=(LoginFailedError,))

@@ -80,7 +80,7 @@ def update_member(
     ip_address: str | None = None,
 ) -> MemberRecord:
     """Correct a member's names or birth date (as the core system would in its next export)."""
-    member, _account = find_member(member_number)
+    member, account = find_member(member_number)
     before = {
         "last_name": member.last_name,
         "first_name": member.first_name,
@@ -112,7 +112,7 @@ def set_membership(
 ) -> MemberRecord:
     """End a membership (the account is suspended with it) or restore it (the account returns,
     none of its old sessions or tokens do)."""
-    member, _account = find_member(member_number)
+    member, account = find_member(member_number)
     wanted = MemberStatus.ACTIVE if active else MemberStatus.TERMINATED
     if member.status == wanted:
         return member
@@ -126,6 +126,8 @@ def set_membership(
         accounts = membership.suspend_accounts(
             connection, [member_number], now=now, reason="terminated_by_admin"
         )
+    if account is not None:
+        db.session.expire(account)  # changed by the statements above, behind the ORM
     record(
         "admin_action",
         account_id=admin_id,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock, urls
@@ -146,16 +146,23 @@ def enroll(
 @operation(keep_on=(AccountAlreadyActiveError, AccountDisabledError))
 def _enroll(registered, member_number, email, phone, locale, now, ip_address) -> EnrollmentResult:
     """``enroll`` once the member is proven: the account, its link and mail, or a refusal."""
-    account = db.session.scalars(
-        select(Account).where(Account.member_number == member_number).with_for_update()
-    ).first()
+    # The member's account and the address's holder in one read. Both rows are locked: the
+    # member's so parallel sign-ups for one member queue up, the holder's for the few
+    # milliseconds until commit (it may be deleted below); one statement locks them in the
+    # order it meets them, the same for every sign-up, so two sign-ups cannot deadlock.
+    found = db.session.scalars(
+        select(Account)
+        .where(or_(Account.member_number == member_number, Account.email == email))
+        .with_for_update()
+    ).all()
+    account = next((row for row in found if row.member_number == member_number), None)
+    holder = next((row for row in found if row.member_number != member_number), None)
     if account is not None and account.status == AccountStatus.ACTIVE:
         _reject("already_active", member_number, ip_address)
         raise AccountAlreadyActiveError()
     if account is not None and account.status != AccountStatus.PENDING:
         _reject("account_disabled", member_number, ip_address)
         raise AccountDisabledError()
-    holder = _email_holder(email, member_number)
     if holder is not None and _abandoned(holder, now):
         _delete_pending(holder, reason="activation_expired", ip_address=ip_address)
         holder = None
@@ -177,7 +184,8 @@ def _enroll(registered, member_number, email, phone, locale, now, ip_address) ->
     account.phone_verified = False
     db.session.flush()
 
-    message = _issue_activation(account, now, ip_address)
+    # A new account has no earlier link to void.
+    message = _issue_activation(account, now, ip_address, void_earlier=replacing)
     record(
         "signup",
         account_id=account.id,
@@ -370,19 +378,22 @@ def _usable_token(token: str, *, lock: bool) -> OneTimeToken:
     return found
 
 
-def _issue_activation(account: Account, now: datetime, ip_address: str | None):
+def _issue_activation(
+    account: Account, now: datetime, ip_address: str | None, *, void_earlier: bool = True
+):
     """Void the account's earlier activation links, create one, and queue its mail."""
-    db.session.execute(
-        update(OneTimeToken)
-        .where(
-            OneTimeToken.account_id == account.id,
-            OneTimeToken.purpose == TokenPurpose.ACTIVATION,
-            OneTimeToken.used_at.is_(None),
-            OneTimeToken.voided_at.is_(None),
+    if void_earlier:
+        db.session.execute(
+            update(OneTimeToken)
+            .where(
+                OneTimeToken.account_id == account.id,
+                OneTimeToken.purpose == TokenPurpose.ACTIVATION,
+                OneTimeToken.used_at.is_(None),
+                OneTimeToken.voided_at.is_(None),
+            )
+            .values(voided_at=now)
+            .execution_options(synchronize_session=False)
         )
-        .values(voided_at=now)
-        .execution_options(synchronize_session=False)
-    )
     token = tokens.new_token()
     db.session.add(
         OneTimeToken(
