@@ -12,6 +12,7 @@ made near free, and (ours only: the peer hashes nothing) the sign-in POST alone 
 configured, set against what argon2id allows on this machine's cores, and the sign-up POST at
 concurrency 8.
 
+Ours runs with IDP_ACCESS_LOG=0, as behind nginx in production: the peer logs no request either.
 Everything listens on 127.0.0.1 only; every process started here is stopped at the end, on
 error and on Ctrl-C; the run gives up after --max-minutes. Needs PostgreSQL (``--postgres URL``,
 default the local test server), node >= 20 and npm (``npm ci`` runs in bench/ when needed).
@@ -259,6 +260,9 @@ class Ours:
             **self.config(argon2),
             "IDP_BIND": f"127.0.0.1:{self.port}",
             "IDP_WORKERS": str(self.workers),
+            # As in production behind nginx (deploy/idp.env.example), and as the peer, which
+            # logs nothing per request either.
+            "IDP_ACCESS_LOG": "0",
             "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
         }
         self.process = self.processes.start(
@@ -650,7 +654,8 @@ def main() -> int:
         print(
             f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
             f"PostgreSQL {server_version}; "
-            f"ours: scripts/serve.sh, {args.workers} workers; peer: oidc-provider "
+            f"ours: scripts/serve.sh, {args.workers} workers, IDP_ACCESS_LOG=0 (no request "
+            f"log, like the peer); peer: oidc-provider "
             f"{peer_version()}, node {node_version()}; argon2id "
             f"{'/'.join(str(v) for v in configured.values())} (t/m KiB/p): "
             f"{hash_ms:.0f} ms per hash here ({hash_cpu_ms:.0f} ms of CPU: at most "

@@ -27,7 +27,7 @@ DEPLOY = ROOT / "deploy"
 KUBERNETES = DEPLOY / "kubernetes"
 SYSTEMD = DEPLOY / "systemd"
 # Read by scripts/serve.sh rather than by the application.
-SERVE_SETTINGS = {"IDP_BIND", "IDP_WORKERS"}
+SERVE_SETTINGS = {"IDP_BIND", "IDP_WORKERS", "IDP_ACCESS_LOG"}
 INSTALLED_AT = "/srv/idp"
 
 
