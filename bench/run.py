@@ -10,7 +10,7 @@ discovery, JWKS, token (authorization_code exchange), refresh, userinfo, the who
 fresh browser (authorize, login page, credentials, code, token) with argon2id as configured and
 made near free, and (ours only: the peer hashes nothing) the sign-in POST alone with argon2id as
 configured, set against what argon2id allows on this machine's cores, and the sign-up POST at
-concurrency 8.
+concurrency 1 (no queueing) and 8 (the target's).
 
 Ours runs with IDP_ACCESS_LOG=0, as behind nginx in production: the peer logs no request either.
 Everything listens on 127.0.0.1 only; every process started here is stopped at the end, on
@@ -476,7 +476,13 @@ def check_targets(title: str, ours: list[dict]) -> list[str]:
                 f"{title}: {result['label']} c=32: {result['errors']} errors: "
                 f"{result['firstErrors'][:1]}"
             )
-        if scenario == "signup" and result["p99"] is not None and result["p99"] >= SIGNUP_P99_MS:
+        # The target is at concurrency 8; the c=1 row shows the latency without queueing.
+        if (
+            scenario == "signup"
+            and result["concurrency"] == 8
+            and result["p99"] is not None
+            and result["p99"] >= SIGNUP_P99_MS
+        ):
             missed.append(f"{title}: sign-up POST p99 {result['p99']:.1f} ms >= {SIGNUP_P99_MS} ms")
     return missed
 
@@ -539,7 +545,9 @@ def measure_ours(
         results += labelled(
             run_load(
                 processes,
-                plan_for(ours.base, fixtures, fixtures["emails"], cells(["signup"], [8], seconds)),
+                plan_for(
+                    ours.base, fixtures, fixtures["emails"], cells(["signup"], [1, 8], seconds)
+                ),
                 deadline,
             ),
             "sign-up POST",
