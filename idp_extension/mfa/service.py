@@ -59,6 +59,13 @@ def send_phone_code(
     return phone_codes.issue(account, purpose, now=now, ip_address=ip_address)
 
 
+def login_code_needed(account: Account, now: datetime) -> bool:
+    """Signing in sends a code, unless one can still be typed or the account is locked."""
+    return not is_locked(account, now) and not phone_codes.live_code_exists(
+        account, PhoneCodePurpose.LOGIN, now
+    )
+
+
 # A wrong code is kept: the spent try and its audit.
 @operation(keep_on=(PhoneCodeError,))
 def verify_phone(account: Account, typed: str, *, now: datetime, ip_address: str | None) -> None:

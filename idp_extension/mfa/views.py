@@ -21,7 +21,6 @@ from flask import (
 from flask_babel import gettext as _
 
 from .. import clock, sso
-from ..account.service import is_locked
 from ..mail.outbox import send_after_response
 from ..models import Account, PhoneCodePurpose
 from ..security.ratelimit import TooManyAttemptsError, configured, limited
@@ -62,7 +61,7 @@ def begin_second_step(account: Account):
         "stamp": sso.password_stamp(account),
     }
     outbox_ids: list[int] = []
-    if policy.login_method(account) == "sms" and _code_needed(account):
+    if policy.login_method(account) == "sms" and service.login_code_needed(account, clock.now()):
         outbox_ids = _send_code(account, PhoneCodePurpose.LOGIN)
     return send_after_response(redirect(url_for("mfa.second_factor")), outbox_ids)
 
@@ -170,14 +169,6 @@ def second_factor():
 def _code_shown(account: Account, purpose: PhoneCodePurpose) -> bool:
     """Whether the page asks for an SMS code: one can be typed, or a typed one was refused."""
     return request.method == "POST" or phone_codes.live_code_exists(account, purpose, clock.now())
-
-
-def _code_needed(account: Account) -> bool:
-    """Signing in sends a code, unless one can still be typed or the account is locked."""
-    now = clock.now()
-    return not is_locked(account, now) and not phone_codes.live_code_exists(
-        account, PhoneCodePurpose.LOGIN, now
-    )
 
 
 def _second_step_done(account: Account, pending: bool, amr: str):
